@@ -1,0 +1,1 @@
+"""TradeBooth service: settings, database, HTTP API and pages."""

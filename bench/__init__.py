@@ -1,0 +1,1 @@
+"""Benchmarks, run as `python -m bench.NAME`; each ends with one line of key=value pairs."""

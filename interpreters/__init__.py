@@ -1,0 +1,1 @@
+"""The interpreter seat and per-listener audio routing by language."""

@@ -1,0 +1,1 @@
+"""Consultation rooms and seats: joins the records (app/) to the relay (rtc/)."""
