@@ -1,0 +1,46 @@
+"""Meeting records."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import Base, UTCDateTime, utcnow
+from app.missions.models import _enum
+
+
+class MeetingStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class Meeting(Base):
+    """A 1:1 consultation: company and buyer, optionally an interpreter, in a UTC time slot."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        Index("ix_meetings_mission_starts", "mission_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    interpreter_id: Mapped[int | None] = mapped_column(ForeignKey("interpreters.id"), index=True)
+    company_venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"), index=True)
+    buyer_venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"), index=True)
+    language_pair: Mapped[str] = mapped_column(String(20), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[MeetingStatus] = mapped_column(
+        _enum(MeetingStatus), default=MeetingStatus.SCHEDULED
+    )
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

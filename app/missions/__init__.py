@@ -1,0 +1,1 @@
+"""Missions (trade missions, video export consultations) and their venues and booths."""

@@ -1,0 +1,24 @@
+"""Every table, imported in one place for Alembic and the schema test."""
+
+from app.database import Base
+from app.meetings.models import Meeting, MeetingStatus
+from app.missions.models import Mission, MissionStatus, Venue, VenueKind
+from app.organisations.models import Organisation
+from app.outcomes.models import InterestLevel, OutcomeVersion
+from app.participants.models import Buyer, Company, Interpreter
+
+__all__ = [
+    "Base",
+    "Buyer",
+    "Company",
+    "InterestLevel",
+    "Interpreter",
+    "Meeting",
+    "MeetingStatus",
+    "Mission",
+    "MissionStatus",
+    "Organisation",
+    "OutcomeVersion",
+    "Venue",
+    "VenueKind",
+]

@@ -1,0 +1,1 @@
+"""Organiser organisations: district offices, cities, partner agencies."""

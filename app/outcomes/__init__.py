@@ -1,0 +1,1 @@
+"""Outcomes of meetings, kept as versioned history."""

@@ -1,0 +1,1 @@
+"""Participants of a mission: companies, buyers and interpreters."""
