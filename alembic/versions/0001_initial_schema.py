@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:00:27.127569
+Create Date: 2026-11-23 12:04:33.876089
 
 """
 from typing import Sequence, Union
@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('city', sa.String(length=100), nullable=False),
     sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('name', name=op.f('uq_organisations_name'))
@@ -47,8 +48,10 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('draft', 'recruiting', 'scheduled', 'running', 'closed', 'cancelled', name='missionstatus', native_enum=False, length=20), nullable=False),
     sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('start_date <= end_date', name=op.f('ck_missions_dates_in_order')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_missions_organisation_id_organisations')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_missions'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_missions')),
+    sa.UniqueConstraint('organisation_id', 'name', name='uq_missions_organisation_name')
     )
     with op.batch_alter_table('missions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_missions_organisation_id'), ['organisation_id'], unique=False)
@@ -66,7 +69,8 @@ def upgrade() -> None:
     sa.Column('contact_email', sa.String(length=254), nullable=False),
     sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_buyers_mission_id_missions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_buyers'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_buyers')),
+    sa.UniqueConstraint('mission_id', 'company_name', 'name', name='uq_buyers_mission_person')
     )
     with op.batch_alter_table('buyers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_buyers_mission_id'), ['mission_id'], unique=False)
@@ -85,7 +89,8 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_companies_mission_id_missions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_companies'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_companies')),
+    sa.UniqueConstraint('mission_id', 'name', name='uq_companies_mission_name')
     )
     with op.batch_alter_table('companies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_companies_mission_id'), ['mission_id'], unique=False)
@@ -98,7 +103,8 @@ def upgrade() -> None:
     sa.Column('contact_email', sa.String(length=254), nullable=False),
     sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_interpreters_mission_id_missions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_interpreters'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_interpreters')),
+    sa.UniqueConstraint('mission_id', 'name', name='uq_interpreters_mission_name')
     )
     with op.batch_alter_table('interpreters', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_interpreters_mission_id'), ['mission_id'], unique=False)
@@ -113,7 +119,8 @@ def upgrade() -> None:
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_venues_mission_id_missions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_venues'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_venues')),
+    sa.UniqueConstraint('mission_id', 'name', name='uq_venues_mission_name')
     )
     with op.batch_alter_table('venues', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_venues_mission_id'), ['mission_id'], unique=False)
@@ -133,6 +140,7 @@ def upgrade() -> None:
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('starts_at < ends_at', name=op.f('ck_meetings_starts_before_ends')),
     sa.ForeignKeyConstraint(['buyer_id'], ['buyers.id'], name=op.f('fk_meetings_buyer_id_buyers')),
     sa.ForeignKeyConstraint(['buyer_venue_id'], ['venues.id'], name=op.f('fk_meetings_buyer_venue_id_venues')),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_meetings_company_id_companies')),

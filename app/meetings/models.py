@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, utcnow
@@ -26,6 +26,7 @@ class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (
         Index("ix_meetings_mission_starts", "mission_id", "starts_at"),
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

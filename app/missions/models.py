@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, utcnow
@@ -40,6 +50,10 @@ class Mission(Base):
     """One trade mission or day(s) of video export consultations."""
 
     __tablename__ = "missions"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "name", name="uq_missions_organisation_name"),
+        CheckConstraint("start_date <= end_date", name="dates_in_order"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -61,6 +75,7 @@ class Venue(Base):
     """A place a seat joins from: a district-office booth or an overseas business-centre room."""
 
     __tablename__ = "venues"
+    __table_args__ = (UniqueConstraint("mission_id", "name", name="uq_venues_mission_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, utcnow
@@ -14,6 +14,7 @@ class Company(Base):
     """A domestic SME taking part in a mission."""
 
     __tablename__ = "companies"
+    __table_args__ = (UniqueConstraint("mission_id", "name", name="uq_companies_mission_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
@@ -33,6 +34,9 @@ class Buyer(Base):
     """An overseas buyer taking part in a mission."""
 
     __tablename__ = "buyers"
+    __table_args__ = (
+        UniqueConstraint("mission_id", "company_name", "name", name="uq_buyers_mission_person"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
@@ -51,6 +55,7 @@ class Interpreter(Base):
     """An interpreter booked by the organiser; language pairs like "ko-id"."""
 
     __tablename__ = "interpreters"
+    __table_args__ = (UniqueConstraint("mission_id", "name", name="uq_interpreters_mission_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
