@@ -1,0 +1,1 @@
+"""Scheduling core: place approved meeting requests into conflict-free slots."""

@@ -1,0 +1,377 @@
+"""Place approved meeting requests into slots with CP-SAT, warm-started by a greedy pass."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from app.scheduling.assign import match_interpreters, number_seats
+from app.scheduling.model import (
+    EntityId,
+    LanguagePair,
+    Meeting,
+    MeetingRequest,
+    Problem,
+    Schedule,
+    SolveResult,
+    Unplaced,
+    UnplacedReason,
+    pair_label,
+)
+from app.scheduling.occupancy import Occupancy
+from app.scheduling.slots import Feasibility, bits
+
+logger = logging.getLogger(__name__)
+
+
+def priority_weights(requests: Sequence[MeetingRequest], *, strict: bool = True) -> dict[int, int]:
+    """Objective weight of one placed meeting per priority level.
+
+    Strict: one meeting of a level outweighs every meeting of all lower levels together, so
+    the organiser's priorities win outright; otherwise the weight is the priority itself.
+    """
+    levels = sorted({request.priority for request in requests})
+    if not strict:
+        return {level: max(1, level) for level in levels}
+    counts = defaultdict(int)
+    for request in requests:
+        counts[request.priority] += 1
+    weights: dict[int, int] = {}
+    below = 0
+    for level in levels:
+        weights[level] = below + 1
+        below += counts[level] * weights[level]
+    return weights
+
+
+def check_request(feasibility: Feasibility, request: MeetingRequest) -> Unplaced | None:
+    """The reason a request can never be placed, from its own data alone; None if it can."""
+    pair = request.interpretation
+    if pair is not None and pair not in feasibility.pair_interpreters:
+        return Unplaced(
+            request.id,
+            UnplacedReason.NO_INTERPRETER_FOR_PAIR,
+            f"no interpreter of the mission covers {pair_label(pair)}",
+        )
+    if not feasibility.common_mask(request):
+        return Unplaced(
+            request.id,
+            UnplacedReason.NO_COMMON_AVAILABILITY,
+            "no slot where both venues are open and company and buyer are both available",
+        )
+    if not feasibility.request_mask(request):
+        return Unplaced(
+            request.id,
+            UnplacedReason.NO_INTERPRETER_AVAILABLE,
+            f"no {pair_label(pair)} interpreter is available while company and buyer are",
+        )
+    return None
+
+
+@dataclass
+class SlotSolution:
+    slot_of: dict[EntityId, int]
+    interpreter_of: dict[EntityId, EntityId]
+    status: str
+    objective: int
+    best_bound: float
+
+
+def greedy(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    gains: Mapping[EntityId, int],
+    preferred: Mapping[EntityId, int] | None = None,
+) -> Occupancy:
+    """Highest gain first, most constrained first; each into its least contested free slot."""
+    preferred = preferred or {}
+    demand: defaultdict[int, int] = defaultdict(int)
+    for request in requests:
+        for slot in bits(masks[request.id]):
+            demand[slot] += 1
+    occupancy = Occupancy(feasibility)
+    order = sorted(
+        requests,
+        key=lambda r: (-gains[r.id], masks[r.id].bit_count(), str(r.id)),
+    )
+    for request in order:
+        slots = sorted(bits(masks[request.id]), key=lambda s: (demand[s], s))
+        wanted = preferred.get(request.id)
+        if wanted is not None and masks[request.id] >> wanted & 1:
+            slots.insert(0, wanted)
+        for slot in slots:
+            if occupancy.try_place(request, slot):
+                break
+    return occupancy
+
+
+def solve_slots(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    gains: Mapping[EntityId, int],
+    *,
+    stay_bonus: Mapping[EntityId, tuple[int, int]] | None = None,
+    time_limit_s: float,
+    num_workers: int,
+    seed: int = 0,
+    log: bool = False,
+) -> tuple[SlotSolution, Occupancy]:
+    """Maximise the gain of placed requests (plus a bonus for staying in a given slot).
+
+    Per request and candidate slot one boolean. Companies and buyers: at most one meeting
+    per slot; venues: at most their capacity. Interpreters are pooled per slot: meetings of
+    a pair fit if the single-pair interpreters of that pair plus the multi-pair ones lent to
+    it suffice, which is exactly when a matching exists; names are given after solving.
+    """
+    problem = feasibility.problem
+    stay_bonus = stay_bonus or {}
+    preferred = {r: slot for r, (slot, _) in stay_bonus.items()}
+    start = time.perf_counter()
+    warm = greedy(feasibility, requests, masks, gains, preferred)
+    model = cp_model.CpModel()
+    x: dict[tuple[EntityId, int], cp_model.IntVar] = {}
+    by_company: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
+    by_buyer: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
+    by_venue: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
+    venue_parties: defaultdict[EntityId, set[tuple[str, EntityId]]] = defaultdict(set)
+    by_pair: defaultdict[tuple[LanguagePair, int], list[cp_model.IntVar]] = defaultdict(list)
+    objective: list[tuple[cp_model.IntVar, int]] = []
+    for request in requests:
+        resources = feasibility.resources(request)
+        venue_parties[resources.company_venue].add(("company", request.company_id))
+        if resources.buyer_venue is not None:
+            venue_parties[resources.buyer_venue].add(("buyer", request.buyer_id))
+        bonus_slot, bonus = stay_bonus.get(request.id, (-1, 0))
+        choices = []
+        for slot in bits(masks[request.id]):
+            var = model.new_bool_var(f"x_{request.id}_{slot}")
+            x[(request.id, slot)] = var
+            choices.append(var)
+            by_company[(request.company_id, slot)].append(var)
+            by_buyer[(request.buyer_id, slot)].append(var)
+            by_venue[(resources.company_venue, slot)].append(var)
+            if resources.buyer_venue is not None:
+                by_venue[(resources.buyer_venue, slot)].append(var)
+            if request.interpretation is not None:
+                by_pair[(request.interpretation, slot)].append(var)
+            objective.append((var, gains[request.id] + (bonus if slot == bonus_slot else 0)))
+            model.add_hint(var, warm.slot_of.get(request.id) == slot)
+        if len(choices) > 1:
+            model.add_at_most_one(choices)
+    for group in (by_company, by_buyer):
+        for variables in group.values():
+            if len(variables) > 1:
+                model.add_at_most_one(variables)
+    for (venue_id, _slot), variables in by_venue.items():
+        capacity = problem.venue_by_id[venue_id].capacity
+        # A venue with no more parties than seats can never overflow: they are each single.
+        if len(venue_parties[venue_id]) > capacity and len(variables) > capacity:
+            model.add(sum(variables) <= capacity)
+    _interpreter_constraints(model, feasibility, by_pair, warm)
+    model.maximize(sum(coef * var for var, coef in objective))
+    built = time.perf_counter() - start
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s - built)
+    solver.parameters.num_workers = num_workers
+    solver.parameters.random_seed = seed
+    solver.parameters.log_search_progress = log
+    code = solver.solve(model)
+    logger.info(
+        "cp-sat %s after %.2fs (model %.2fs, %d booleans)",
+        solver.status_name(code),
+        solver.wall_time,
+        built,
+        len(x),
+    )
+    warm_value = sum(
+        gains[r] + (stay_bonus.get(r, (-1, 0))[1] if stay_bonus.get(r, (-1, 0))[0] == s else 0)
+        for r, s in warm.slot_of.items()
+    )
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value < warm_value:
+        solution = SlotSolution(
+            dict(warm.slot_of), _names(warm), "greedy", warm_value, float("nan")
+        )
+        return solution, warm
+    slot_of = {r: s for (r, s), var in x.items() if solver.boolean_value(var)}
+    occupancy = _occupancy_from(feasibility, requests, slot_of, warm)
+    status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+    solution = SlotSolution(
+        slot_of,
+        _names(occupancy),
+        status,
+        round(solver.objective_value),
+        solver.best_objective_bound,
+    )
+    return solution, occupancy
+
+
+def _interpreter_constraints(
+    model: cp_model.CpModel,
+    feasibility: Feasibility,
+    by_pair: Mapping[tuple[LanguagePair, int], list[cp_model.IntVar]],
+    warm: Occupancy,
+) -> None:
+    problem = feasibility.problem
+    lent: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
+    for (pair, slot), variables in by_pair.items():
+        bit = 1 << slot
+        available = [
+            problem.interpreter_by_id[i]
+            for i in feasibility.pair_interpreters[pair]
+            if feasibility.interpreter_mask[i] & bit
+        ]
+        single = sum(1 for i in available if len(i.pairs) == 1)
+        if len(variables) <= single:
+            continue
+        serving = warm.interpreting.get(slot, {})
+        helpers = []
+        for interpreter in available:
+            if len(interpreter.pairs) == 1:
+                continue
+            var = model.new_bool_var(f"f_{interpreter.id}_{pair_label(pair)}_{slot}")
+            helpers.append(var)
+            lent[(interpreter.id, slot)].append(var)
+            busy_with = [r for r, i in serving.items() if i == interpreter.id]
+            model.add_hint(
+                var,
+                bool(busy_with) and problem.request_by_id[busy_with[0]].interpretation == pair,
+            )
+        model.add(sum(variables) <= single + sum(helpers))
+    for variables in lent.values():
+        if len(variables) > 1:
+            model.add_at_most_one(variables)
+
+
+def _occupancy_from(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    slot_of: Mapping[EntityId, int],
+    previous: Occupancy,
+) -> Occupancy:
+    """Replay the solver's slots and name the interpreters, keeping the warm start's names."""
+    problem = feasibility.problem
+    occupancy = Occupancy(feasibility)
+    by_slot: defaultdict[int, list[MeetingRequest]] = defaultdict(list)
+    for request in requests:
+        if request.id in slot_of:
+            by_slot[slot_of[request.id]].append(request)
+    for slot, placed in by_slot.items():
+        bit = 1 << slot
+        free = {
+            i.id: i.pairs for i in problem.interpreters if feasibility.interpreter_mask[i.id] & bit
+        }
+        needs = [(r.id, r.interpretation) for r in placed if r.interpretation is not None]
+        named = match_interpreters(needs, free, preferred=previous.interpreting.get(slot, {}))
+        if named is None:
+            raise AssertionError(f"solver placed more interpreted meetings than fit in slot {slot}")
+        for request in placed:
+            occupancy.place(request, slot, named)
+    return occupancy
+
+
+def _names(occupancy: Occupancy) -> dict[EntityId, EntityId]:
+    named: dict[EntityId, EntityId] = {}
+    for assignment in occupancy.interpreting.values():
+        named.update(assignment)
+    return named
+
+
+def fill_gaps(
+    occupancy: Occupancy,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    gains: Mapping[EntityId, int],
+) -> int:
+    """Insert any unplaced request that still fits somewhere (a time-limited solve can leave
+    such holes); returns how many were added."""
+    added = 0
+    for request in sorted(requests, key=lambda r: (-gains[r.id], str(r.id))):
+        if request.id in occupancy.slot_of:
+            continue
+        for slot in bits(masks[request.id]):
+            if occupancy.try_place(request, slot):
+                added += 1
+                break
+    return added
+
+
+def meetings_from(occupancy: Occupancy) -> tuple[Meeting, ...]:
+    problem = occupancy.feasibility.problem
+    slots = occupancy.feasibility.slots
+    names = _names(occupancy)
+    meetings = [
+        Meeting(
+            request_id=request_id,
+            start=slots[slot].start,
+            end=slots[slot].end,
+            interpreter_id=names.get(request_id),
+        )
+        for request_id, slot in occupancy.slot_of.items()
+    ]
+    return number_seats(problem, meetings)
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float = 10.0,
+    num_workers: int = 2,
+    strict_priority: bool = True,
+    seed: int = 0,
+    log: bool = False,
+) -> SolveResult:
+    """Schedule every approved request that fits; say for each other one why it does not.
+
+    `time_limit_s` bounds the whole call (model building included); the best schedule found
+    by then is returned. Two workers suit a 2-core machine.
+    """
+    started = time.perf_counter()
+    feasibility = Feasibility(problem)
+    weights = priority_weights(problem.requests, strict=strict_priority)
+    gains = {r.id: weights[r.priority] for r in problem.requests}
+    unplaced: list[Unplaced] = []
+    candidates: list[MeetingRequest] = []
+    masks: dict[EntityId, int] = {}
+    for request in problem.requests:
+        reason = check_request(feasibility, request)
+        if reason is None:
+            candidates.append(request)
+            masks[request.id] = feasibility.request_mask(request)
+        else:
+            unplaced.append(reason)
+    remaining = time_limit_s - (time.perf_counter() - started)
+    solution, occupancy = solve_slots(
+        feasibility,
+        candidates,
+        masks,
+        gains,
+        time_limit_s=remaining,
+        num_workers=num_workers,
+        seed=seed,
+        log=log,
+    )
+    fill_gaps(occupancy, candidates, masks, gains)
+    for request in candidates:
+        if request.id not in occupancy.slot_of:
+            detail, blocking = occupancy.explain(request, masks[request.id])
+            unplaced.append(
+                Unplaced(request.id, UnplacedReason.CAPACITY_EXHAUSTED, detail, blocking)
+            )
+    meetings = meetings_from(occupancy)
+    objective = sum(gains[m.request_id] for m in meetings)
+    return SolveResult(
+        schedule=Schedule(tuple(sorted(meetings, key=lambda m: (m.start, str(m.request_id))))),
+        unplaced=tuple(unplaced),
+        status=solution.status,
+        objective=objective,
+        best_bound=solution.best_bound,
+        solve_seconds=time.perf_counter() - started,
+    )
