@@ -1,0 +1,40 @@
+"""The organiser's live board feed: room events fanned out to subscribers per mission."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class BoardBus:
+    """Fan-out of board events; a slow subscriber loses its oldest events, never blocks a room."""
+
+    def __init__(self, queue_size: int = 500) -> None:
+        self._queue_size = queue_size
+        self._subscribers: dict[int, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+
+    def subscribe(self, mission_id: int) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
+        self._subscribers[mission_id].add(queue)
+        return queue
+
+    def unsubscribe(self, mission_id: int, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        queues = self._subscribers.get(mission_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self._subscribers[mission_id]
+
+    def publish(self, mission_id: int, event: dict[str, Any]) -> None:
+        for queue in self._subscribers.get(mission_id, ()):
+            if queue.full():
+                queue.get_nowait()
+                logger.warning("board subscriber of mission %s lags; dropped an event", mission_id)
+            queue.put_nowait(event)
+
+    def subscriber_count(self, mission_id: int) -> int:
+        return len(self._subscribers.get(mission_id, ()))

@@ -1,0 +1,288 @@
+"""The signalling catalogue: every message on a seat's websocket, as Pydantic models on `type`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+)
+
+from rooms.errors import MessageInvalid
+from rooms.seats import Seat
+
+MediaKind = Literal["audio", "video"]
+Phase = Literal["lobby", "live", "closed"]
+PresenceState = Literal["joined", "reconnecting", "left"]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _id() -> Any:
+    # Request ids are the client's own; bounded so a reply can never be bigger than the request.
+    return Field(..., description="Chosen by the sender; echoed in the reply.")
+
+
+class _Request(_Message):
+    id: (
+        Annotated[StrictStr, Field(min_length=1, max_length=64)]
+        | Annotated[StrictInt, Field(ge=0, le=2**53)]
+    ) = _id()
+
+
+# Client -> server ---------------------------------------------------------------------------
+
+
+class Join(_Request):
+    """First message: the seat's token. Answered by a `response` with the room's state."""
+
+    type: Literal["join"]
+    token: str = Field(min_length=1, max_length=512)
+    device: str = Field("", max_length=100, description="Free label shown to the organiser.")
+
+
+class Answer(_Message):
+    """The client's SDP answer to the server's `offer`; `id` is the offer's id."""
+
+    type: Literal["answer"]
+    id: str = Field(min_length=1, max_length=64)
+    sdp: str = Field(min_length=1, max_length=60_000)
+
+
+class IceCandidate(_Message):
+    """A trickled ICE candidate (either direction); an empty candidate ends the trickle."""
+
+    type: Literal["ice_candidate"]
+    candidate: str = Field(max_length=1_000)
+    sdp_mid: str | None = Field(None, max_length=32)
+    sdp_mline_index: int | None = Field(None, ge=0, le=64)
+
+
+class Publish(_Request):
+    """Ask to send a track of `kind`; the server makes an offer with room for it."""
+
+    type: Literal["publish"]
+    kind: MediaKind
+
+
+class Unpublish(_Request):
+    """Stop sending the track of `kind`; the others stop receiving it."""
+
+    type: Literal["unpublish"]
+    kind: MediaKind
+
+
+class Mute(_Request):
+    """Tell the others the seat's microphone or camera is muted (media keeps its slot)."""
+
+    type: Literal["mute"]
+    kind: MediaKind
+    muted: bool
+
+
+class Pause(_Request):
+    """Stop receiving `kind` from `seat` (e.g. video on a weak link); no renegotiation."""
+
+    type: Literal["pause"]
+    seat: Seat
+    kind: MediaKind
+
+
+class Resume(_Request):
+    """Receive again what `pause` stopped; the server asks the sender for a keyframe."""
+
+    type: Literal["resume"]
+    seat: Seat
+    kind: MediaKind
+
+
+class ChatSend(_Request):
+    """A chat line to everyone in the room."""
+
+    type: Literal["chat"]
+    text: str = Field(min_length=1, max_length=2_000)
+
+
+class Leave(_Request):
+    """Leave for good: no grace period, the seat is counted as left at once."""
+
+    type: Literal["leave"]
+
+
+class Ping(_Request):
+    """Keep-alive; answered by an empty `response`."""
+
+    type: Literal["ping"]
+
+
+ClientMessage: TypeAlias = Annotated[
+    Join
+    | Answer
+    | IceCandidate
+    | Publish
+    | Unpublish
+    | Mute
+    | Pause
+    | Resume
+    | ChatSend
+    | Leave
+    | Ping,
+    Field(discriminator="type"),
+]
+# mypy reads an Annotated union alias passed as a value as a UnionType, not a type form.
+_client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)  # type: ignore[arg-type]
+
+
+def parse_client_message(text: str | bytes) -> ClientMessage:
+    """One client message from its JSON text; MessageInvalid (with the id when readable)."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MessageInvalid("message is not JSON") from exc
+    if not isinstance(raw, dict):
+        raise MessageInvalid("message is not a JSON object")
+    try:
+        return _client_adapter.validate_python(raw)
+    except ValidationError as exc:
+        request_id = raw.get("id")
+        if not isinstance(request_id, str | int) or isinstance(request_id, bool):
+            request_id = None
+        elif isinstance(request_id, str) and len(request_id) > 64:
+            request_id = None
+        problems = [
+            {"loc": ".".join(str(part) for part in error["loc"]), "msg": error["msg"]}
+            for error in exc.errors(include_url=False, include_input=False)[:5]
+        ]
+        raise MessageInvalid(
+            "message does not match the catalogue", id=request_id, problems=problems
+        ) from exc
+
+
+# Server -> client ---------------------------------------------------------------------------
+
+
+class Response(_Message):
+    """Success reply to the request with the same `id`."""
+
+    type: Literal["response"] = "response"
+    id: str | int
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Error(_Message):
+    """Failure reply to the request with `id`, or a notice (no id) before the server closes."""
+
+    type: Literal["error"] = "error"
+    id: str | int | None = None
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrackInfo(_Message):
+    """Which seat and kind an m-line of the offer carries (the client maps mids to tiles)."""
+
+    mid: str | None
+    seat: Seat
+    kind: MediaKind
+    track_id: str
+
+
+class Offer(_Message):
+    """An SDP offer from the server, answered by `answer` with the same id."""
+
+    type: Literal["offer"] = "offer"
+    id: str
+    sdp: str
+    tracks: list[TrackInfo] = Field(default_factory=list)
+
+
+class Presence(_Message):
+    """A seat joined, dropped and may come back (`reconnecting`), or left."""
+
+    type: Literal["presence"] = "presence"
+    seat: Seat
+    state: PresenceState
+    at: datetime
+    reason: str = ""
+
+
+class MuteState(_Message):
+    type: Literal["mute_state"] = "mute_state"
+    seat: Seat
+    kind: MediaKind
+    muted: bool
+
+
+class Speaking(_Message):
+    """A seat started or stopped speaking (voice activity from the relay's audio levels)."""
+
+    type: Literal["speaking"] = "speaking"
+    seat: Seat
+    speaking: bool
+    at: datetime
+
+
+class ActiveSpeaker(_Message):
+    type: Literal["active_speaker"] = "active_speaker"
+    seat: Seat | None
+    at: datetime
+
+
+class ChatMessage(_Message):
+    type: Literal["chat"] = "chat"
+    message_id: int
+    seat: Seat
+    text: str
+    at: datetime
+
+
+class SlotTimer(_Message):
+    """The slot's times; sent on join, at the end warning and when the organiser extends."""
+
+    type: Literal["slot_timer"] = "slot_timer"
+    starts_at: datetime
+    ends_at: datetime
+    seconds_left: float
+    warning: bool
+
+
+class RoomState(_Message):
+    """The room's phase and who is in it; sent whenever either changes."""
+
+    type: Literal["room_state"] = "room_state"
+    phase: Phase
+    seats: dict[Seat, PresenceState]
+
+
+ServerMessage: TypeAlias = Annotated[
+    Response
+    | Error
+    | Offer
+    | IceCandidate
+    | Presence
+    | MuteState
+    | Speaking
+    | ActiveSpeaker
+    | ChatMessage
+    | SlotTimer
+    | RoomState,
+    Field(discriminator="type"),
+]
+server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)  # type: ignore[arg-type]
+
+
+def dump(message: BaseModel) -> dict[str, Any]:
+    """A server message as the JSON-ready dict sent on the socket."""
+    data: dict[str, Any] = message.model_dump(mode="json", exclude_none=False)
+    return data

@@ -1,0 +1,142 @@
+"""The room registry: every open room of the process, keyed by meeting id."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rooms.board import BoardBus
+from rooms.clock import Clock
+from rooms.errors import MeetingNotOpen, MeetingOver, ServerShuttingDown
+from rooms.media import MediaEvents, MediaFactory, RoomMedia
+from rooms.room import MeetingInfo, Room, RoomPolicy, RoomStore
+
+logger = logging.getLogger(__name__)
+
+
+class RoomRegistry:
+    """Opens a meeting's room on its first join (inside the open window) and forgets it on close."""
+
+    def __init__(
+        self,
+        *,
+        policy: RoomPolicy,
+        clock: Clock,
+        store: RoomStore,
+        media: MediaFactory,
+        bus: BoardBus | None = None,
+        stats_interval: float = 2.0,
+    ) -> None:
+        self.policy = policy
+        self.clock = clock
+        self.store = store
+        self.media = media
+        self.bus = bus or BoardBus()
+        self._rooms: dict[int, Room] = {}
+        self._closing = False
+        self._stats_interval = stats_interval
+        self._stats_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._stats_task is None:
+            self._stats_task = asyncio.create_task(self._publish_stats(), name="rooms-stats")
+
+    def get(self, meeting_id: int) -> Room | None:
+        return self._rooms.get(meeting_id)
+
+    def rooms(self, mission_id: int | None = None) -> list[Room]:
+        return [
+            room
+            for room in self._rooms.values()
+            if mission_id is None or room.info.mission_id == mission_id
+        ]
+
+    def open(self, info: MeetingInfo) -> Room:
+        """The meeting's room, opened now if its window allows (MeetingNotOpen, MeetingOver)."""
+        if self._closing:
+            raise ServerShuttingDown()
+        room = self._rooms.get(info.meeting_id)
+        if room is not None and not room.closed:
+            return room
+        now = self.clock.now()
+        opens_at = info.starts_at - self.policy.open_lead
+        if now < opens_at:
+            raise MeetingNotOpen(opens_at=opens_at.isoformat())
+        if now >= info.ends_at:
+            raise MeetingOver(ended_at=info.ends_at.isoformat())
+
+        def room_media(events: MediaEvents) -> RoomMedia:
+            return self.media.open_room(f"meeting-{info.meeting_id}", events)
+
+        room = Room(
+            info,
+            policy=self.policy,
+            clock=self.clock,
+            store=self.store,
+            media=room_media,
+            bus=self.bus,
+            on_closed=self._forget,
+        )
+        self._rooms[info.meeting_id] = room
+        logger.info("meeting %s: room opened (mission %s)", info.meeting_id, info.mission_id)
+        self.bus.publish(
+            info.mission_id,
+            {
+                "type": "room",
+                "mission_id": info.mission_id,
+                "meeting_id": info.meeting_id,
+                "at": now.isoformat(),
+                "phase": room.phase,
+            },
+        )
+        return room
+
+    def _forget(self, room: Room) -> None:
+        if self._rooms.get(room.meeting_id) is room:
+            del self._rooms[room.meeting_id]
+
+    async def close(self) -> None:
+        """Close every room (service shutdown): seats are told to come back later."""
+        self._closing = True
+        if self._stats_task is not None:
+            self._stats_task.cancel()
+        rooms = list(self._rooms.values())
+        results = await asyncio.gather(
+            *(room.close(ServerShuttingDown(), final=False) for room in rooms),
+            return_exceptions=True,
+        )
+        for room, result in zip(rooms, results, strict=True):
+            if isinstance(result, BaseException):
+                logger.error("meeting %s: close failed", room.meeting_id, exc_info=result)
+        await self.media.close()
+
+    def snapshot(self, mission_id: int) -> list[dict[str, Any]]:
+        return [room.snapshot() for room in self.rooms(mission_id)]
+
+    async def _publish_stats(self) -> None:
+        # Media figures change continuously: sample them for the board, only when watched.
+        while True:
+            await asyncio.sleep(self._stats_interval)
+            for room in list(self._rooms.values()):
+                if room.closed or not self.bus.subscriber_count(room.info.mission_id):
+                    continue
+                try:
+                    snapshot = room.snapshot()
+                except Exception:  # one room's broken stats must not stop the others' board
+                    logger.exception("meeting %s: stats failed", room.meeting_id)
+                    continue
+                self.bus.publish(
+                    room.info.mission_id,
+                    {
+                        "type": "stats",
+                        "mission_id": room.info.mission_id,
+                        "meeting_id": room.meeting_id,
+                        "at": self.clock.now().isoformat(),
+                        "seconds_left": snapshot["seconds_left"],
+                        "seats": {
+                            seat: {"state": value["state"], "media": value["media"]}
+                            for seat, value in snapshot["seats"].items()
+                        },
+                    },
+                )

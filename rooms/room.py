@@ -1,0 +1,577 @@
+"""One consultation room: its seats, their connections and media, the slot timer and the log."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import weakref
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from rooms.board import BoardBus
+from rooms.clock import Clock
+from rooms.errors import (
+    InvalidState,
+    MediaFailed,
+    PermissionDenied,
+    RoomClosed,
+    RoomError,
+    SeatLeft,
+    SeatTaken,
+)
+from rooms.media import MediaEvents, RoomMedia, SeatMedia
+from rooms.messages import (
+    ActiveSpeaker,
+    Answer,
+    ChatMessage,
+    ChatSend,
+    ClientMessage,
+    IceCandidate,
+    Join,
+    Leave,
+    Mute,
+    MuteState,
+    Pause,
+    Ping,
+    Presence,
+    Publish,
+    Response,
+    Resume,
+    RoomState,
+    SlotTimer,
+    Speaking,
+    Unpublish,
+    dump,
+)
+from rooms.seats import PARTICIPANT_SEATS, Seat
+
+logger = logging.getLogger(__name__)
+
+
+class SeatState(enum.StrEnum):
+    JOINED = "joined"
+    RECONNECTING = "reconnecting"  # connection dropped; the seat is kept for the grace period
+    LEFT = "left"
+
+
+class CloseOutcome(enum.StrEnum):
+    """How the meeting's status ends when its room closes."""
+
+    COMPLETED = "completed"  # company and buyer were in the room together at some moment
+    NO_SHOW = "no_show"  # they never were
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingInfo:
+    """What a room needs to know of its meeting record."""
+
+    meeting_id: int
+    mission_id: int
+    starts_at: datetime
+    ends_at: datetime
+    seats: frozenset[Seat]
+    labels: dict[Seat, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPolicy:
+    open_lead: timedelta = timedelta(minutes=10)
+    end_warning: timedelta = timedelta(minutes=2)
+    grace: timedelta = timedelta(seconds=30)
+
+
+class RoomStore(Protocol):
+    """Persistence the room reports to (attendance log and meeting status)."""
+
+    async def seat_joined(
+        self, *, meeting_id: int, seat: Seat, at: datetime, device: str
+    ) -> None: ...
+
+    async def seat_reconnected(self, *, meeting_id: int, seat: Seat, device: str) -> None: ...
+
+    async def seat_left(
+        self, *, meeting_id: int, seat: Seat, at: datetime, reason: str
+    ) -> None: ...
+
+    async def meeting_live(self, *, meeting_id: int, at: datetime) -> None: ...
+
+    async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None: ...
+
+
+class SeatConnection(Protocol):
+    """A seat's signalling connection as the room sees it; the edge maps errors to close codes."""
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Queue a message; never blocks on a slow client."""
+
+    async def close(self, error: RoomError | None) -> None:
+        """Close the connection, saying why (None: normal closure)."""
+
+
+class SeatPresence:
+    """One seat in the room: its current connection, media and state."""
+
+    def __init__(self, seat: Seat, joined_at: datetime, device: str) -> None:
+        self.seat = seat
+        self.state = SeatState.JOINED
+        self.joined_at = joined_at
+        self.device = device
+        self.connection: SeatConnection | None = None
+        self.media: SeatMedia | None = None
+        self.dropped_at: datetime | None = None
+        self.grace_task: asyncio.Task[None] | None = None
+        self.muted: dict[str, bool] = {"audio": False, "video": False}
+        self.speaking = False
+        self.reconnects = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.connection is not None:
+            await self.connection.send(message)
+
+
+class Room(MediaEvents):
+    """A meeting's live room. All state changes run under one lock, on the event loop."""
+
+    def __init__(
+        self,
+        info: MeetingInfo,
+        *,
+        policy: RoomPolicy,
+        clock: Clock,
+        store: RoomStore,
+        media: Callable[[MediaEvents], RoomMedia],
+        bus: BoardBus,
+        on_closed: Callable[[Room], None],
+    ) -> None:
+        self.info = info
+        self.policy = policy
+        self.clock = clock
+        self.store = store
+        self.bus = bus
+        self.media = media(self)
+        self._on_closed = on_closed
+        self._seats: dict[Seat, SeatPresence] = {}
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._went_live = False
+        self._met = False  # company and buyer were present together at least once
+        self._warned = False
+        self._chat_counter = 0
+        self._active_speaker: Seat | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._replaced: weakref.WeakSet[SeatConnection] = weakref.WeakSet()
+        self.opened_at = clock.now()
+        self._timer = asyncio.create_task(self._run_timer(), name=f"room-{info.meeting_id}-timer")
+
+    # -- properties ---------------------------------------------------------------------------
+
+    @property
+    def meeting_id(self) -> int:
+        return self.info.meeting_id
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def phase(self) -> str:
+        if self._closed:
+            return "closed"
+        present = sum(
+            1
+            for seat in PARTICIPANT_SEATS
+            if seat in self._seats and self._seats[seat].state is not SeatState.LEFT
+        )
+        return "live" if present >= 2 else "lobby"
+
+    def seat_state(self, seat: Seat) -> SeatState | None:
+        presence = self._seats.get(seat)
+        return presence.state if presence else None
+
+    def seconds_left(self) -> float:
+        return max(0.0, (self.info.ends_at - self.clock.now()).total_seconds())
+
+    # -- joining and leaving ------------------------------------------------------------------
+
+    async def join(self, seat: Seat, connection: SeatConnection, request: Join) -> None:
+        """Seat `connection` in `seat`: a first join, a reconnect, or a take-over of a device."""
+        async with self._lock:
+            if self._closed:
+                raise RoomClosed()
+            now = self.clock.now()
+            presence = self._seats.get(seat)
+            replaced: SeatConnection | None = None
+            if presence is not None and presence.state is not SeatState.LEFT:
+                replaced = presence.connection
+                if presence.grace_task is not None:
+                    presence.grace_task.cancel()
+                    presence.grace_task = None
+                if presence.media is not None:
+                    await presence.media.close("replaced")
+                    presence.media = None
+                presence.reconnects += 1
+                presence.device = request.device
+                presence.dropped_at = None
+                presence.state = SeatState.JOINED
+                how = "took over" if replaced is not None else "reconnected"
+                logger.info("meeting %s seat %s %s", self.meeting_id, seat, how)
+                await self._record(
+                    self.store.seat_reconnected(
+                        meeting_id=self.meeting_id, seat=seat, device=request.device
+                    )
+                )
+            else:
+                presence = SeatPresence(seat, now, request.device)
+                self._seats[seat] = presence
+                logger.info("meeting %s seat %s joined", self.meeting_id, seat)
+                await self._record(
+                    self.store.seat_joined(
+                        meeting_id=self.meeting_id, seat=seat, at=now, device=request.device
+                    )
+                )
+            presence.connection = connection
+            if replaced is not None:
+                self._replaced.add(replaced)
+                # The old device learns why before its socket closes; it must not come back.
+                self._spawn(replaced.close(SeatTaken()))
+            if not self._went_live and not seat.is_observer:
+                self._went_live = True
+                await self._record(self.store.meeting_live(meeting_id=self.meeting_id, at=now))
+            self._note_meeting()
+            await connection.send(dump(Response(id=request.id, data=self._join_data(seat))))
+            await self._broadcast_presence(presence, SeatState.JOINED, exclude=seat)
+            await self._broadcast(dump(self._room_state()))
+            await connection.send(dump(self._slot_timer()))
+            presence.media = await self.media.add_seat(
+                seat, presence.send, observer=seat.is_observer
+            )
+        await presence.media.start()
+
+    async def disconnected(self, connection: SeatConnection) -> None:
+        """The connection dropped without `leave`: keep the seat for the grace period."""
+        async with self._lock:
+            presence = self._presence_of(connection)
+            if presence is None or self._closed:
+                return
+            presence.connection = None
+            presence.state = SeatState.RECONNECTING
+            presence.dropped_at = self.clock.now()
+            presence.speaking = False
+            logger.info(
+                "meeting %s seat %s dropped; grace %ss",
+                self.meeting_id,
+                presence.seat,
+                self.policy.grace.total_seconds(),
+            )
+            presence.grace_task = asyncio.create_task(
+                self._grace(presence, presence.dropped_at),
+                name=f"room-{self.meeting_id}-{presence.seat}-grace",
+            )
+            await self._broadcast_presence(presence, SeatState.RECONNECTING)
+            await self._broadcast(dump(self._room_state()))
+
+    async def _grace(self, presence: SeatPresence, dropped_at: datetime) -> None:
+        await self.clock.sleep_until(dropped_at + self.policy.grace)
+        async with self._lock:
+            if presence.state is SeatState.RECONNECTING and presence.dropped_at == dropped_at:
+                presence.grace_task = None
+                await self._seat_left(presence, at=dropped_at, reason="grace_expired")
+                await self._broadcast(dump(self._room_state()))
+
+    async def _seat_left(self, presence: SeatPresence, *, at: datetime, reason: str) -> None:
+        presence.state = SeatState.LEFT
+        presence.speaking = False
+        if presence.grace_task is not None and presence.grace_task is not asyncio.current_task():
+            presence.grace_task.cancel()
+        presence.grace_task = None
+        if presence.media is not None:
+            media, presence.media = presence.media, None
+            await media.close(reason)
+        presence.connection = None
+        logger.info("meeting %s seat %s left (%s)", self.meeting_id, presence.seat, reason)
+        await self._record(
+            self.store.seat_left(
+                meeting_id=self.meeting_id, seat=presence.seat, at=at, reason=reason
+            )
+        )
+        await self._broadcast_presence(presence, SeatState.LEFT, reason=reason, at=at)
+
+    # -- requests -----------------------------------------------------------------------------
+
+    async def handle(self, connection: SeatConnection, message: ClientMessage) -> dict[str, Any]:
+        """Apply one request from `connection`; returns the response data (RoomError if refused)."""
+        presence = self._presence_of(connection)
+        if self._closed:
+            raise RoomClosed()
+        if presence is None:
+            # A connection the seat has moved away from (taken over, or left).
+            raise SeatTaken() if self._was_replaced(connection) else SeatLeft()
+        match message:
+            case Join():
+                raise InvalidState("already joined")
+            case Answer() | IceCandidate() | Pause() | Resume() | Publish() | Unpublish():
+                if isinstance(message, Publish) and presence.seat.is_observer:
+                    if message.kind == "video":
+                        raise PermissionDenied("the organiser's seat is unseen: no video")
+                if presence.media is None:
+                    raise InvalidState("no media connection")
+                return await presence.media.handle(message)
+            case Mute():
+                presence.muted[message.kind] = message.muted
+                await self._broadcast(
+                    dump(MuteState(seat=presence.seat, kind=message.kind, muted=message.muted))
+                )
+                self._board(
+                    "mute", seat=presence.seat.value, kind=message.kind, muted=message.muted
+                )
+                return {}
+            case ChatSend():
+                self._chat_counter += 1
+                chat = ChatMessage(
+                    message_id=self._chat_counter,
+                    seat=presence.seat,
+                    text=message.text,
+                    at=self.clock.now(),
+                )
+                await self._broadcast(dump(chat))
+                self._board("chat", seat=presence.seat.value, message_id=self._chat_counter)
+                return {"message_id": self._chat_counter}
+            case Ping():
+                return {}
+            case Leave():
+                async with self._lock:
+                    if presence.state is not SeatState.LEFT:
+                        await self._seat_left(presence, at=self.clock.now(), reason="left")
+                        await self._broadcast(dump(self._room_state()))
+                return {}
+        raise InvalidState(f"unhandled message {message.type}")  # pragma: no cover
+
+    # -- media callbacks ----------------------------------------------------------------------
+
+    def media_speaking(self, seat: Seat, speaking: bool) -> None:
+        presence = self._seats.get(seat)
+        if presence is None or presence.speaking == speaking or self._closed:
+            return
+        presence.speaking = speaking
+        at = self.clock.now()
+        self._spawn(self._broadcast(dump(Speaking(seat=seat, speaking=speaking, at=at))))
+        self._board("speaking", seat=seat.value, speaking=speaking, at=at)
+
+    def media_active_speaker(self, seat: Seat | None) -> None:
+        if seat == self._active_speaker or self._closed:
+            return
+        self._active_speaker = seat
+        at = self.clock.now()
+        self._spawn(self._broadcast(dump(ActiveSpeaker(seat=seat, at=at))))
+        self._board("active_speaker", seat=seat.value if seat else None, at=at)
+
+    def media_failed(self, seat: Seat, reason: str) -> None:
+        presence = self._seats.get(seat)
+        if presence is None or presence.connection is None or self._closed:
+            return
+        logger.warning("meeting %s seat %s media failed: %s", self.meeting_id, seat, reason)
+        # The client rejoins with a fresh peer connection; the seat is kept for the grace period.
+        self._spawn(presence.connection.close(MediaFailed(reason)))
+
+    # -- the slot -----------------------------------------------------------------------------
+
+    async def extend(self, ends_at: datetime) -> None:
+        """Move the slot's end (the organiser extends it); the timer restarts from there."""
+        if self._closed:
+            raise RoomClosed()
+        self.info = MeetingInfo(
+            meeting_id=self.info.meeting_id,
+            mission_id=self.info.mission_id,
+            starts_at=self.info.starts_at,
+            ends_at=ends_at,
+            seats=self.info.seats,
+            labels=self.info.labels,
+        )
+        self._warned = self.clock.now() >= ends_at - self.policy.end_warning
+        self._timer.cancel()
+        self._timer = asyncio.create_task(self._run_timer(), name=f"room-{self.meeting_id}-timer")
+        logger.info("meeting %s extended to %s", self.meeting_id, ends_at.isoformat())
+        await self._broadcast(dump(self._slot_timer()))
+        self._board("timer", ends_at=ends_at.isoformat(), seconds_left=self.seconds_left())
+
+    async def _run_timer(self) -> None:
+        if not self._warned:
+            await self.clock.sleep_until(self.info.ends_at - self.policy.end_warning)
+            self._warned = True
+            logger.info("meeting %s: end warning", self.meeting_id)
+            await self._broadcast(dump(self._slot_timer()))
+            self._board("timer", ends_at=self.info.ends_at.isoformat(), warning=True)
+        await self.clock.sleep_until(self.info.ends_at)
+        await self.close(RoomClosed("the slot has ended"), final=True)
+
+    async def close(self, error: RoomError, *, final: bool) -> None:
+        """Close the room: every seat leaves and is told `error`; idempotent.
+
+        `final` settles the meeting's status (slot over, organiser ended it); a shutdown is
+        not final, so the seats may come back when the service is up again.
+        """
+        if self._closed:
+            return
+        async with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._timer is not asyncio.current_task():
+                self._timer.cancel()
+            now = self.clock.now()
+            reason = "room_closed" if final else "server_shutdown"
+            for presence in self._seats.values():
+                if presence.state is SeatState.LEFT:
+                    continue
+                connection = presence.connection
+                await self._seat_left(presence, at=presence.dropped_at or now, reason=reason)
+                if connection is not None:
+                    await connection.close(error)
+            try:
+                await self.media.close()
+            except Exception:  # the media layer's failure must not keep the room half-open
+                logger.exception("meeting %s: closing media failed", self.meeting_id)
+            if final:
+                outcome = CloseOutcome.COMPLETED if self._met else CloseOutcome.NO_SHOW
+                logger.info("meeting %s closed: %s", self.meeting_id, outcome)
+                await self._record(
+                    self.store.meeting_closed(meeting_id=self.meeting_id, outcome=outcome)
+                )
+            self._board("room", phase="closed", final=final)
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+        self._on_closed(self)
+
+    # -- views --------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The room as the organiser's board shows it."""
+        now = self.clock.now()
+        seats: dict[str, Any] = {}
+        for seat, presence in self._seats.items():
+            seats[seat.value] = {
+                "state": presence.state.value,
+                "joined_at": presence.joined_at.isoformat(),
+                "dropped_at": presence.dropped_at.isoformat() if presence.dropped_at else None,
+                "speaking": presence.speaking,
+                "muted": dict(presence.muted),
+                "device": presence.device,
+                "reconnects": presence.reconnects,
+                "media": presence.media.stats() if presence.media is not None else {},
+            }
+        return {
+            "meeting_id": self.meeting_id,
+            "mission_id": self.info.mission_id,
+            "phase": self.phase,
+            "starts_at": self.info.starts_at.isoformat(),
+            "ends_at": self.info.ends_at.isoformat(),
+            "seconds_left": max(0.0, (self.info.ends_at - now).total_seconds()),
+            "warning": self._warned,
+            "active_speaker": self._active_speaker.value if self._active_speaker else None,
+            "labels": {seat.value: label for seat, label in self.info.labels.items()},
+            "seats": seats,
+        }
+
+    def _join_data(self, seat: Seat) -> dict[str, Any]:
+        return {
+            "seat": seat.value,
+            "meeting_id": self.meeting_id,
+            "phase": self.phase,
+            "seats": {s.value: p.state.value for s, p in self._seats.items()},
+            "muted": {s.value: dict(p.muted) for s, p in self._seats.items() if s is not seat},
+            "starts_at": self.info.starts_at.isoformat(),
+            "ends_at": self.info.ends_at.isoformat(),
+        }
+
+    def _room_state(self) -> RoomState:
+        return RoomState(
+            phase="closed" if self._closed else ("live" if self.phase == "live" else "lobby"),
+            seats={seat: presence.state.value for seat, presence in self._seats.items()},
+        )
+
+    def _slot_timer(self) -> SlotTimer:
+        return SlotTimer(
+            starts_at=self.info.starts_at,
+            ends_at=self.info.ends_at,
+            seconds_left=round(self.seconds_left(), 1),
+            warning=self._warned,
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _presence_of(self, connection: SeatConnection) -> SeatPresence | None:
+        for presence in self._seats.values():
+            if presence.connection is connection:
+                return presence
+        return None
+
+    def _was_replaced(self, connection: SeatConnection) -> bool:
+        return connection in self._replaced
+
+    def _note_meeting(self) -> None:
+        present = {
+            seat for seat, presence in self._seats.items() if presence.state is SeatState.JOINED
+        }
+        if {Seat.COMPANY, Seat.BUYER} <= present:
+            self._met = True
+
+    async def _broadcast(self, message: dict[str, Any], *, exclude: Seat | None = None) -> None:
+        for seat, presence in list(self._seats.items()):
+            if seat is not exclude and presence.connection is not None:
+                await presence.connection.send(message)
+
+    async def _broadcast_presence(
+        self,
+        presence: SeatPresence,
+        state: SeatState,
+        *,
+        exclude: Seat | None = None,
+        reason: str = "",
+        at: datetime | None = None,
+    ) -> None:
+        at = at or self.clock.now()
+        message = Presence(seat=presence.seat, state=state.value, at=at, reason=reason)
+        await self._broadcast(dump(message), exclude=exclude)
+        self._board(
+            "presence",
+            seat=presence.seat.value,
+            state=state.value,
+            reason=reason,
+            at=at,
+            phase=self.phase,
+        )
+
+    def _board(self, event_type: str, *, at: datetime | None = None, **data: Any) -> None:
+        event = {
+            "type": event_type,
+            "mission_id": self.info.mission_id,
+            "meeting_id": self.meeting_id,
+            "at": (at or self.clock.now()).isoformat(),
+            **data,
+        }
+        self.bus.publish(self.info.mission_id, event)
+
+    async def _record(self, operation: Coroutine[Any, Any, None]) -> None:
+        # The live room carries on when the database hiccups; the log says what was lost.
+        try:
+            await operation
+        except Exception:
+            logger.exception("meeting %s: could not record room event", self.meeting_id)
+
+    def _spawn(self, operation: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(operation)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error(
+                "meeting %s: background task failed",
+                self.meeting_id,
+                exc_info=task.exception(),
+            )
