@@ -10,13 +10,16 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from babel import Locale
 from babel.core import get_global
+from fastapi import Path
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    HttpUrl,
     StringConstraints,
+    TypeAdapter,
     ValidationInfo,
     field_validator,
 )
@@ -25,6 +28,7 @@ from pydantic import (
 _NOT_COUNTRIES = frozenset({"AA", "EU", "EZ", "UN", "ZZ"} | {f"Q{c}" for c in "MNOPQRSTUVWXYZ"})
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,63}$")
 _LANGUAGE_PAIR = re.compile(r"^([a-z]{2,3})-([a-z]{2,3})$")
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
 
 @cache
@@ -100,6 +104,16 @@ def _email(value: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def _email_or_blank(value: str) -> str:
+    return value and _email(value)
+
+
+def _website(value: str) -> str:
+    if value:
+        _HTTP_URL.validate_python(value)
+    return value
+
+
 def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
@@ -120,6 +134,10 @@ TimeZoneName = Annotated[
     str, StringConstraints(min_length=1, max_length=64), AfterValidator(_time_zone)
 ]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+EmailOrBlank = Annotated[
+    str, StringConstraints(max_length=254), AfterValidator(_email_or_blank)
+]
+Website = Annotated[str, StringConstraints(max_length=300), AfterValidator(_website)]
 UTCTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
@@ -127,7 +145,9 @@ City = Annotated[str, StringConstraints(max_length=100)]
 Industry = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Phone = Annotated[str, StringConstraints(max_length=50, pattern=r"^[0-9+()\-. ]*$")]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
-PrimaryKey = Annotated[int, Field(gt=0, le=2**31 - 1)]
+MAX_ID = 2**31 - 1  # PostgreSQL integer keys; larger numbers would be a driver error
+PrimaryKey = Annotated[int, Field(gt=0, le=MAX_ID)]
+PathId = Annotated[int, Path(gt=0, le=MAX_ID)]
 
 
 class StrictModel(BaseModel):

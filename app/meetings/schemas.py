@@ -1,0 +1,80 @@
+"""Request and response bodies for meetings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from app.meetings.models import MeetingStatus
+from app.schemas import LanguagePair, PrimaryKey, ReadModel, StrictModel, UpdateModel, UTCTime
+
+MAX_MEETING = timedelta(hours=12)
+Priority = Annotated[int, Field(ge=0, le=100, description="Higher is matched/kept first.")]
+PairOrBlank = LanguagePair | Literal[""]
+
+
+def check_times(starts_at: datetime, ends_at: datetime) -> str | None:
+    """Why a meeting's slot is refused, or None."""
+    if ends_at <= starts_at:
+        return "ends_at must be after starts_at"
+    if ends_at - starts_at > MAX_MEETING:
+        return f"a meeting lasts at most {MAX_MEETING}"
+    return None
+
+
+class MeetingCreate(StrictModel):
+    company_id: PrimaryKey
+    buyer_id: PrimaryKey
+    interpreter_id: PrimaryKey | None = None
+    company_venue_id: PrimaryKey | None = Field(None, description="The company's booth.")
+    buyer_venue_id: PrimaryKey | None = Field(None, description="The buyer's room, if any.")
+    language_pair: PairOrBlank = Field("", description="e.g. 'ko-id'; the interpreter's pair.")
+    starts_at: UTCTime = Field(description="With a UTC offset; stored in UTC.")
+    ends_at: UTCTime
+    priority: Priority = 0
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and (problem := check_times(starts_at, ends_at)):
+            raise ValueError(problem)
+        return ends_at
+
+
+class MeetingUpdate(UpdateModel):
+    """A move (new times, booth, interpreter...) or a status change; checked like a booking."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {"interpreter_id", "company_venue_id", "buyer_venue_id"}
+    )
+
+    company_id: PrimaryKey | None = None
+    buyer_id: PrimaryKey | None = None
+    interpreter_id: PrimaryKey | None = None
+    company_venue_id: PrimaryKey | None = None
+    buyer_venue_id: PrimaryKey | None = None
+    language_pair: PairOrBlank | None = None
+    starts_at: UTCTime | None = None
+    ends_at: UTCTime | None = None
+    status: MeetingStatus | None = None
+    priority: Priority | None = None
+
+
+class MeetingRead(ReadModel):
+    id: int
+    mission_id: int
+    company_id: int
+    buyer_id: int
+    interpreter_id: int | None
+    company_venue_id: int | None
+    buyer_venue_id: int | None
+    language_pair: str
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus
+    priority: int
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,266 @@
+"""Persistence of meetings and the booking rules every booking and move goes through.
+
+A booking locks the rows of the company, buyer, interpreter and venues it would hold
+(SELECT ... FOR UPDATE on PostgreSQL, in one global order so two bookings cannot deadlock),
+then looks for overlapping meetings, then writes, all in one transaction: two concurrent
+bookings that share any resource are serialised on that resource's row, so the second sees
+the first's meeting. SQLite has a single writer, which serialises them by itself. A refused
+booking writes nothing; its locks last until the caller's transaction ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.database import Base
+from app.meetings.exceptions import MeetingClash, MeetingInvalid
+from app.meetings.models import Meeting, MeetingStatus
+from app.meetings.schemas import MeetingCreate, MeetingUpdate, check_times
+from app.missions.exceptions import VenueNotFound
+from app.missions.models import Mission, Venue
+from app.paging import Paging, fetch_page
+from app.participants.exceptions import ParticipantNotFound
+from app.participants.models import Buyer, Company, Interpreter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What a meeting holds: its people and places for a time slot."""
+
+    company_id: int
+    buyer_id: int
+    interpreter_id: int | None
+    company_venue_id: int | None
+    buyer_venue_id: int | None
+    language_pair: str
+    starts_at: datetime
+    ends_at: datetime
+
+    @classmethod
+    def of(cls, meeting: Meeting) -> Booking:
+        return cls(**{name: getattr(meeting, name) for name in cls.__dataclass_fields__})
+
+    @property
+    def venue_ids(self) -> list[int]:
+        return sorted({v for v in (self.company_venue_id, self.buyer_venue_id) if v is not None})
+
+
+async def get(*, session: AsyncSession, meeting_id: int) -> Meeting | None:
+    return await session.get(Meeting, meeting_id)
+
+
+async def list_meetings(
+    *,
+    session: AsyncSession,
+    mission: Mission,
+    paging: Paging,
+    status: MeetingStatus | None = None,
+    company_id: int | None = None,
+    buyer_id: int | None = None,
+    interpreter_id: int | None = None,
+    venue_id: int | None = None,
+    starting_from: datetime | None = None,
+    starting_before: datetime | None = None,
+) -> tuple[list[Meeting], int]:
+    """A mission's meetings in time order, filtered."""
+    statement = (
+        select(Meeting)
+        .where(Meeting.mission_id == mission.id)
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    if status is not None:
+        statement = statement.where(Meeting.status == status)
+    if company_id is not None:
+        statement = statement.where(Meeting.company_id == company_id)
+    if buyer_id is not None:
+        statement = statement.where(Meeting.buyer_id == buyer_id)
+    if interpreter_id is not None:
+        statement = statement.where(Meeting.interpreter_id == interpreter_id)
+    if venue_id is not None:
+        statement = statement.where(
+            or_(Meeting.company_venue_id == venue_id, Meeting.buyer_venue_id == venue_id)
+        )
+    if starting_from is not None:
+        statement = statement.where(Meeting.starts_at >= starting_from)
+    if starting_before is not None:
+        statement = statement.where(Meeting.starts_at < starting_before)
+    return await fetch_page(session, statement, paging=paging)
+
+
+async def _lock(session: AsyncSession, model: type[Base], id_: int) -> Any:
+    # populate_existing: the row may sit in the identity map from before another commit.
+    return await session.get(model, id_, with_for_update=True, populate_existing=True)
+
+
+async def _lock_resources(session: AsyncSession, mission: Mission, booking: Booking) -> None:
+    """Lock every row the booking holds (fixed order: table, then id); 404/422 on bad ids."""
+    wanted: list[tuple[str, str, type[Base], int]] = [
+        ("company", "company_id", Company, booking.company_id),
+        ("buyer", "buyer_id", Buyer, booking.buyer_id),
+    ]
+    if booking.interpreter_id is not None:
+        wanted.append(("interpreter", "interpreter_id", Interpreter, booking.interpreter_id))
+    for venue_id in booking.venue_ids:
+        field = "company_venue_id" if venue_id == booking.company_venue_id else "buyer_venue_id"
+        wanted.append(("venue", field, Venue, venue_id))
+    interpreter: Interpreter | None = None
+    for kind, field, model, id_ in wanted:
+        row = await _lock(session, model, id_)
+        if row is None:
+            raise VenueNotFound(id_) if kind == "venue" else ParticipantNotFound(kind, id_)
+        if row.mission_id != mission.id:
+            raise MeetingInvalid(
+                f"{kind} {id_} belongs to mission {row.mission_id}, not to mission {mission.id}",
+                field=field,
+            )
+        if isinstance(row, Interpreter):
+            interpreter = row
+    if interpreter is not None and booking.language_pair:
+        first, second = booking.language_pair.split("-")
+        if not {f"{first}-{second}", f"{second}-{first}"} & set(interpreter.language_pairs):
+            raise MeetingInvalid(
+                f"interpreter {interpreter.id} does not cover {booking.language_pair} "
+                f"(covers {', '.join(interpreter.language_pairs)})",
+                field="language_pair",
+            )
+
+
+def _check_slot(mission: Mission, booking: Booking) -> None:
+    if problem := check_times(booking.starts_at, booking.ends_at):
+        raise MeetingInvalid(problem, field="ends_at")
+    zone = ZoneInfo(mission.timezone)
+    first_day = booking.starts_at.astimezone(zone).date()
+    last_day = (booking.ends_at - timedelta(microseconds=1)).astimezone(zone).date()
+    if first_day < mission.start_date or last_day > mission.end_date:
+        raise MeetingInvalid(
+            f"the meeting falls outside the mission's dates, {mission.start_date} to "
+            f"{mission.end_date} ({mission.timezone})",
+            field="starts_at",
+        )
+
+
+async def find_clashes(
+    *,
+    session: AsyncSession,
+    mission: Mission,
+    booking: Booking,
+    ignore_meeting_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Each resource of `booking` already in another live meeting overlapping its slot.
+
+    Slots are half-open: a meeting ending at 10:00 and one starting at 10:00 do not clash.
+    Cancelled meetings hold nothing.
+    """
+    held = [Meeting.company_id == booking.company_id, Meeting.buyer_id == booking.buyer_id]
+    if booking.interpreter_id is not None:
+        held.append(Meeting.interpreter_id == booking.interpreter_id)
+    if venue_ids := booking.venue_ids:
+        held += [Meeting.company_venue_id.in_(venue_ids), Meeting.buyer_venue_id.in_(venue_ids)]
+    statement = (
+        select(Meeting)
+        .where(
+            Meeting.mission_id == mission.id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at < booking.ends_at,
+            Meeting.ends_at > booking.starts_at,
+            or_(*held),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    if ignore_meeting_id is not None:
+        statement = statement.where(Meeting.id != ignore_meeting_id)
+    clashes: list[dict[str, Any]] = []
+    for other in await session.scalars(statement):
+        shared: list[tuple[str, int | None]] = [
+            ("company", booking.company_id if other.company_id == booking.company_id else None),
+            ("buyer", booking.buyer_id if other.buyer_id == booking.buyer_id else None),
+            (
+                "interpreter",
+                booking.interpreter_id
+                if booking.interpreter_id is not None
+                and other.interpreter_id == booking.interpreter_id
+                else None,
+            ),
+        ]
+        other_venues = {other.company_venue_id, other.buyer_venue_id}
+        shared += [("venue", v) for v in booking.venue_ids if v in other_venues]
+        clashes += [
+            {
+                "resource": resource,
+                "resource_id": resource_id,
+                "meeting_id": other.id,
+                "starts_at": other.starts_at.isoformat(),
+                "ends_at": other.ends_at.isoformat(),
+            }
+            for resource, resource_id in shared
+            if resource_id is not None
+        ]
+    return clashes
+
+
+async def _check_booking(
+    session: AsyncSession,
+    mission: Mission,
+    booking: Booking,
+    *,
+    ignore_meeting_id: int | None = None,
+) -> None:
+    await _lock_resources(session, mission, booking)
+    _check_slot(mission, booking)
+    clashes = await find_clashes(
+        session=session, mission=mission, booking=booking, ignore_meeting_id=ignore_meeting_id
+    )
+    if clashes:
+        raise MeetingClash(clashes)
+
+
+async def book(*, session: AsyncSession, mission: Mission, data: MeetingCreate) -> Meeting:
+    """Book a meeting if nobody and no booth in it is taken at that time; else raise."""
+    booking = Booking(**data.model_dump(exclude={"priority"}))
+    await _check_booking(session, mission, booking)
+    meeting = Meeting(mission_id=mission.id, priority=data.priority, **asdict(booking))
+    session.add(meeting)
+    await session.commit()
+    logger.info(
+        "meeting %s booked: mission %s company %s buyer %s %s-%s",
+        meeting.id, mission.id, meeting.company_id, meeting.buyer_id,
+        meeting.starts_at.isoformat(), meeting.ends_at.isoformat(),
+    )
+    return meeting
+
+
+async def update(*, session: AsyncSession, meeting: Meeting, data: MeetingUpdate) -> Meeting:
+    """Move or change a meeting; the result is checked like a new booking unless cancelled."""
+    meeting_id = meeting.id
+    changes = data.changes()
+    locked: Meeting = await _lock(session, Meeting, meeting_id)
+    mission = await session.get_one(Mission, locked.mission_id)
+    booking_fields = set(Booking.__dataclass_fields__)
+    booking = replace(
+        Booking.of(locked), **{k: v for k, v in changes.items() if k in booking_fields}
+    )
+    if changes.get("status", locked.status) != MeetingStatus.CANCELLED:
+        await _check_booking(session, mission, booking, ignore_meeting_id=meeting_id)
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    await session.commit()
+    logger.info("meeting %s updated: %s", meeting_id, sorted(changes))
+    return locked
+
+
+async def cancel(*, session: AsyncSession, meeting: Meeting) -> Meeting:
+    """Cancel a meeting (idempotent); it stays on record and frees its people and booths."""
+    if meeting.status != MeetingStatus.CANCELLED:
+        meeting.status = MeetingStatus.CANCELLED
+        await session.commit()
+        logger.info("meeting %s cancelled", meeting.id)
+    return meeting
