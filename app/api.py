@@ -2,4 +2,17 @@
 
 from fastapi import APIRouter
 
+from app.meetings.router import router as meetings_router
+from app.missions.router import router as missions_router
+from app.missions.router import venues_router
+from app.organisations.router import router as organisations_router
+from app.participants.router import buyers_router, companies_router, interpreters_router
+
 api_router = APIRouter()
+api_router.include_router(organisations_router)
+api_router.include_router(missions_router)
+api_router.include_router(venues_router)
+api_router.include_router(companies_router)
+api_router.include_router(buyers_router)
+api_router.include_router(interpreters_router)
+api_router.include_router(meetings_router)
