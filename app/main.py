@@ -12,6 +12,8 @@ from sqlalchemy import text
 
 from app.database import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
+from app.rooms.exceptions import install_room_error_handlers
+from app.rooms.runtime import start_rooms, stop_rooms
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -25,9 +27,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        await start_rooms(app, settings)
         try:
             yield
         finally:
+            await stop_rooms(app)
             await engine.dispose()
 
     app = FastAPI(
@@ -38,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_room_error_handlers(app)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> dict[str, str]:
@@ -58,4 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api import api_router
 
     app.include_router(api_router, prefix="/api/v1")
+    from app.rooms.router import router as rooms_router
+    from app.rooms.ws import ws_router
+
+    app.include_router(rooms_router, prefix="/api/v1")
+    app.include_router(ws_router)
     return app

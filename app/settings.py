@@ -51,6 +51,36 @@ class Settings(BaseSettings):
     announced_address: str | None = Field(
         None, description="Public IP the relay announces in its candidates when behind NAT."
     )
+    room_open_lead_minutes: float = Field(
+        10,
+        ge=0,
+        description="A meeting's room opens this long before its slot (a lobby until "
+        "a second seat is in).",
+    )
+    room_end_warning_minutes: float = Field(
+        2, ge=0, description="Seats are warned this long before the slot ends."
+    )
+    room_grace_seconds: float = Field(
+        30, ge=0, description="A seat whose connection drops keeps its place this long."
+    )
+    link_valid_after_end_minutes: float = Field(
+        120, ge=0, description="Join links expire this long after their meeting's slot ends."
+    )
+    ws_join_timeout_seconds: float = Field(
+        10, gt=0, description="A seat websocket must send `join` within this time."
+    )
+    ws_max_message_bytes: int = Field(
+        65536, ge=1024, description="Largest signalling message accepted (close 1009 above)."
+    )
+    ws_messages_per_second: float = Field(
+        20, gt=0, description="Sustained signalling messages per second per seat (close 1008)."
+    )
+    ws_message_burst: int = Field(
+        60, ge=1, description="Signalling messages a seat may send at once above the rate."
+    )
+    board_stats_interval_seconds: float = Field(
+        2, gt=0, description="How often the organiser's board feed gets media figures."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     demo: bool = Field(False, description="Create the demo mission at start-up (idempotent).")
 

@@ -1,0 +1,46 @@
+"""Dependencies of the rooms routes: the registry, the link signer, the clock, a meeting."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from app.dependencies import SessionDep
+from app.errors import NotFound
+from app.meetings.models import Meeting
+from app.rooms import service
+from rooms.clock import Clock
+from rooms.links import LinkSigner
+from rooms.registry import RoomRegistry
+
+MeetingId = Annotated[int, Path(gt=0, le=2**31 - 1)]
+MissionId = Annotated[int, Path(gt=0, le=2**31 - 1)]
+
+
+def get_registry(request: Request) -> RoomRegistry:
+    registry: RoomRegistry = request.app.state.rooms
+    return registry
+
+
+def get_signer(request: Request) -> LinkSigner:
+    signer: LinkSigner = request.app.state.link_signer
+    return signer
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.room_clock
+    return clock
+
+
+async def get_meeting(meeting_id: MeetingId, session: SessionDep) -> Meeting:
+    meeting = await service.get_meeting(session=session, meeting_id=meeting_id)
+    if meeting is None:
+        raise NotFound(f"meeting {meeting_id} not found", meeting_id=meeting_id)
+    return meeting
+
+
+RegistryDep = Annotated[RoomRegistry, Depends(get_registry)]
+SignerDep = Annotated[LinkSigner, Depends(get_signer)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+MeetingDep = Annotated[Meeting, Depends(get_meeting)]

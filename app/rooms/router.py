@@ -1,0 +1,280 @@
+"""HTTP routes of rooms: seat links, the join details, the slot, attendance and the live board."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+from fastapi.responses import StreamingResponse
+
+from app.dependencies import SessionDep, SettingsDep
+from app.errors import NotFound
+from app.missions.models import Mission
+from app.rooms import service
+from app.rooms.dependencies import (
+    ClockDep,
+    MeetingDep,
+    MissionId,
+    RegistryDep,
+    SignerDep,
+)
+from app.rooms.models import SeatLink
+from app.rooms.schemas import (
+    AttendanceRead,
+    Board,
+    BoardRoom,
+    ExtendRequest,
+    JoinDetails,
+    JoinParty,
+    JoinRequest,
+    LinkRead,
+    LinksIssue,
+)
+from app.settings import Settings
+from rooms.errors import LinkInvalid, RoomClosed
+from rooms.links import LinkSigner
+from rooms.seats import Seat
+
+router = APIRouter(tags=["rooms"])
+
+BOARD_KEEPALIVE_SECONDS = 15.0
+
+
+def _link_read(link: SeatLink, signer: LinkSigner, settings: Settings) -> LinkRead:
+    token = None if link.revoked_at else signer.sign(service.claims_of(link))
+    return LinkRead(
+        seat=link.seat,
+        generation=link.generation,
+        expires_at=link.expires_at,
+        issued_at=link.issued_at,
+        revoked=link.revoked_at is not None,
+        token=token,
+        url=f"{settings.base_url}/join#{token}" if token else None,
+    )
+
+
+def websocket_url(settings: Settings, meeting_id: int) -> str:
+    base = settings.base_url
+    scheme, rest = base.split("://", 1)
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws/rooms/{meeting_id}"
+
+
+@router.get(
+    "/meetings/{meeting_id}/links",
+    response_model=list[LinkRead],
+    summary="The meeting's current seat links",
+)
+async def list_links(
+    meeting: MeetingDep, session: SessionDep, signer: SignerDep, settings: SettingsDep
+) -> list[LinkRead]:
+    links = await service.list_links(session=session, meeting_id=meeting.id)
+    return [_link_read(link, signer, settings) for link in links]
+
+
+@router.post(
+    "/meetings/{meeting_id}/links",
+    response_model=list[LinkRead],
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue or re-issue seat links (earlier links of those seats stop working)",
+)
+async def issue_links(
+    meeting: MeetingDep,
+    body: LinksIssue,
+    session: SessionDep,
+    signer: SignerDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> list[LinkRead]:
+    seats = service.seats_of(meeting)
+    wanted = body.seats if body.seats is not None else seats
+    for seat in wanted:
+        if seat not in seats:
+            raise NotFound(f"meeting {meeting.id} has no {seat} seat", seat=seat.value)
+    expires_at = body.expires_at or meeting.ends_at + timedelta(
+        minutes=settings.link_valid_after_end_minutes
+    )
+    now = clock.now()
+    links = [
+        await service.issue_link(
+            session=session, meeting=meeting, seat=seat, expires_at=expires_at, now=now
+        )
+        for seat in dict.fromkeys(wanted)
+    ]
+    await session.commit()
+    return [_link_read(link, signer, settings) for link in links]
+
+
+@router.delete(
+    "/meetings/{meeting_id}/links/{seat}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a seat's link (a new one can be issued later)",
+)
+async def revoke_link(
+    meeting: MeetingDep, seat: Seat, session: SessionDep, clock: ClockDep
+) -> Response:
+    link = await service.revoke_link(
+        session=session, meeting_id=meeting.id, seat=seat, now=clock.now()
+    )
+    if link is None:
+        raise NotFound(f"meeting {meeting.id} has no link for the {seat} seat")
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/join", response_model=JoinDetails, summary="What a seat needs to join, by its token")
+async def join_details(
+    body: JoinRequest,
+    session: SessionDep,
+    signer: SignerDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    registry: RegistryDep,
+) -> JoinDetails:
+    claims = await service.check_token(
+        session=session, signer=signer, token=body.token, meeting_id=None, now=clock.now()
+    )
+    facts = await service.meeting_facts(session=session, meeting_id=claims.meeting_id)
+    if facts is None:
+        raise LinkInvalid()
+    meeting = facts.meeting
+    room = registry.get(meeting.id)
+    return JoinDetails(
+        meeting_id=meeting.id,
+        mission_id=facts.mission.id,
+        mission_name=facts.mission.name,
+        seat=claims.seat,
+        company=JoinParty(name=facts.company.name),
+        buyer=JoinParty(
+            name=facts.buyer.company_name, country=facts.buyer.country, city=facts.buyer.city
+        ),
+        interpreter=JoinParty(name=facts.interpreter.name) if facts.interpreter else None,
+        language_pair=meeting.language_pair,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        opens_at=meeting.starts_at - registry.policy.open_lead,
+        status=meeting.status.value,
+        room_open=room is not None and not room.closed,
+        websocket_url=websocket_url(settings, meeting.id),
+        ice_servers=settings.ice_servers,
+        link_expires_at=claims.expires_at,
+    )
+
+
+@router.get(
+    "/meetings/{meeting_id}/attendance",
+    response_model=list[AttendanceRead],
+    summary="The meeting's attendance log",
+)
+async def attendance(meeting: MeetingDep, session: SessionDep) -> Any:
+    return await service.list_attendance(session=session, meeting_id=meeting.id)
+
+
+@router.post(
+    "/meetings/{meeting_id}/room/extend",
+    summary="Extend the slot; an open room keeps running until the new end",
+)
+async def extend(
+    meeting: MeetingDep, body: ExtendRequest, session: SessionDep, registry: RegistryDep
+) -> dict[str, Any]:
+    if meeting.status in service.CLOSED_STATUSES:
+        raise RoomClosed(status=meeting.status.value)
+    await service.extend_meeting(
+        session=session, meeting=meeting, by=timedelta(minutes=body.minutes)
+    )
+    await session.commit()
+    room = registry.get(meeting.id)
+    if room is not None:
+        await room.extend(meeting.ends_at)
+    return {"meeting_id": meeting.id, "ends_at": meeting.ends_at.isoformat()}
+
+
+@router.post(
+    "/meetings/{meeting_id}/room/close",
+    summary="End the consultation now; the meeting's status is settled as at the slot's end",
+)
+async def close_room(meeting: MeetingDep, registry: RegistryDep) -> dict[str, Any]:
+    room = registry.get(meeting.id)
+    if room is None:
+        raise NotFound(f"meeting {meeting.id} has no open room")
+    await room.close(RoomClosed("the organiser ended the meeting"), final=True)
+    return {"meeting_id": meeting.id, "closed": True}
+
+
+async def _mission_or_404(session: SessionDep, mission_id: int) -> Mission:
+    mission = await session.get(Mission, mission_id)
+    if mission is None:
+        raise NotFound(f"mission {mission_id} not found", mission_id=mission_id)
+    return mission
+
+
+@router.get(
+    "/missions/{mission_id}/board", response_model=Board, summary="The mission's rooms, live"
+)
+async def board(
+    mission_id: MissionId, session: SessionDep, registry: RegistryDep, clock: ClockDep
+) -> Board:
+    await _mission_or_404(session, mission_id)
+    meetings = await service.mission_meetings(session=session, mission_id=mission_id)
+    rooms = []
+    for meeting in meetings:
+        room = registry.get(meeting.id)
+        live = room.snapshot() if room is not None and not room.closed else None
+        rooms.append(
+            BoardRoom(
+                meeting_id=meeting.id,
+                status=meeting.status.value,
+                starts_at=meeting.starts_at,
+                ends_at=live["ends_at"] if live else meeting.ends_at,
+                open=live is not None,
+                live=live,
+            )
+        )
+    return Board(mission_id=mission_id, at=clock.now(), rooms=rooms)
+
+
+def _sse(event: dict[str, Any]) -> str:
+    return f"event: {event['type']}\ndata: {json.dumps(event, default=str)}\n\n"
+
+
+@router.get(
+    "/missions/{mission_id}/board/events",
+    summary="Server-sent events: presence, speaking, timer, chat counts and media stats",
+    response_class=StreamingResponse,
+)
+async def board_events(
+    mission_id: MissionId, session: SessionDep, registry: RegistryDep, clock: ClockDep
+) -> StreamingResponse:
+    await _mission_or_404(session, mission_id)
+    bus = registry.bus
+    queue = bus.subscribe(mission_id)
+    snapshot = {
+        "type": "snapshot",
+        "mission_id": mission_id,
+        "at": clock.now().isoformat(),
+        "rooms": registry.snapshot(mission_id),
+    }
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield _sse(snapshot)
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), BOARD_KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if event["type"] == "end":
+                    return
+                yield _sse(event)
+        finally:
+            bus.unsubscribe(mission_id, queue)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

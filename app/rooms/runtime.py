@@ -1,0 +1,53 @@
+"""Starting and stopping the rooms of the process (called from the app's lifespan)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from app.rooms.service import DatabaseRoomStore
+from app.settings import Settings
+from rooms.clock import Clock, SystemClock
+from rooms.links import LinkSigner
+from rooms.media import MediaFactory, NoMedia
+from rooms.registry import RoomRegistry
+from rooms.room import RoomPolicy
+
+logger = logging.getLogger(__name__)
+
+
+def room_policy(settings: Settings) -> RoomPolicy:
+    return RoomPolicy(
+        open_lead=timedelta(minutes=settings.room_open_lead_minutes),
+        end_warning=timedelta(minutes=settings.room_end_warning_minutes),
+        grace=timedelta(seconds=settings.room_grace_seconds),
+    )
+
+
+def media_factory(settings: Settings) -> MediaFactory:
+    return NoMedia()
+
+
+async def start_rooms(app: FastAPI, settings: Settings) -> RoomRegistry:
+    """The room registry on `app.state.rooms`; a test may preset `app.state.room_clock`."""
+    clock: Clock = getattr(app.state, "room_clock", None) or SystemClock()
+    app.state.room_clock = clock
+    app.state.link_signer = LinkSigner(settings.secret_key.get_secret_value())
+    registry = RoomRegistry(
+        policy=room_policy(settings),
+        clock=clock,
+        store=DatabaseRoomStore(app.state.sessionmaker),
+        media=media_factory(settings),
+        stats_interval=settings.board_stats_interval_seconds,
+    )
+    registry.start()
+    app.state.rooms = registry
+    return registry
+
+
+async def stop_rooms(app: FastAPI) -> None:
+    registry: RoomRegistry | None = getattr(app.state, "rooms", None)
+    if registry is not None:
+        await registry.close()

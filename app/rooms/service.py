@@ -1,0 +1,243 @@
+"""Persistence for rooms: seat links, the attendance log and the meeting facts a room needs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.meetings.models import Meeting, MeetingStatus
+from app.missions.models import Mission
+from app.participants.models import Buyer, Company, Interpreter
+from app.rooms.models import Attendance, SeatLink
+from rooms.errors import LinkInvalid, LinkRevoked, MeetingOver
+from rooms.links import LinkClaims, LinkSigner
+from rooms.room import CloseOutcome, MeetingInfo
+from rooms.seats import Seat
+
+logger = logging.getLogger(__name__)
+
+CLOSED_STATUSES = frozenset(
+    {MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW, MeetingStatus.CANCELLED}
+)
+
+
+def seats_of(meeting: Meeting) -> list[Seat]:
+    """The seats a meeting has: the interpreter's only when one is booked."""
+    seats = [Seat.COMPANY, Seat.BUYER]
+    if meeting.interpreter_id is not None:
+        seats.append(Seat.INTERPRETER)
+    seats.append(Seat.ORGANISER)
+    return seats
+
+
+async def get_meeting(*, session: AsyncSession, meeting_id: int) -> Meeting | None:
+    return await session.get(Meeting, meeting_id)
+
+
+# Links ----------------------------------------------------------------------------------------
+
+
+async def list_links(*, session: AsyncSession, meeting_id: int) -> list[SeatLink]:
+    rows = await session.scalars(
+        select(SeatLink).where(SeatLink.meeting_id == meeting_id).order_by(SeatLink.id)
+    )
+    return list(rows)
+
+
+async def issue_link(
+    *, session: AsyncSession, meeting: Meeting, seat: Seat, expires_at: datetime, now: datetime
+) -> SeatLink:
+    """A new link for `seat`; any earlier link of that seat stops working."""
+    link = await session.scalar(
+        select(SeatLink).where(SeatLink.meeting_id == meeting.id, SeatLink.seat == seat)
+    )
+    if link is None:
+        link = SeatLink(meeting_id=meeting.id, seat=seat, generation=1)
+        session.add(link)
+    else:
+        link.generation += 1
+    link.expires_at = expires_at
+    link.issued_at = now
+    link.revoked_at = None
+    await session.flush()
+    logger.info(
+        "meeting %s seat %s: link issued (generation %s)", meeting.id, seat, link.generation
+    )
+    return link
+
+
+async def revoke_link(
+    *, session: AsyncSession, meeting_id: int, seat: Seat, now: datetime
+) -> SeatLink | None:
+    link = await session.scalar(
+        select(SeatLink).where(SeatLink.meeting_id == meeting_id, SeatLink.seat == seat)
+    )
+    if link is None:
+        return None
+    link.generation += 1
+    link.revoked_at = now
+    await session.flush()
+    logger.info("meeting %s seat %s: link revoked", meeting_id, seat)
+    return link
+
+
+def claims_of(link: SeatLink) -> LinkClaims:
+    return LinkClaims(
+        meeting_id=link.meeting_id,
+        seat=link.seat,
+        generation=link.generation,
+        expires_at=link.expires_at,
+    )
+
+
+async def check_token(
+    *,
+    session: AsyncSession,
+    signer: LinkSigner,
+    token: str,
+    meeting_id: int | None,
+    now: datetime,
+) -> LinkClaims:
+    """The claims of a token that admits today: signed, unexpired, current, for this meeting."""
+    claims = signer.check(token, meeting_id=meeting_id, now=now)
+    link = await session.scalar(
+        select(SeatLink).where(
+            SeatLink.meeting_id == claims.meeting_id, SeatLink.seat == claims.seat
+        )
+    )
+    if link is None:
+        raise LinkInvalid()
+    if link.generation != claims.generation or link.revoked_at is not None:
+        raise LinkRevoked()
+    return claims
+
+
+# Meeting facts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingFacts:
+    meeting: Meeting
+    mission: Mission
+    company: Company
+    buyer: Buyer
+    interpreter: Interpreter | None
+
+
+async def meeting_facts(*, session: AsyncSession, meeting_id: int) -> MeetingFacts | None:
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        return None
+    mission = await session.get(Mission, meeting.mission_id)
+    company = await session.get(Company, meeting.company_id)
+    buyer = await session.get(Buyer, meeting.buyer_id)
+    interpreter = (
+        await session.get(Interpreter, meeting.interpreter_id)
+        if meeting.interpreter_id is not None
+        else None
+    )
+    assert mission is not None and company is not None and buyer is not None  # foreign keys
+    return MeetingFacts(meeting, mission, company, buyer, interpreter)
+
+
+def meeting_info(facts: MeetingFacts) -> MeetingInfo:
+    meeting = facts.meeting
+    if meeting.status in CLOSED_STATUSES:
+        raise MeetingOver(status=meeting.status.value)
+    labels = {
+        Seat.COMPANY: facts.company.name,
+        Seat.BUYER: f"{facts.buyer.company_name} ({facts.buyer.country})",
+        Seat.ORGANISER: "organiser",
+    }
+    if facts.interpreter is not None:
+        labels[Seat.INTERPRETER] = facts.interpreter.name
+    return MeetingInfo(
+        meeting_id=meeting.id,
+        mission_id=meeting.mission_id,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        seats=frozenset(seats_of(meeting)),
+        labels=labels,
+    )
+
+
+async def extend_meeting(*, session: AsyncSession, meeting: Meeting, by: timedelta) -> Meeting:
+    meeting.ends_at = meeting.ends_at + by
+    await session.flush()
+    return meeting
+
+
+async def list_attendance(*, session: AsyncSession, meeting_id: int) -> list[Attendance]:
+    rows = await session.scalars(
+        select(Attendance).where(Attendance.meeting_id == meeting_id).order_by(Attendance.id)
+    )
+    return list(rows)
+
+
+async def mission_meetings(*, session: AsyncSession, mission_id: int) -> list[Meeting]:
+    rows = await session.scalars(
+        select(Meeting).where(Meeting.mission_id == mission_id).order_by(Meeting.starts_at)
+    )
+    return list(rows)
+
+
+# The room's store -----------------------------------------------------------------------------
+
+
+class DatabaseRoomStore:
+    """The RoomStore of rooms/: each event in its own short transaction."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def seat_joined(self, *, meeting_id: int, seat: Seat, at: datetime, device: str) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            session.add(Attendance(meeting_id=meeting_id, seat=seat, joined_at=at, device=device))
+
+    async def seat_reconnected(self, *, meeting_id: int, seat: Seat, device: str) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Attendance)
+                .where(
+                    Attendance.meeting_id == meeting_id,
+                    Attendance.seat == seat,
+                    Attendance.left_at.is_(None),
+                )
+                .values(reconnects=Attendance.reconnects + 1, device=device)
+            )
+
+    async def seat_left(self, *, meeting_id: int, seat: Seat, at: datetime, reason: str) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Attendance)
+                .where(
+                    Attendance.meeting_id == meeting_id,
+                    Attendance.seat == seat,
+                    Attendance.left_at.is_(None),
+                )
+                .values(left_at=at, left_reason=reason[:40])
+            )
+
+    async def meeting_live(self, *, meeting_id: int, at: datetime) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Meeting)
+                .where(Meeting.id == meeting_id, Meeting.status == MeetingStatus.SCHEDULED)
+                .values(status=MeetingStatus.LIVE)
+            )
+
+    async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None:
+        status = MeetingStatus(outcome.value)
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Meeting)
+                .where(
+                    Meeting.id == meeting_id,
+                    Meeting.status.in_([MeetingStatus.SCHEDULED, MeetingStatus.LIVE]),
+                )
+                .values(status=status)
+            )
