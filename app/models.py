@@ -6,8 +6,10 @@ from app.missions.models import Mission, MissionStatus, Venue, VenueKind
 from app.organisations.models import Organisation
 from app.outcomes.models import InterestLevel, OutcomeVersion
 from app.participants.models import Buyer, Company, Interpreter
+from app.rooms.models import Attendance, SeatLink
 
 __all__ = [
+    "Attendance",
     "Base",
     "Buyer",
     "Company",
@@ -19,6 +21,7 @@ __all__ = [
     "MissionStatus",
     "Organisation",
     "OutcomeVersion",
+    "SeatLink",
     "Venue",
     "VenueKind",
 ]
