@@ -9,6 +9,8 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+END_OF_FEED: dict[str, Any] = {"type": "end"}
+
 
 class BoardBus:
     """Fan-out of board events; a slow subscriber loses its oldest events, never blocks a room."""
@@ -16,6 +18,7 @@ class BoardBus:
     def __init__(self, queue_size: int = 500) -> None:
         self._queue_size = queue_size
         self._subscribers: dict[int, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._closed = False
 
     def subscribe(self, mission_id: int) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
@@ -35,6 +38,19 @@ class BoardBus:
                 queue.get_nowait()
                 logger.warning("board subscriber of mission %s lags; dropped an event", mission_id)
             queue.put_nowait(event)
+
+    def close(self) -> None:
+        """Tell every subscriber the feed ends (service shutdown)."""
+        self._closed = True
+        for queues in self._subscribers.values():
+            for queue in queues:
+                if queue.full():
+                    queue.get_nowait()
+                queue.put_nowait(dict(END_OF_FEED))
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def subscriber_count(self, mission_id: int) -> int:
         return len(self._subscribers.get(mission_id, ()))

@@ -109,6 +109,7 @@ class RoomRegistry:
         for room, result in zip(rooms, results, strict=True):
             if isinstance(result, BaseException):
                 logger.error("meeting %s: close failed", room.meeting_id, exc_info=result)
+        self.bus.close()
         await self.media.close()
 
     def snapshot(self, mission_id: int) -> list[dict[str, Any]]:
