@@ -1,0 +1,134 @@
+"""A seat's client for tests: the signalling websocket, and optionally an aiortc peer."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+Message = dict[str, Any]
+
+
+class SeatClient:
+    """One seat's websocket: requests with ids, every received message kept in order."""
+
+    def __init__(self, ws_url: str, meeting_id: int, token: str, *, name: str = "") -> None:
+        self.url = f"{ws_url}/ws/rooms/{meeting_id}"
+        self.token = token
+        self.name = name or token[:8]
+        self.messages: list[Message] = []
+        self.close_code: int | None = None
+        self.close_reason: str = ""
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.on_message: Callable[[Message], Any] | None = None
+
+    async def connect(self) -> SeatClient:
+        self._ws = await connect(self.url, max_size=None, open_timeout=5, close_timeout=2)
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def join(self, device: str = "") -> Message:
+        response = await self.request("join", token=self.token, device=device)
+        assert response["type"] == "response", response
+        return response
+
+    async def send(self, message: Message | str) -> None:
+        assert self._ws is not None
+        await self._ws.send(message if isinstance(message, str) else json.dumps(message))
+
+    async def request(self, type: str, *, within: float = 5.0, **fields: Any) -> Message:
+        """Send a request and return its `response` or `error`."""
+        request_id = f"{self.name}-{next(self._ids)}"
+        await self.send({"type": type, "id": request_id, **fields})
+        return await self.wait_for(
+            lambda m: m.get("id") == request_id and m["type"] in ("response", "error"),
+            within=within,
+            what=f"reply to {type}",
+        )
+
+    async def wait_for(
+        self,
+        predicate: Callable[[Message], bool],
+        *,
+        within: float = 5.0,
+        since: int = 0,
+        what: str = "message",
+    ) -> Message:
+        """The first message (from index `since`) matching `predicate`."""
+
+        def found() -> Message | None:
+            for message in self.messages[since:]:
+                if predicate(message):
+                    return message
+            return None
+
+        try:
+            async with asyncio.timeout(within), self._changed:
+                await self._changed.wait_for(lambda: found() is not None or self.closed)
+        except TimeoutError:
+            raise AssertionError(
+                f"{self.name}: no {what} within {within}s; got {self._summary()}"
+            ) from None
+        message = found()
+        if message is None:
+            raise AssertionError(
+                f"{self.name}: closed ({self.close_code} {self.close_reason}) before {what}; "
+                f"got {self._summary()}"
+            )
+        return message
+
+    def of_type(self, type: str) -> list[Message]:
+        return [m for m in self.messages if m["type"] == type]
+
+    @property
+    def closed(self) -> bool:
+        return self.close_code is not None
+
+    async def wait_closed(self, within: float = 5.0) -> tuple[int, str]:
+        try:
+            async with asyncio.timeout(within), self._changed:
+                await self._changed.wait_for(lambda: self.closed)
+        except TimeoutError:
+            raise AssertionError(f"{self.name}: still open after {within}s") from None
+        assert self.close_code is not None
+        return self.close_code, self.close_reason
+
+    async def close(self) -> None:
+        """Drop the connection as a network failure would look to the server (no `leave`)."""
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            await asyncio.wait_for(self._reader, 5)
+
+    def _summary(self) -> str:
+        return ", ".join(
+            m["type"] + (f"({m.get('code')})" if m["type"] == "error" else "")
+            for m in self.messages[-15:]
+        )
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            async for raw in self._ws:
+                message = json.loads(raw)
+                if self.on_message is not None:
+                    self.on_message(message)
+                async with self._changed:
+                    self.messages.append(message)
+                    self._changed.notify_all()
+        except ConnectionClosed:
+            pass
+        finally:
+            async with self._changed:
+                code = self._ws.close_code
+                self.close_code = code if code is not None else 1006
+                self.close_reason = self._ws.close_reason or ""
+                self._changed.notify_all()
