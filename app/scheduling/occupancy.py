@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from app.scheduling.assign import match_interpreters
-from app.scheduling.model import EntityId, MeetingRequest, pair_label
+from app.scheduling.model import EntityId, LanguagePair, MeetingRequest, pair_label
 from app.scheduling.slots import Feasibility, bits
 
 
@@ -22,6 +22,9 @@ class Occupancy:
         # slot -> request -> interpreter, for the meetings that need one
         self.interpreting: dict[int, dict[EntityId, EntityId]] = {}
         self.slot_of: dict[EntityId, int] = {}
+        # Meetings are only ever added, so a pair that found no interpreter in a slot never
+        # will: remembering that keeps greedy passes from re-running the matching.
+        self._no_interpreter: set[tuple[int, LanguagePair]] = set()
 
     def _parties_free(self, request: MeetingRequest, slot: int) -> list[str]:
         """Names of the full resources other than interpreters (empty: all free).
@@ -67,14 +70,24 @@ class Occupancy:
         if idle:
             chosen = min(idle, key=lambda i: (len(problem.interpreter_by_id[i].pairs), str(i)))
             return {**current, request.id: chosen}
+        if (slot, request.interpretation) in self._no_interpreter:
+            return None
         free = {
             i.id: i.pairs for i in problem.interpreters if feasibility.interpreter_mask[i.id] & bit
         }
         needs = [(r, problem.request_by_id[r].interpretation) for r in current]
         needs.append((request.id, request.interpretation))
-        return match_interpreters(
+        assignment = match_interpreters(
             [(r, pair) for r, pair in needs if pair is not None], free, preferred=current
         )
+        if assignment is None:
+            self._no_interpreter.add((slot, request.interpretation))
+        return assignment
+
+    def free_mask(self, request: MeetingRequest, mask: int) -> int:
+        """The slots of `mask` where the request's company, buyer and venues have room
+        (interpreters aside)."""
+        return sum(1 << slot for slot in bits(mask) if not self._parties_free(request, slot))
 
     def blockers(self, request: MeetingRequest, slot: int) -> list[str]:
         full = self._parties_free(request, slot)

@@ -126,6 +126,7 @@ class Feasibility:
         mission = problem.mission
         self.slots = slot_grid(mission)
         self._starts = [slot.start for slot in self.slots]
+        self._resources: dict[EntityId, Resources] = {}
         by_hours: dict[tuple[str, DayHours], SlotMask] = {}
 
         def venue_mask(tz: str, hours: DayHours | None) -> SlotMask:
@@ -178,13 +179,21 @@ class Feasibility:
         return mask
 
     def resources(self, request: MeetingRequest) -> Resources:
+        found = self._resources.get(request.id)
+        # Keyed by id, yet a rescheduled request may keep its id and change a party.
+        if found is not None and (found.company, found.buyer) == (
+            request.company_id,
+            request.buyer_id,
+        ):
+            return found
         problem = self.problem
-        return Resources(
+        found = self._resources[request.id] = Resources(
             company=request.company_id,
             buyer=request.buyer_id,
             company_venue=problem.company_by_id[request.company_id].venue_id,
             buyer_venue=problem.buyer_by_id[request.buyer_id].venue_id,
         )
+        return found
 
     def slot_index(self, start: datetime) -> int | None:
         starts = self._starts

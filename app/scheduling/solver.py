@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -76,7 +77,6 @@ def check_request(feasibility: Feasibility, request: MeetingRequest) -> Unplaced
 @dataclass
 class SlotSolution:
     slot_of: dict[EntityId, int]
-    interpreter_of: dict[EntityId, EntityId]
     status: str
     objective: int
     best_bound: float
@@ -111,6 +111,11 @@ def greedy(
     return occupancy
 
 
+# Above this many (request, slot) booleans CP-SAT's presolve alone eats the time budget, so
+# the solver re-optimises only the neighbourhood of the requests greedy could not place.
+FULL_MODEL_LIMIT = 15_000
+
+
 def solve_slots(
     feasibility: Feasibility,
     requests: Sequence[MeetingRequest],
@@ -125,16 +130,156 @@ def solve_slots(
 ) -> tuple[SlotSolution, Occupancy]:
     """Maximise the gain of placed requests (plus a bonus for staying in a given slot).
 
+    Greedy first; then CP-SAT on the whole problem when it is small, otherwise on rounds of
+    neighbourhoods: the unplaced requests plus every placed one that competes with them for
+    a party or an interpreter pair in their slots, the rest held fixed.
+    """
+    stay_bonus = stay_bonus or {}
+    started = time.perf_counter()
+    preferred = {r: slot for r, (slot, _) in stay_bonus.items()}
+    warm = greedy(feasibility, requests, masks, gains, preferred)
+
+    def value(slot_of: Mapping[EntityId, int]) -> int:
+        total = 0
+        for r, slot in slot_of.items():
+            bonus_slot, bonus = stay_bonus.get(r, (-1, 0))
+            total += gains[r] + (bonus if slot == bonus_slot else 0)
+        return total
+
+    size = sum(masks[r.id].bit_count() for r in requests)
+    if size <= FULL_MODEL_LIMIT:
+        found = _cp_round(
+            feasibility, requests, masks, gains, stay_bonus, warm,
+            time_limit_s=time_limit_s - (time.perf_counter() - started),
+            num_workers=num_workers, seed=seed, log=log,
+        )
+        if found is None or value(found.slot_of) < value(warm.slot_of):
+            return SlotSolution(dict(warm.slot_of), "greedy", value(warm.slot_of), math.nan), warm
+        occupancy = _occupancy_from(feasibility, requests, found.slot_of, warm)
+        return found, occupancy
+
+    occupancy = warm
+    status = "greedy"
+    # One neighbourhood per language pair with misses (and one for plain meetings): small
+    # enough for CP-SAT to presolve and search in a fraction of a second each.
+    focuses = _focuses(requests, occupancy)
+    for round_number, focus in enumerate(focuses):
+        left = time_limit_s - (time.perf_counter() - started)
+        if left < 0.2:
+            break
+        free, fixed = _neighbourhood(feasibility, requests, masks, occupancy, focus)
+        if not free:
+            continue
+        base = Occupancy(feasibility)
+        for request in requests:
+            if request.id in fixed:
+                slot = occupancy.slot_of[request.id]
+                base.place(request, slot, _only(occupancy.interpreting.get(slot, {}), fixed))
+        sub_masks = {r.id: base.free_mask(r, masks[r.id]) for r in free}
+        found = _cp_round(
+            feasibility, free, sub_masks, gains, stay_bonus, occupancy,
+            time_limit_s=left / (len(focuses) - round_number),
+            num_workers=num_workers, seed=seed + round_number, log=log, base=base,
+        )
+        if found is None:
+            continue
+        merged = {r: occupancy.slot_of[r] for r in fixed} | found.slot_of
+        if value(merged) <= value(occupancy.slot_of):
+            continue
+        logger.info(
+            "neighbourhood %s: %d free requests, value %d -> %d",
+            pair_label(focus) or "plain", len(free), value(occupancy.slot_of), value(merged),
+        )
+        occupancy = _occupancy_from(feasibility, requests, merged, occupancy)
+        status = "improved"
+    return SlotSolution(dict(occupancy.slot_of), status, value(occupancy.slot_of), math.nan), (
+        occupancy
+    )
+
+
+def _focuses(
+    requests: Sequence[MeetingRequest], occupancy: Occupancy
+) -> list[LanguagePair | None]:
+    misses: defaultdict[LanguagePair | None, int] = defaultdict(int)
+    for request in requests:
+        if request.id not in occupancy.slot_of:
+            misses[request.interpretation] += 1
+    return sorted(misses, key=lambda pair: -misses[pair])
+
+
+def _only(
+    assignment: Mapping[EntityId, EntityId], keep: set[EntityId]
+) -> dict[EntityId, EntityId]:
+    return {r: i for r, i in assignment.items() if r in keep}
+
+
+def _neighbourhood(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    occupancy: Occupancy,
+    focus: LanguagePair | None,
+) -> tuple[list[MeetingRequest], set[EntityId]]:
+    """The unplaced requests of one pair (None: without interpretation) and the placed ones
+    in their way; returns them and the ids of every other placed request, held fixed."""
+    problem = feasibility.problem
+    unplaced = [
+        r for r in requests if r.id not in occupancy.slot_of and r.interpretation == focus
+    ]
+    # Pairs sharing an interpreter with the focus: their meetings can hand one over.
+    linked: set[LanguagePair] = set()
+    if focus is not None:
+        for interpreter_id in feasibility.pair_interpreters.get(focus, ()):
+            linked |= problem.interpreter_by_id[interpreter_id].pairs
+    contested = 0
+    company_slots: defaultdict[EntityId, int] = defaultdict(int)
+    buyer_slots: defaultdict[EntityId, int] = defaultdict(int)
+    for request in unplaced:
+        mask = masks[request.id]
+        contested |= mask
+        company_slots[request.company_id] |= mask
+        buyer_slots[request.buyer_id] |= mask
+    free: list[MeetingRequest] = list(unplaced)
+    fixed: set[EntityId] = set()
+    for request in requests:
+        slot = occupancy.slot_of.get(request.id)
+        if slot is None:
+            continue
+        bit = 1 << slot
+        if (
+            (request.interpretation in linked and contested & bit)
+            or company_slots.get(request.company_id, 0) & bit
+            or buyer_slots.get(request.buyer_id, 0) & bit
+        ):
+            free.append(request)
+        else:
+            fixed.add(request.id)
+    return free, fixed
+
+
+def _cp_round(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    gains: Mapping[EntityId, int],
+    stay_bonus: Mapping[EntityId, tuple[int, int]],
+    warm: Occupancy,
+    *,
+    time_limit_s: float,
+    num_workers: int,
+    seed: int,
+    log: bool,
+    base: Occupancy | None = None,
+) -> SlotSolution | None:
+    """One CP-SAT model over `requests`, around the meetings already in `base`.
+
     Per request and candidate slot one boolean. Companies and buyers: at most one meeting
-    per slot; venues: at most their capacity. Interpreters are pooled per slot: meetings of
-    a pair fit if the single-pair interpreters of that pair plus the multi-pair ones lent to
-    it suffice, which is exactly when a matching exists; names are given after solving.
+    per slot; venues: at most their free seats. Interpreters are pooled per slot: meetings
+    of a pair fit if that pair's free single-pair interpreters plus the multi-pair ones lent
+    to it suffice, which is exactly when a matching exists; names are given afterwards.
     """
     problem = feasibility.problem
-    stay_bonus = stay_bonus or {}
-    preferred = {r: slot for r, (slot, _) in stay_bonus.items()}
     start = time.perf_counter()
-    warm = greedy(feasibility, requests, masks, gains, preferred)
     model = cp_model.CpModel()
     x: dict[tuple[EntityId, int], cp_model.IntVar] = {}
     by_company: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
@@ -142,7 +287,8 @@ def solve_slots(
     by_venue: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
     venue_parties: defaultdict[EntityId, set[tuple[str, EntityId]]] = defaultdict(set)
     by_pair: defaultdict[tuple[LanguagePair, int], list[cp_model.IntVar]] = defaultdict(list)
-    objective: list[tuple[cp_model.IntVar, int]] = []
+    variables: list[cp_model.IntVar] = []
+    coefficients: list[int] = []
     for request in requests:
         resources = feasibility.resources(request)
         venue_parties[resources.company_venue].add(("company", request.company_id))
@@ -161,21 +307,23 @@ def solve_slots(
                 by_venue[(resources.buyer_venue, slot)].append(var)
             if request.interpretation is not None:
                 by_pair[(request.interpretation, slot)].append(var)
-            objective.append((var, gains[request.id] + (bonus if slot == bonus_slot else 0)))
+            variables.append(var)
+            coefficients.append(gains[request.id] + (bonus if slot == bonus_slot else 0))
             model.add_hint(var, warm.slot_of.get(request.id) == slot)
         if len(choices) > 1:
             model.add_at_most_one(choices)
     for group in (by_company, by_buyer):
-        for variables in group.values():
-            if len(variables) > 1:
-                model.add_at_most_one(variables)
-    for (venue_id, _slot), variables in by_venue.items():
-        capacity = problem.venue_by_id[venue_id].capacity
-        # A venue with no more parties than seats can never overflow: they are each single.
-        if len(venue_parties[venue_id]) > capacity and len(variables) > capacity:
-            model.add(sum(variables) <= capacity)
-    _interpreter_constraints(model, feasibility, by_pair, warm)
-    model.maximize(sum(coef * var for var, coef in objective))
+        for same in group.values():
+            if len(same) > 1:
+                model.add_at_most_one(same)
+    for (venue_id, slot), same in by_venue.items():
+        seats = problem.venue_by_id[venue_id].capacity
+        used = base.venue_use[(venue_id, slot)] if base is not None else 0
+        # With no more parties than free seats the venue cannot overflow: each is single.
+        if len(venue_parties[venue_id]) + used > seats and len(same) > seats - used:
+            model.add(sum(same) <= seats - used)
+    _interpreter_constraints(model, feasibility, by_pair, warm, base)
+    model.maximize(cp_model.LinearExpr.weighted_sum(variables, coefficients))
     built = time.perf_counter() - start
 
     solver = cp_model.CpSolver()
@@ -185,32 +333,18 @@ def solve_slots(
     solver.parameters.log_search_progress = log
     code = solver.solve(model)
     logger.info(
-        "cp-sat %s after %.2fs (model %.2fs, %d booleans)",
-        solver.status_name(code),
-        solver.wall_time,
-        built,
-        len(x),
+        "cp-sat %s after %.2fs (model %.2fs, %d requests, %d booleans)",
+        solver.status_name(code), solver.wall_time, built, len(requests), len(x),
     )
-    warm_value = sum(
-        gains[r] + (stay_bonus.get(r, (-1, 0))[1] if stay_bonus.get(r, (-1, 0))[0] == s else 0)
-        for r, s in warm.slot_of.items()
-    )
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value < warm_value:
-        solution = SlotSolution(
-            dict(warm.slot_of), _names(warm), "greedy", warm_value, float("nan")
-        )
-        return solution, warm
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
     slot_of = {r: s for (r, s), var in x.items() if solver.boolean_value(var)}
-    occupancy = _occupancy_from(feasibility, requests, slot_of, warm)
-    status = "optimal" if code == cp_model.OPTIMAL else "feasible"
-    solution = SlotSolution(
+    return SlotSolution(
         slot_of,
-        _names(occupancy),
-        status,
+        "optimal" if code == cp_model.OPTIMAL else "feasible",
         round(solver.objective_value),
         solver.best_objective_bound,
     )
-    return solution, occupancy
 
 
 def _interpreter_constraints(
@@ -218,15 +352,17 @@ def _interpreter_constraints(
     feasibility: Feasibility,
     by_pair: Mapping[tuple[LanguagePair, int], list[cp_model.IntVar]],
     warm: Occupancy,
+    base: Occupancy | None,
 ) -> None:
     problem = feasibility.problem
     lent: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
     for (pair, slot), variables in by_pair.items():
         bit = 1 << slot
+        taken = set(base.interpreting.get(slot, {}).values()) if base is not None else set()
         available = [
             problem.interpreter_by_id[i]
             for i in feasibility.pair_interpreters[pair]
-            if feasibility.interpreter_mask[i] & bit
+            if feasibility.interpreter_mask[i] & bit and i not in taken
         ]
         single = sum(1 for i in available if len(i.pairs) == 1)
         if len(variables) <= single:
