@@ -1,0 +1,266 @@
+"""Egress: one send-only transceiver of a subscriber, fed forwarded packets, never encoding.
+
+The transceiver's sender carries an idle track (recv() never returns) so aiortc's encoder
+never runs. Packets are rewritten for this subscriber (payload type, SSRC, sequence number,
+timestamp, MID, abs-send-time) and sent with `RTCDtlsTransport._send_rtp`. The sender's
+`_handle_rtcp_packet` is replaced: NACK -> RTX from a short history, PLI/FIR -> keyframe
+request upstream, REMB -> kept for the publisher's minimum; receiver reports still reach
+aiortc's own handler for the round-trip time. Sender reports stay coherent because the
+sender's counters and NTP/RTP timestamps are updated with every forwarded packet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiortc import RTCRtpTransceiver
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
+
+from .rtp import NTP_EPOCH_OFFSET, HeaderWriter, is_vp8_keyframe_start, ntp_now, rtx_payload
+
+if TYPE_CHECKING:
+    from .subscription import Subscription
+
+logger = logging.getLogger(__name__)
+
+_HistoryEntry = tuple[int, int, int, int, bytes, Any]  # seq, pt, ts, marker, payload, level
+
+
+class IdleTrack(MediaStreamTrack):
+    """A track that never yields a frame: it keeps aiortc's sender (and encoder) idle."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self._never: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def recv(self) -> Any:
+        return await self._never
+
+    def stop(self) -> None:
+        super().stop()
+        self._never.cancel()
+
+
+class Egress:
+    """Forwarding state of one send-only transceiver; reused by successive subscriptions."""
+
+    def __init__(self, transceiver: RTCRtpTransceiver, history_size: int) -> None:
+        self.transceiver = transceiver
+        self.kind = transceiver.kind
+        self.sender = transceiver.sender
+        self._sender: Any = transceiver.sender  # private counters for sender reports
+        self.subscription: Subscription | None = None
+        self.pending: Subscription | None = None
+        self.remb_bps: int | None = None
+        self.rtt_s: float | None = None
+        self._writer: HeaderWriter | None = None
+        self._ssrc = transceiver.sender._ssrc
+        self._rtx_ssrc = transceiver.sender._rtx_ssrc
+        self._rtx_pt: int | None = None
+        self._clock_rate = 90000 if self.kind == "video" else 48000
+        self._pt_map: dict[int, int] = {}
+        self._send_rtp: Any = None
+        size = 1 << max(4, (history_size - 1).bit_length())
+        self._mask = size - 1
+        self._history: list[_HistoryEntry | None] = [None] * size
+        self._seq_offset = 0
+        self._ts_offset = 0
+        self._anchor_in_seq = 0
+        self._last_seq: int | None = None
+        self._last_ts = 0
+        self._last_ntp = 0
+        self._rtx_seq = random.randint(0, 32767)
+        self._needs_anchor = True
+        self._waiting_keyframe = self.kind == "video"
+        self._packets = 0
+        self._octets = 0
+        self._aiortc_rtcp = self._sender._handle_rtcp_packet
+        setattr(self._sender, "_handle_rtcp_packet", self._handle_rtcp)  # noqa: B010
+
+    @property
+    def configured(self) -> bool:
+        return self._writer is not None
+
+    def configure(self) -> None:
+        """Read what the answer negotiated (codecs, MID, header extensions) once."""
+        if self._writer is not None:
+            return
+        t = self.transceiver
+        codecs = t._codecs
+        main = codecs[0]
+        self._clock_rate = main.clockRate
+        for codec in codecs:
+            if codec.name.lower() == "rtx" and codec.parameters.get("apt") == main.payloadType:
+                self._rtx_pt = codec.payloadType
+        self._writer = HeaderWriter(t.mid, t._headerExtensions)
+        self._send_rtp = self.sender.transport._send_rtp
+
+    def bind(self, subscription: Subscription) -> None:
+        """Start forwarding a subscription's track: from a keyframe, continuing our numbering."""
+        self.subscription = subscription
+        self.pending = None
+        self._pt_map = {}
+        self.restart()
+
+    def unbind(self) -> None:
+        self.subscription = None
+        self.remb_bps = None
+
+    def restart(self) -> None:
+        """After a pause or a switch: re-anchor numbering, wait for a keyframe (video)."""
+        self._needs_anchor = True
+        self._waiting_keyframe = self.kind == "video"
+
+    @property
+    def waiting_keyframe(self) -> bool:
+        return self._waiting_keyframe
+
+    def _map_payload_type(self, payload_type: int) -> int | None:
+        sub = self.subscription
+        if sub is None:
+            return None
+        name = sub.track.codec_name(payload_type)
+        for codec in self.transceiver._codecs:
+            if name is not None and codec.name.lower() == name and codec.payloadType is not None:
+                mapped = int(codec.payloadType)
+                self._pt_map[payload_type] = mapped
+                return mapped
+        return None
+
+    def _anchor(self, packet: RtpPacket) -> None:
+        if self._last_seq is None:
+            target_seq = random.randint(0, 32767)
+            target_ts = random.getrandbits(32)
+        else:
+            target_seq = (self._last_seq + 1) & 0xFFFF
+            elapsed = time.time() + NTP_EPOCH_OFFSET - self._last_ntp / 4294967296.0
+            target_ts = self._last_ts + max(1, int(elapsed * self._clock_rate))
+        self._seq_offset = (target_seq - packet.sequence_number) & 0xFFFF
+        self._ts_offset = (target_ts - packet.timestamp) & 0xFFFFFFFF
+        self._anchor_in_seq = packet.sequence_number
+        self._needs_anchor = False
+
+    async def forward(self, packet: RtpPacket) -> None:
+        """Rewrite one publisher packet for this subscriber and send it."""
+        sub = self.subscription
+        if sub is None or sub.paused:
+            return
+        if self._waiting_keyframe:
+            if not is_vp8_keyframe_start(packet.payload):
+                sub.track.request_keyframe()
+                return
+            self._waiting_keyframe = False
+        if self._needs_anchor:
+            self._anchor(packet)
+        elif (packet.sequence_number - self._anchor_in_seq) & 0x8000:
+            return  # older than the anchor: its number was already used before the switch
+        seq = (packet.sequence_number + self._seq_offset) & 0xFFFF
+        ts = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
+        pt = self._pt_map.get(packet.payload_type)
+        if pt is None:
+            pt = self._map_payload_type(packet.payload_type)
+            if pt is None:
+                return
+        payload = packet.payload
+        level = packet.extensions.audio_level
+        self._history[seq & self._mask] = (seq, pt, ts, packet.marker, payload, level)
+        if self._last_seq is None or not (seq - self._last_seq) & 0x8000:
+            self._last_seq = seq
+            self._last_ts = ts
+        stats = sub.stats
+        drop = sub.drop
+        if drop is not None and drop(seq):
+            stats.dropped_by_test += 1
+            return
+        ntp = ntp_now()
+        self._last_ntp = ntp
+        data = self._writer.serialize(  # type: ignore[union-attr]
+            pt, packet.marker, seq, ts, self._ssrc, payload, level, ntp
+        )
+        try:
+            await self._send_rtp(data)
+        except ConnectionError:
+            if self.kind == "video":
+                self.restart()  # not connected (yet): start again at a keyframe
+            return
+        self._packets += 1
+        self._octets += len(payload)
+        stats.packets_out += 1
+        stats.bytes_out += len(payload)
+        s = self._sender
+        s._RTCRtpSender__ntp_timestamp = ntp
+        s._RTCRtpSender__rtp_timestamp = ts
+        s._RTCRtpSender__packet_count = self._packets
+        s._RTCRtpSender__octet_count = self._octets
+
+    async def _retransmit(self, seq: int) -> None:
+        entry = self._history[seq & self._mask]
+        if entry is None or entry[0] != seq or self._writer is None:
+            return
+        _, pt, ts, marker, payload, level = entry
+        if self._rtx_pt is not None:
+            data = self._writer.serialize(
+                self._rtx_pt,
+                marker,
+                self._rtx_seq,
+                ts,
+                self._rtx_ssrc,
+                rtx_payload(seq, payload),
+                level,
+                ntp_now(),
+            )
+            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+        else:
+            ntp = ntp_now()
+            data = self._writer.serialize(pt, marker, seq, ts, self._ssrc, payload, level, ntp)
+        try:
+            await self._send_rtp(data)
+        except ConnectionError:
+            return
+        if self.subscription is not None:
+            self.subscription.stats.retransmissions += 1
+
+    async def _handle_rtcp(self, packet: AnyRtcpPacket) -> None:
+        sub = self.subscription
+        if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            await self._aiortc_rtcp(packet)
+            self.rtt_s = self._sender._RTCRtpSender__rtt
+            if sub is not None:
+                sub.stats.rtt_s = self.rtt_s
+        elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            if sub is not None:
+                sub.stats.nacks_received += 1
+            for seq in packet.lost:
+                await self._retransmit(seq)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+            if sub is not None:
+                sub.stats.plis_received += 1
+                sub.track.request_keyframe()
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                return
+            if self._ssrc in ssrcs:
+                self.remb_bps = bitrate
+                if sub is not None:
+                    sub.stats.remb_bps = bitrate
+                    sub.track.update_remb()

@@ -1,0 +1,98 @@
+"""Ingress: takes a server-side receiver's packets before aiortc would depacketize/decode.
+
+`RTCRtpReceiver._handle_rtp_packet` is replaced on the instance by `Ingress.handle`, which
+keeps what the receiver did for the RTCP side (stream statistics for receiver reports,
+RTX unwrapping, NACKs upstream) and hands each packet to the published track. The jitter
+buffer and the decoder are never fed, so aiortc's decoder thread stays idle.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiortc import RTCRtpReceiver
+from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtp import RtpPacket
+
+logger = logging.getLogger(__name__)
+
+PacketHandler = Callable[[RtpPacket], Awaitable[None]]
+
+
+class _NoJitterBuffer:
+    """Stands in for aiortc's jitter buffer should anything still feed it: keeps nothing."""
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        return False, None
+
+
+class Ingress:
+    """The packet tap on one recvonly transceiver's receiver."""
+
+    def __init__(self, receiver: RTCRtpReceiver) -> None:
+        self.receiver = receiver
+        self.on_packet: PacketHandler | None = None
+        self.nacks_sent = 0
+        r: Any = receiver
+        # These dicts are created in __init__ and filled by receive(): keep references.
+        self._codecs: dict[int, Any] = r._RTCRtpReceiver__codecs
+        self._rtx_ssrc: dict[int, int] = r._RTCRtpReceiver__rtx_ssrc
+        self._streams: dict[int, StreamStatistics] = r._RTCRtpReceiver__remote_streams
+        self._nack = r._RTCRtpReceiver__nack_generator
+        # REMB upstream is the minimum of the subscribers' (see PublishedTrack), not aiortc's
+        # own estimate of the publisher's link.
+        r._RTCRtpReceiver__remote_bitrate_estimator = None
+        r._RTCRtpReceiver__jitter_buffer = _NoJitterBuffer()
+        r._handle_rtp_packet = self.handle
+
+    @property
+    def media_ssrc(self) -> int | None:
+        """The publisher's media SSRC (RTX excluded), once a packet arrived."""
+        for ssrc in self._streams:
+            if ssrc not in self._rtx_ssrc:
+                return ssrc
+        return None
+
+    @property
+    def rtcp_ssrc(self) -> int | None:
+        """The SSRC the relay's RTCP about this track is sent from."""
+        r: Any = self.receiver
+        ssrc: int | None = r._RTCRtpReceiver__rtcp_ssrc
+        return ssrc
+
+    async def handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        if not self.receiver._enabled:
+            return
+        codec = self._codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        stream = self._streams.get(packet.ssrc)
+        if stream is None:
+            stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+        stream.add(packet)
+
+        if codec.name == "rtx":
+            original_ssrc = self._rtx_ssrc.get(packet.ssrc)
+            apt = codec.parameters.get("apt")
+            if original_ssrc is None or apt not in self._codecs or len(packet.payload) < 2:
+                return
+            original = RtpPacket(
+                payload_type=apt,
+                marker=packet.marker,
+                sequence_number=struct.unpack_from("!H", packet.payload)[0],
+                timestamp=packet.timestamp,
+                ssrc=original_ssrc,
+                payload=packet.payload[2:],
+            )
+            original.extensions = packet.extensions
+            packet = original
+
+        if self._nack is not None and self._nack.add(packet):
+            self.nacks_sent += 1
+            await self.receiver._send_rtcp_nack(packet.ssrc, sorted(self._nack.missing))
+
+        if self.on_packet is not None:
+            await self.on_packet(packet)

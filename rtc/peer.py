@@ -1,0 +1,365 @@
+"""A peer: one seat's RTCPeerConnection; the server makes every offer, one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc.sdp import candidate_from_sdp
+
+from .codecs import prefer_relay_codecs
+from .config import RelayConfig
+from .egress import Egress, IdleTrack
+from .errors import NegotiationError, PeerClosed, RtcError
+from .events import CloseReason, RelayListener, SignalSink
+from .ice import announce_address, drop_mdns_candidates, is_mdns_candidate, rtc_configuration
+from .ingress import Ingress
+from .stats import PeerStats
+from .subscription import Subscription
+from .track import PublishedTrack
+
+if TYPE_CHECKING:
+    from .room import Room
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _PublishSlot:
+    """A recvonly transceiver the server offered for the peer to publish into."""
+
+    kind: str
+    label: str | None
+    metadata: dict[str, Any] | None
+    transceiver: RTCRtpTransceiver | None = None
+    ingress: Ingress | None = None
+    track: PublishedTrack | None = None
+    pending_close: bool = field(default=False)
+
+
+class Peer:
+    """One peer in a room: publishes tracks through recvonly transceivers and receives its
+    subscriptions through sendonly ones, all on one RTCPeerConnection.
+
+    Every change (publish slot, subscription) is applied at the start of the next offer;
+    while an offer waits for its answer, further changes queue up for the one after.
+    """
+
+    def __init__(
+        self,
+        room: Room,
+        peer_id: str,
+        signal_sink: SignalSink,
+        config: RelayConfig,
+        *,
+        listener: RelayListener | None = None,
+    ) -> None:
+        self.id = peer_id
+        self.room = room
+        self.tracks: dict[str, PublishedTrack] = {}
+        self.subscriptions: dict[str, Subscription] = {}  # by published track id
+        self.closed = False
+        self.close_reason: CloseReason | None = None
+        self.listener = listener
+        self._sink = signal_sink
+        self._config = config
+        self._pc = RTCPeerConnection(configuration=rtc_configuration(config))
+        self._pc.on("connectionstatechange", self._on_connection_state_change)
+        self._slots: list[_PublishSlot] = []
+        self._egresses: list[Egress] = []
+        self._offer_in_flight = False
+        self._negotiating = False
+        self._negotiation_needed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing: asyncio.Future[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"Peer({self.id!r}, room={self.room.id!r})"
+
+    @property
+    def connection_state(self) -> str:
+        return str(self._pc.connectionState)
+
+    @property
+    def pc(self) -> RTCPeerConnection:
+        """The underlying RTCPeerConnection (for diagnostics and tests; do not renegotiate)."""
+        return self._pc
+
+    @property
+    def negotiating(self) -> bool:
+        """True while an offer is being made or waits for its answer, or one is queued."""
+        return self._negotiating or self._offer_in_flight or self._negotiation_needed
+
+    # --- what the caller asks for --------------------------------------------------------
+
+    def publish(
+        self, kind: str, *, label: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
+        """Offer the peer one more track to publish (e.g. a screen share, an interpreter
+        channel); it becomes a PublishedTrack when the peer's answer sends on it."""
+        self._check_open()
+        if kind not in ("audio", "video"):
+            raise RtcError(f"cannot publish a {kind!r} track")
+        self._slots.append(_PublishSlot(kind=kind, label=label, metadata=metadata))
+        self._schedule_negotiation()
+
+    def subscribe(self, track: PublishedTrack) -> Subscription:
+        """Forward `track` to this peer (renegotiates); returns the existing one if any."""
+        self._check_open()
+        if track.closed:
+            raise RtcError(f"track {track.id} is closed")
+        if track.peer is self:
+            raise RtcError(f"peer {self.id} cannot subscribe to its own track {track.id}")
+        existing = self.subscriptions.get(track.id)
+        if existing is not None:
+            return existing
+        subscription = Subscription(track, self)
+        self.subscriptions[track.id] = subscription
+        track._add_subscription(subscription)
+        logger.info("room %s: peer %s subscribes to %s", self.room.id, self.id, track.id)
+        self._schedule_negotiation()
+        return subscription
+
+    def unsubscribe(self, track_id: str) -> None:
+        subscription = self.subscriptions.get(track_id)
+        if subscription is not None:
+            subscription.close(CloseReason.UNSUBSCRIBED)
+
+    async def handle_answer(self, sdp: str) -> None:
+        """Apply the client's answer to the offer in flight, then make any queued offer."""
+        self._check_open()
+        if not self._offer_in_flight:
+            raise NegotiationError(f"peer {self.id}: an answer came with no offer in flight")
+        try:
+            await self._pc.setRemoteDescription(
+                RTCSessionDescription(sdp=drop_mdns_candidates(sdp), type="answer")
+            )
+        except Exception as exc:
+            raise NegotiationError(f"peer {self.id}: the answer was refused: {exc}") from exc
+        finally:
+            self._offer_in_flight = False
+        self._after_answer()
+        if self._negotiation_needed:
+            self._schedule_negotiation()
+
+    async def add_ice_candidate(
+        self, candidate: RTCIceCandidate | Mapping[str, Any] | None
+    ) -> None:
+        """A candidate the client trickled ({"candidate", "sdpMid", "sdpMLineIndex"});
+        mDNS (.local) candidates and end-of-candidates are dropped."""
+        self._check_open()
+        if candidate is None:
+            return
+        if not isinstance(candidate, RTCIceCandidate):
+            text = str(candidate.get("candidate") or "")
+            if not text:
+                return
+            if text.startswith("candidate:"):
+                text = text[len("candidate:") :]
+            if is_mdns_candidate(text):
+                return
+            parsed = candidate_from_sdp(text)
+            parsed.sdpMid = candidate.get("sdpMid")
+            parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")
+            candidate = parsed
+        elif candidate.ip.endswith(".local"):
+            return
+        await self._pc.addIceCandidate(candidate)
+
+    async def close(self, reason: CloseReason = CloseReason.CLIENT_LEFT) -> None:
+        """Close the peer: its subscriptions and tracks close, then the connection.
+        Idempotent; the room's listener hears `on_peer_closed` once."""
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
+            return
+        self._closing = asyncio.get_running_loop().create_future()
+        try:
+            await self._close(reason)
+        finally:
+            self._closing.set_result(None)
+
+    async def _close(self, reason: CloseReason) -> None:
+        self.closed = True
+        self.close_reason = reason
+        logger.info("room %s: peer %s closing (%s)", self.room.id, self.id, reason.value)
+        for subscription in list(self.subscriptions.values()):
+            subscription._subscriber_closed()
+        for track in list(self.tracks.values()):
+            track.close(CloseReason.PUBLISHER_CLOSED)
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+        self.room._remove_peer(self)
+        try:
+            await self._pc.close()
+        except Exception:  # a half-set-up connection may fail to close; nothing to keep
+            logger.exception("room %s: peer %s: closing the connection", self.room.id, self.id)
+        self._egresses.clear()
+        self._slots.clear()
+        self.room._emit("on_peer_closed", self, reason, peer=self)
+        self.listener = None
+
+    def stats(self) -> PeerStats:
+        stats = PeerStats(peer_id=self.id, connection_state=self.connection_state)
+        for track in self.tracks.values():
+            stats.tracks.append(track.stats)
+            stats.packets_in += track.stats.packets_in
+            stats.bytes_in += track.stats.bytes_in
+        rtts = []
+        for subscription in self.subscriptions.values():
+            s = subscription.stats
+            stats.subscriptions.append(s)
+            stats.packets_out += s.packets_out
+            stats.bytes_out += s.bytes_out
+            stats.nacks += s.nacks_received
+            stats.plis += s.plis_received
+            if s.rtt_s is not None:
+                rtts.append(s.rtt_s)
+        stats.rtt_s = min(rtts) if rtts else None
+        return stats
+
+    # --- negotiation ---------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise PeerClosed(f"peer {self.id} is closed")
+
+    def _schedule_negotiation(self) -> None:
+        if self.closed:
+            return
+        if self._negotiating or self._offer_in_flight:
+            self._negotiation_needed = True
+            return
+        self._negotiating = True
+        self._negotiation_needed = False
+        self._spawn(self._negotiate())
+
+    async def _negotiate(self) -> None:
+        try:
+            self._negotiation_needed = False
+            self._apply_changes()
+            offer = await self._pc.createOffer()
+            await self._pc.setLocalDescription(offer)
+            sdp = announce_address(self._pc.localDescription.sdp, self._config.announced_address)
+            self._offer_in_flight = True
+            self._negotiating = False
+            logger.debug("room %s: peer %s: offer sent", self.room.id, self.id)
+            await self._sink.send({"type": "offer", "sdp": sdp})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("room %s: peer %s: negotiation failed", self.room.id, self.id)
+            self._negotiating = False
+            self._spawn(self.close(CloseReason.SIGNALLING_FAILED))
+
+    def _apply_changes(self) -> None:
+        """Create the transceivers that queued changes need (only between negotiations)."""
+        for slot in self._slots:
+            if slot.transceiver is None:
+                transceiver = self._pc.addTransceiver(slot.kind, direction="recvonly")
+                prefer_relay_codecs(transceiver)
+                slot.transceiver = transceiver
+                slot.ingress = Ingress(transceiver.receiver)
+            elif slot.pending_close:
+                slot.transceiver.direction = "inactive"
+        for subscription in self.subscriptions.values():
+            if subscription.egress is None:
+                egress = self._take_egress(subscription.kind)
+                egress.pending = subscription
+                subscription.egress = egress
+                sender: Any = egress.sender
+                sender._track_id = subscription.track.id
+                sender._stream_id = subscription.track.peer.id
+
+    def _take_egress(self, kind: str) -> Egress:
+        for egress in self._egresses:
+            if egress.kind == kind and egress.subscription is None and egress.pending is None:
+                egress.transceiver.direction = "sendonly"
+                return egress
+        transceiver = self._pc.addTransceiver(IdleTrack(kind), direction="sendonly")
+        prefer_relay_codecs(transceiver)
+        egress = Egress(transceiver, self._config.nack_history_size)
+        self._egresses.append(egress)
+        return egress
+
+    def _after_answer(self) -> None:
+        for slot in self._slots:
+            t = slot.transceiver
+            if (
+                slot.track is None
+                and not slot.pending_close
+                and t is not None
+                and slot.ingress is not None
+                and t.currentDirection in ("recvonly", "sendrecv")
+            ):
+                track = PublishedTrack(
+                    self,
+                    f"{self.id}.{t.mid}",
+                    slot.kind,
+                    slot.ingress,
+                    self._config,
+                    label=slot.label,
+                    metadata=slot.metadata,
+                )
+                slot.track = track
+                self.tracks[track.id] = track
+                logger.info("room %s: peer %s publishes %s", self.room.id, self.id, track)
+                self.room._add_track(track)
+        for egress in self._egresses:
+            subscription = egress.pending
+            if subscription is None or egress.transceiver.currentDirection != "sendonly":
+                continue
+            egress.configure()
+            if subscription.closed:
+                egress.pending = None
+                continue
+            egress.bind(subscription)
+            subscription.track._start_forwarding(subscription, egress)
+
+    # --- children closing ----------------------------------------------------------------
+
+    def _subscription_closed(self, subscription: Subscription) -> None:
+        if self.subscriptions.get(subscription.track.id) is subscription:
+            del self.subscriptions[subscription.track.id]
+        egress = subscription.egress
+        if egress is None:
+            return
+        if egress.subscription is subscription:
+            egress.unbind()
+        if egress.pending is subscription:
+            egress.pending = None
+        if not self.closed:
+            egress.transceiver.direction = "inactive"
+            self._schedule_negotiation()
+
+    def _track_closed(self, track: PublishedTrack, reason: CloseReason) -> None:
+        self.tracks.pop(track.id, None)
+        for slot in self._slots:
+            if slot.track is track:
+                slot.pending_close = True
+                slot.track = None
+        if not self.closed:
+            self._schedule_negotiation()
+
+    # --- events --------------------------------------------------------------------------
+
+    def _on_connection_state_change(self) -> None:
+        state = self.connection_state
+        logger.info("room %s: peer %s connection %s", self.room.id, self.id, state)
+        self.room._emit("on_connection_state", self, state, peer=self)
+        if state == "connected":
+            for subscription in self.subscriptions.values():
+                if subscription.egress is not None and subscription.egress.waiting_keyframe:
+                    subscription.track.request_keyframe()
+        elif state == "failed" and not self.closed:
+            self._spawn(self.close(CloseReason.ICE_FAILED))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

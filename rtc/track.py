@@ -1,0 +1,179 @@
+"""A track a peer publishes: receives its packets (via Ingress) and fans them out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
+
+from .audio_level import SILENCE_DBOV, SpeakingDetector, level_from_opus_size
+from .config import RelayConfig
+from .events import CloseReason
+from .ingress import Ingress
+from .stats import TrackStats
+
+if TYPE_CHECKING:
+    from .egress import Egress
+    from .peer import Peer
+    from .subscription import Subscription
+
+logger = logging.getLogger(__name__)
+
+
+class PublishedTrack:
+    """One published audio or video track; `subscriptions` maps subscriber peer id -> it."""
+
+    def __init__(
+        self,
+        peer: Peer,
+        track_id: str,
+        kind: str,
+        ingress: Ingress,
+        config: RelayConfig,
+        *,
+        label: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = track_id
+        self.kind = kind
+        self.peer = peer
+        self.label = label
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.subscriptions: dict[str, Subscription] = {}
+        self.stats = TrackStats(track_id=track_id, peer_id=peer.id, kind=kind)
+        self.closed = False
+        self.close_reason: CloseReason | None = None
+        self.speaking = False
+        self.level_dbov = SILENCE_DBOV
+        self._config = config
+        self._ingress = ingress
+        self._egresses: tuple[Egress, ...] = ()
+        self._last_keyframe_request = -1e9
+        self._last_remb_sent = -1e9
+        self._last_level_event = -1e9
+        self._detector = SpeakingDetector(config) if kind == "audio" else None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        ingress.on_packet = self._on_video_packet if kind == "video" else self._on_audio_packet
+
+    def __repr__(self) -> str:
+        return f"PublishedTrack({self.id!r}, {self.kind}, peer={self.peer.id!r})"
+
+    def codec_name(self, payload_type: int) -> str | None:
+        codec = self._ingress._codecs.get(payload_type)
+        return None if codec is None else str(codec.name).lower()
+
+    # --- the per-packet path -------------------------------------------------------------
+
+    async def _on_video_packet(self, packet: RtpPacket) -> None:
+        stats = self.stats
+        stats.packets_in += 1
+        stats.bytes_in += len(packet.payload)
+        if packet.payload:
+            for egress in self._egresses:
+                await egress.forward(packet)
+
+    async def _on_audio_packet(self, packet: RtpPacket) -> None:
+        stats = self.stats
+        stats.packets_in += 1
+        stats.bytes_in += len(packet.payload)
+        if not packet.payload:
+            return
+        level = packet.extensions.audio_level
+        self._measure(-float(level[1]) if level is not None else level_from_opus_size(
+            len(packet.payload)
+        ))
+        for egress in self._egresses:
+            await egress.forward(packet)
+
+    def _measure(self, level_dbov: float) -> None:
+        detector = self._detector
+        assert detector is not None
+        now = time.monotonic()
+        changed = detector.feed(level_dbov, now)
+        self.level_dbov = detector.level_dbov
+        if changed:
+            self.speaking = detector.speaking
+            logger.debug("track %s speaking=%s", self.id, self.speaking)
+            self.peer.room._on_speaking_changed(self)
+        if now - self._last_level_event >= self._config.audio_level_interval_s:
+            self._last_level_event = now
+            self.peer.room._emit("on_audio_level", self, self.level_dbov, peer=self.peer)
+
+    # --- feedback upstream ---------------------------------------------------------------
+
+    def request_keyframe(self) -> bool:
+        """Ask the publisher for a keyframe (PLI), at most once per configured interval."""
+        if self.kind != "video" or self.closed or not self._config.keyframe_requests_enabled:
+            return False
+        now = time.monotonic()
+        if now - self._last_keyframe_request < self._config.keyframe_request_min_interval_s:
+            return False
+        ssrc = self._ingress.media_ssrc
+        if ssrc is None:
+            return False
+        self._last_keyframe_request = now
+        self.stats.plis_sent += 1
+        logger.debug("track %s: keyframe request (PLI) to %s", self.id, self.peer.id)
+        self._spawn(self._ingress.receiver._send_rtcp_pli(ssrc))
+        return True
+
+    def update_remb(self) -> None:
+        """Forward upstream the lowest bitrate estimate among the subscribers (rate-limited)."""
+        estimates = [e.remb_bps for e in self._egresses if e.remb_bps is not None]
+        ssrc = self._ingress.media_ssrc
+        rtcp_ssrc = self._ingress.rtcp_ssrc
+        now = time.monotonic()
+        if not estimates or ssrc is None or rtcp_ssrc is None:
+            return
+        if now - self._last_remb_sent < self._config.remb_min_interval_s:
+            return
+        self._last_remb_sent = now
+        bitrate = min(estimates)
+        self.stats.remb_sent_bps = bitrate
+        packet = RtcpPsfbPacket(
+            fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(bitrate, [ssrc])
+        )
+        self._spawn(self._ingress.receiver._send_rtcp(packet))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- subscriptions -------------------------------------------------------------------
+
+    def _add_subscription(self, subscription: Subscription) -> None:
+        self.subscriptions[subscription.peer.id] = subscription
+
+    def _start_forwarding(self, subscription: Subscription, egress: Egress) -> None:
+        if egress not in self._egresses:
+            self._egresses = self._egresses + (egress,)
+        self.request_keyframe()
+
+    def _remove_subscription(self, subscription: Subscription) -> None:
+        if self.subscriptions.get(subscription.peer.id) is subscription:
+            del self.subscriptions[subscription.peer.id]
+        egress = subscription.egress
+        if egress is not None and egress in self._egresses:
+            self._egresses = tuple(e for e in self._egresses if e is not egress)
+
+    # --- closing -------------------------------------------------------------------------
+
+    def close(self, reason: CloseReason = CloseReason.UNPUBLISHED) -> None:
+        """Stop the track: its subscriptions close, the room forgets it. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_reason = reason
+        self._ingress.on_packet = None
+        logger.info("track %s of peer %s closed (%s)", self.id, self.peer.id, reason.value)
+        for subscription in list(self.subscriptions.values()):
+            subscription._publisher_closed()
+        self._egresses = ()
+        for task in self._tasks:
+            task.cancel()
+        self.peer._track_closed(self, reason)
+        self.peer.room._remove_track(self, reason)
