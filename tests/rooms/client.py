@@ -40,9 +40,9 @@ class SeatClient:
         assert response["type"] == "response", response
         return response
 
-    async def send(self, message: Message | str) -> None:
+    async def send(self, message: Message | str | bytes) -> None:
         assert self._ws is not None
-        await self._ws.send(message if isinstance(message, str) else json.dumps(message))
+        await self._ws.send(message if isinstance(message, str | bytes) else json.dumps(message))
 
     async def request(self, type: str, *, within: float = 5.0, **fields: Any) -> Message:
         """Send a request and return its `response` or `error`."""
