@@ -1,0 +1,203 @@
+"""A loopback aiortc client peer: answers the server's offers, publishes synthetic media,
+decodes what it receives and keeps what tests need (counters, PSNR, audio samples)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket
+
+from .analysis import frame_psnr, luma_of, read_counter
+from .sources import AUDIO_RATE, CounterVideoTrack, ToneAudioTrack
+
+logger = logging.getLogger(__name__)
+
+AnswerHandler = Callable[[str], Awaitable[None]]
+
+
+@dataclass
+class ReceivedVideo:
+    track_id: str
+    counters: list[int] = field(default_factory=list)
+    psnrs: list[float] = field(default_factory=list)
+    corrupt: int = 0
+    first_frame_at: float | None = None
+
+    @property
+    def frames(self) -> int:
+        return len(self.counters)
+
+
+@dataclass
+class ReceivedAudio:
+    track_id: str
+    frames: int = 0
+    first_frame_at: float | None = None
+    _chunks: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, samples: np.ndarray) -> None:
+        self._chunks.append(samples)
+        if len(self._chunks) > 100:  # keep about the last 2 s
+            del self._chunks[:-100]
+
+    def last_samples(self, count: int) -> np.ndarray:
+        data = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+        return data[-count:]
+
+    @property
+    def sample_rate(self) -> int:
+        return AUDIO_RATE
+
+
+class LoopbackClient:
+    """One seat's browser stand-in. It is a signal sink (`send`) for the server's offers;
+    `connect(handle_answer)` wires the answers back (e.g. to `rtc.Peer.handle_answer`).
+
+    `publish` tracks are attached, in order by kind, to the m-lines the server offers to
+    receive; by default a counter video and a tone. `ignore_remb` keeps the publisher's
+    bitrate (and so its keyframes) fixed, as keyframe tests need.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        publish: Iterable[MediaStreamTrack] | None = None,
+        tone_hz: float = 440.0,
+        ignore_remb: bool = True,
+        measure_psnr: bool = True,
+    ) -> None:
+        self.name = name
+        if publish is None:
+            publish = [ToneAudioTrack(tone_hz), CounterVideoTrack()]
+        self.unpublished: list[MediaStreamTrack] = list(publish)
+        self.ignore_remb = ignore_remb
+        self.measure_psnr = measure_psnr
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.video: dict[str, ReceivedVideo] = {}
+        self.audio: dict[str, ReceivedAudio] = {}
+        self.offers = 0
+        self.created_at = time.monotonic()
+        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._published: list[MediaStreamTrack] = []
+        self.pc.on("track", self._on_track)
+
+    # --- signalling ----------------------------------------------------------------------
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """The server's signal sink."""
+        self._inbox.put_nowait(message)
+
+    def connect(self, handle_answer: AnswerHandler) -> None:
+        """Answer each offer from the inbox and hand the answer to `handle_answer`."""
+        self._tasks.append(asyncio.ensure_future(self._answer_loop(handle_answer)))
+
+    async def _answer_loop(self, handle_answer: AnswerHandler) -> None:
+        while True:
+            message = await self._inbox.get()
+            if message.get("type") == "offer":
+                answer = await self.answer(message["sdp"])
+                await handle_answer(answer)
+
+    async def answer(self, offer_sdp: str) -> str:
+        self.offers += 1
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        for transceiver in self.pc.getTransceivers():
+            if transceiver._offerDirection in ("sendonly", "sendrecv") and (
+                transceiver.sender.track is None
+            ):
+                self._attach(transceiver)
+        answer = await self.pc.createAnswer()
+        await self.pc.setLocalDescription(answer)
+        return str(self.pc.localDescription.sdp)
+
+    def _attach(self, transceiver: RTCRtpTransceiver) -> None:
+        for track in self.unpublished:
+            if track.kind == transceiver.kind:
+                self.unpublished.remove(track)
+                self._published.append(track)
+                transceiver.sender.replaceTrack(track)
+                transceiver.direction = "sendonly"
+                if self.ignore_remb:
+                    _ignore_remb(transceiver)
+                return
+
+    # --- receiving -----------------------------------------------------------------------
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            video = self.video.setdefault(track.id, ReceivedVideo(track.id))
+            self._tasks.append(asyncio.ensure_future(self._consume_video(track, video)))
+        else:
+            audio = self.audio.setdefault(track.id, ReceivedAudio(track.id))
+            self._tasks.append(asyncio.ensure_future(self._consume_audio(track, audio)))
+
+    async def _consume_video(self, track: MediaStreamTrack, video: ReceivedVideo) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                luma = luma_of(frame)
+                counter = read_counter(luma)
+                if counter is None:
+                    video.corrupt += 1
+                    continue
+                if video.first_frame_at is None:
+                    video.first_frame_at = time.monotonic()
+                video.counters.append(counter)
+                if self.measure_psnr:
+                    video.psnrs.append(frame_psnr(luma, counter))
+
+    async def _consume_audio(self, track: MediaStreamTrack, audio: ReceivedAudio) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if audio.first_frame_at is None:
+                    audio.first_frame_at = time.monotonic()
+                audio.frames += 1
+                samples = frame.to_ndarray().reshape(-1)
+                channels = len(frame.layout.channels)
+                audio.add(samples[::channels].copy())
+
+    def any_video(self) -> ReceivedVideo | None:
+        return next(iter(self.video.values()), None)
+
+    def any_audio(self) -> ReceivedAudio | None:
+        return next(iter(self.audio.values()), None)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.pc.close()
+        for track in self._published + self.unpublished:
+            track.stop()
+
+
+def _ignore_remb(transceiver: RTCRtpTransceiver) -> None:
+    """Drop REMB at the publishing sender: aiortc's VP8 encoder would make a keyframe at
+    each bitrate change, which would hide whether the relay's keyframe request worked."""
+    sender: Any = transceiver.sender
+    handle = sender._handle_rtcp_packet
+
+    async def handle_rtcp_packet(packet: Any) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            return
+        await handle(packet)
+
+    sender._handle_rtcp_packet = handle_rtcp_packet
