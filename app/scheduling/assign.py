@@ -57,8 +57,14 @@ def match_interpreters(
     return assigned
 
 
-def number_seats(problem: Problem, meetings: Sequence[Meeting]) -> tuple[Meeting, ...]:
-    """Booth and room numbers per venue, keeping a company (buyer) in the same one if it can."""
+def number_seats(
+    problem: Problem,
+    meetings: Sequence[Meeting],
+    keep: Mapping[EntityId, Meeting] | None = None,
+) -> tuple[Meeting, ...]:
+    """Booth and room numbers per venue: a meeting's number in `keep` (its place before a
+    reschedule) if still free, else the company's (buyer's) previous one, else the lowest."""
+    keep = keep or {}
     by_start = sorted(meetings, key=lambda m: (m.start, str(m.request_id)))
     booth_of: dict[EntityId, int] = {}
     room_of: dict[EntityId, int] = {}
@@ -66,7 +72,7 @@ def number_seats(problem: Problem, meetings: Sequence[Meeting]) -> tuple[Meeting
     numbered: list[Meeting] = []
 
     def pick(venue_key: object, start: object, capacity: int, last: int | None) -> int:
-        if last is not None and (venue_key, start, last) not in taken:
+        if last is not None and last <= capacity and (venue_key, start, last) not in taken:
             number = last
         else:
             free = [n for n in range(1, capacity + 1) if (venue_key, start, n) not in taken]
@@ -76,8 +82,11 @@ def number_seats(problem: Problem, meetings: Sequence[Meeting]) -> tuple[Meeting
         taken.add((venue_key, start, number))
         return number
 
+    # Kept numbers first, so a newcomer cannot take the seat of a meeting that stays.
+    by_start.sort(key=lambda m: (m.start, m.request_id not in keep, str(m.request_id)))
     for meeting in by_start:
         request = problem.request_by_id[meeting.request_id]
+        before = keep.get(meeting.request_id)
         company = problem.company_by_id[request.company_id]
         venue = problem.venue_by_id[company.venue_id]
         booth = pick(("booth", venue.id), meeting.start, venue.capacity, booth_of.get(company.id))
@@ -90,7 +99,7 @@ def number_seats(problem: Problem, meetings: Sequence[Meeting]) -> tuple[Meeting
                 ("room", room_venue.id),
                 meeting.start,
                 room_venue.capacity,
-                room_of.get(buyer.id),
+                before.room if before and before.room else room_of.get(buyer.id),
             )
             room_of[buyer.id] = room
         numbered.append(replace(meeting, booth=booth, room=room))

@@ -149,9 +149,16 @@ def solve_slots(
     size = sum(masks[r.id].bit_count() for r in requests)
     if size <= FULL_MODEL_LIMIT:
         found = _cp_round(
-            feasibility, requests, masks, gains, stay_bonus, warm,
+            feasibility,
+            requests,
+            masks,
+            gains,
+            stay_bonus,
+            warm,
             time_limit_s=time_limit_s - (time.perf_counter() - started),
-            num_workers=num_workers, seed=seed, log=log,
+            num_workers=num_workers,
+            seed=seed,
+            log=log,
         )
         if found is None or value(found.slot_of) < value(warm.slot_of):
             return SlotSolution(dict(warm.slot_of), "greedy", value(warm.slot_of), math.nan), warm
@@ -177,9 +184,17 @@ def solve_slots(
                 base.place(request, slot, _only(occupancy.interpreting.get(slot, {}), fixed))
         sub_masks = {r.id: base.free_mask(r, masks[r.id]) for r in free}
         found = _cp_round(
-            feasibility, free, sub_masks, gains, stay_bonus, occupancy,
+            feasibility,
+            free,
+            sub_masks,
+            gains,
+            stay_bonus,
+            occupancy,
             time_limit_s=left / (len(focuses) - round_number),
-            num_workers=num_workers, seed=seed + round_number, log=log, base=base,
+            num_workers=num_workers,
+            seed=seed + round_number,
+            log=log,
+            base=base,
         )
         if found is None:
             continue
@@ -188,7 +203,10 @@ def solve_slots(
             continue
         logger.info(
             "neighbourhood %s: %d free requests, value %d -> %d",
-            pair_label(focus) or "plain", len(free), value(occupancy.slot_of), value(merged),
+            pair_label(focus) or "plain",
+            len(free),
+            value(occupancy.slot_of),
+            value(merged),
         )
         occupancy = _occupancy_from(feasibility, requests, merged, occupancy)
         status = "improved"
@@ -197,9 +215,7 @@ def solve_slots(
     )
 
 
-def _focuses(
-    requests: Sequence[MeetingRequest], occupancy: Occupancy
-) -> list[LanguagePair | None]:
+def _focuses(requests: Sequence[MeetingRequest], occupancy: Occupancy) -> list[LanguagePair | None]:
     misses: defaultdict[LanguagePair | None, int] = defaultdict(int)
     for request in requests:
         if request.id not in occupancy.slot_of:
@@ -207,9 +223,7 @@ def _focuses(
     return sorted(misses, key=lambda pair: -misses[pair])
 
 
-def _only(
-    assignment: Mapping[EntityId, EntityId], keep: set[EntityId]
-) -> dict[EntityId, EntityId]:
+def _only(assignment: Mapping[EntityId, EntityId], keep: set[EntityId]) -> dict[EntityId, EntityId]:
     return {r: i for r, i in assignment.items() if r in keep}
 
 
@@ -223,9 +237,7 @@ def _neighbourhood(
     """The unplaced requests of one pair (None: without interpretation) and the placed ones
     in their way; returns them and the ids of every other placed request, held fixed."""
     problem = feasibility.problem
-    unplaced = [
-        r for r in requests if r.id not in occupancy.slot_of and r.interpretation == focus
-    ]
+    unplaced = [r for r in requests if r.id not in occupancy.slot_of and r.interpretation == focus]
     # Pairs sharing an interpreter with the focus: their meetings can hand one over.
     linked: set[LanguagePair] = set()
     if focus is not None:
@@ -334,7 +346,11 @@ def _cp_round(
     code = solver.solve(model)
     logger.info(
         "cp-sat %s after %.2fs (model %.2fs, %d requests, %d booleans)",
-        solver.status_name(code), solver.wall_time, built, len(requests), len(x),
+        solver.status_name(code),
+        solver.wall_time,
+        built,
+        len(requests),
+        len(x),
     )
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
