@@ -11,9 +11,11 @@ from app.rooms.service import DatabaseRoomStore
 from app.settings import Settings
 from rooms.clock import Clock, SystemClock
 from rooms.links import LinkSigner
-from rooms.media import MediaFactory, NoMedia
+from rooms.media import MediaFactory
 from rooms.registry import RoomRegistry
+from rooms.relay import RelayMedia
 from rooms.room import RoomPolicy
+from rtc import RelayConfig
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +29,14 @@ def room_policy(settings: Settings) -> RoomPolicy:
 
 
 def media_factory(settings: Settings) -> MediaFactory:
-    return NoMedia()
+    """The rtc relay, configured from the settings (never an ICE server the settings lack)."""
+    return RelayMedia(
+        RelayConfig(
+            ice_servers=[server.model_dump(exclude_none=True) for server in settings.ice_servers],
+            ice_host_addresses=settings.ice_host_addresses,
+            announced_address=settings.announced_address,
+        )
+    )
 
 
 async def start_rooms(app: FastAPI, settings: Settings) -> RoomRegistry:
