@@ -14,6 +14,7 @@ from app.meetings.models import Meeting, MeetingStatus
 from app.meetings.schemas import MeetingCreate, MeetingRead, MeetingUpdate
 from app.missions.dependencies import MissionDep
 from app.paging import PagingDep, page
+from app.records import WRITE
 from app.schemas import Page, PrimaryKey
 
 router = APIRouter(tags=["meetings"])
@@ -47,7 +48,7 @@ async def list_meetings(
 
 
 @router.post(
-    "/missions/{mission_id}/meetings", response_model=MeetingRead,
+    "/missions/{mission_id}/meetings", dependencies=WRITE, response_model=MeetingRead,
     status_code=status.HTTP_201_CREATED, responses=CLASH, summary="Book a meeting",
 )
 async def book_meeting(session: SessionDep, mission: MissionDep, body: MeetingCreate) -> Meeting:
@@ -60,7 +61,7 @@ async def read_meeting(meeting: MeetingDep) -> Meeting:
 
 
 @router.patch(
-    "/meetings/{meeting_id}", response_model=MeetingRead, responses=CLASH,
+    "/meetings/{meeting_id}", dependencies=WRITE, response_model=MeetingRead, responses=CLASH,
     summary="Move or change a meeting",
 )
 async def update_meeting(session: SessionDep, meeting: MeetingDep, body: MeetingUpdate) -> Meeting:
@@ -68,7 +69,7 @@ async def update_meeting(session: SessionDep, meeting: MeetingDep, body: Meeting
 
 
 @router.post(
-    "/meetings/{meeting_id}/cancel", response_model=MeetingRead,
+    "/meetings/{meeting_id}/cancel", dependencies=WRITE, response_model=MeetingRead,
     summary="Cancel a meeting (kept on record; frees its slot)",
 )
 async def cancel_meeting(session: SessionDep, meeting: MeetingDep) -> Meeting:

@@ -4,8 +4,9 @@ A booking locks the rows of the company, buyer, interpreter and venues it would 
 (SELECT ... FOR UPDATE on PostgreSQL, in one global order so two bookings cannot deadlock),
 then looks for overlapping meetings, then writes, all in one transaction: two concurrent
 bookings that share any resource are serialised on that resource's row, so the second sees
-the first's meeting. SQLite has a single writer, which serialises them by itself. A refused
-booking writes nothing; its locks last until the caller's transaction ends.
+the first's meeting. SQLite has a single writer: taking its write lock first (before any
+read) queues bookings instead of failing them. A refused booking writes nothing; its locks
+last until the caller's transaction ends.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from app.missions.models import Mission, Venue
 from app.paging import Paging, fetch_page
 from app.participants.exceptions import ParticipantNotFound
 from app.participants.models import Buyer, Company, Interpreter
+from app.records import claim_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +228,7 @@ async def _check_booking(
 async def book(*, session: AsyncSession, mission: Mission, data: MeetingCreate) -> Meeting:
     """Book a meeting if nobody and no booth in it is taken at that time; else raise."""
     booking = Booking(**data.model_dump(exclude={"priority"}))
+    await claim_write_lock(session)
     await _check_booking(session, mission, booking)
     meeting = Meeting(mission_id=mission.id, priority=data.priority, **asdict(booking))
     session.add(meeting)
@@ -242,6 +245,7 @@ async def update(*, session: AsyncSession, meeting: Meeting, data: MeetingUpdate
     """Move or change a meeting; the result is checked like a new booking unless cancelled."""
     meeting_id = meeting.id
     changes = data.changes()
+    await claim_write_lock(session)
     locked: Meeting = await _lock(session, Meeting, meeting_id)
     mission = await session.get_one(Mission, locked.mission_id)
     booking_fields = set(Booking.__dataclass_fields__)

@@ -22,6 +22,7 @@ from app.missions.schemas import (
 from app.organisations.exceptions import OrganisationNotFound
 from app.organisations.service import get as get_organisation
 from app.paging import PagingDep, page
+from app.records import WRITE
 from app.schemas import CountryCode, Page, PrimaryKey
 
 router = APIRouter(tags=["missions"])
@@ -53,8 +54,8 @@ async def list_missions(
 
 
 @router.post(
-    "/missions", response_model=MissionRead, status_code=status.HTTP_201_CREATED,
-    summary="Create a mission",
+    "/missions", dependencies=WRITE, response_model=MissionRead,
+    status_code=status.HTTP_201_CREATED, summary="Create a mission",
 )
 async def create_mission(session: SessionDep, body: MissionCreate) -> Mission:
     organisation = await get_organisation(session=session, organisation_id=body.organisation_id)
@@ -68,13 +69,18 @@ async def read_mission(mission: MissionDep) -> Mission:
     return mission
 
 
-@router.patch("/missions/{mission_id}", response_model=MissionRead, summary="Update a mission")
+@router.patch(
+    "/missions/{mission_id}",
+    dependencies=WRITE,
+    response_model=MissionRead,
+    summary="Update a mission",
+)
 async def update_mission(session: SessionDep, mission: MissionDep, body: MissionUpdate) -> Mission:
     return await service.update(session=session, mission=mission, data=body)
 
 
 @router.delete(
-    "/missions/{mission_id}", status_code=status.HTTP_204_NO_CONTENT,
+    "/missions/{mission_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an empty mission (one with records is cancelled instead)",
 )
 async def delete_mission(session: SessionDep, mission: MissionDep) -> None:
@@ -98,7 +104,7 @@ async def list_venues(
 
 
 @venues_router.post(
-    "/missions/{mission_id}/venues", response_model=VenueRead,
+    "/missions/{mission_id}/venues", dependencies=WRITE, response_model=VenueRead,
     status_code=status.HTTP_201_CREATED, summary="Add a booth or business-centre room",
 )
 async def create_venue(session: SessionDep, mission: MissionDep, body: VenueCreate) -> Venue:
@@ -110,13 +116,18 @@ async def read_venue(venue: VenueDep) -> Venue:
     return venue
 
 
-@venues_router.patch("/venues/{venue_id}", response_model=VenueRead, summary="Update a venue")
+@venues_router.patch(
+    "/venues/{venue_id}",
+    dependencies=WRITE,
+    response_model=VenueRead,
+    summary="Update a venue",
+)
 async def update_venue(session: SessionDep, venue: VenueDep, body: VenueUpdate) -> Venue:
     return await service.update_venue(session=session, venue=venue, data=body)
 
 
 @venues_router.delete(
-    "/venues/{venue_id}", status_code=status.HTTP_204_NO_CONTENT,
+    "/venues/{venue_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a venue no meeting uses",
 )
 async def delete_venue(session: SessionDep, venue: VenueDep) -> None:

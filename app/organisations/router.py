@@ -12,6 +12,7 @@ from app.organisations.dependencies import OrganisationDep
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate, OrganisationRead, OrganisationUpdate
 from app.paging import PagingDep, page
+from app.records import WRITE
 from app.schemas import CountryCode, Page
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
@@ -32,7 +33,7 @@ async def list_organisations(
 
 
 @router.post(
-    "", response_model=OrganisationRead, status_code=status.HTTP_201_CREATED,
+    "", dependencies=WRITE, response_model=OrganisationRead, status_code=status.HTTP_201_CREATED,
     summary="Create an organisation",
 )
 async def create_organisation(session: SessionDep, body: OrganisationCreate) -> Organisation:
@@ -45,7 +46,8 @@ async def read_organisation(organisation: OrganisationDep) -> Organisation:
 
 
 @router.patch(
-    "/{organisation_id}", response_model=OrganisationRead, summary="Update an organisation"
+    "/{organisation_id}", dependencies=WRITE, response_model=OrganisationRead,
+    summary="Update an organisation",
 )
 async def update_organisation(
     session: SessionDep, organisation: OrganisationDep, body: OrganisationUpdate
@@ -54,7 +56,7 @@ async def update_organisation(
 
 
 @router.delete(
-    "/{organisation_id}", status_code=status.HTTP_204_NO_CONTENT,
+    "/{organisation_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an organisation that hosts no mission",
 )
 async def delete_organisation(session: SessionDep, organisation: OrganisationDep) -> None:

@@ -23,6 +23,7 @@ from app.participants.schemas import (
     InterpreterRead,
     InterpreterUpdate,
 )
+from app.records import WRITE
 from app.schemas import CountryCode, LanguageCode, LanguagePair, Page
 
 companies_router = APIRouter(tags=["companies"])
@@ -53,7 +54,7 @@ async def list_companies(
 
 
 @companies_router.post(
-    "/missions/{mission_id}/companies", response_model=CompanyRead,
+    "/missions/{mission_id}/companies", dependencies=WRITE, response_model=CompanyRead,
     status_code=status.HTTP_201_CREATED, summary="Register a company",
 )
 async def create_company(session: SessionDep, mission: MissionDep, body: CompanyCreate) -> Company:
@@ -65,13 +66,18 @@ async def read_company(company: CompanyDep) -> Company:
     return company
 
 
-@companies_router.patch("/companies/{company_id}", response_model=CompanyRead, summary="Update")
+@companies_router.patch(
+    "/companies/{company_id}",
+    dependencies=WRITE,
+    response_model=CompanyRead,
+    summary="Update",
+)
 async def update_company(session: SessionDep, company: CompanyDep, body: CompanyUpdate) -> Company:
     return await service.update_company(session=session, company=company, data=body)
 
 
 @companies_router.delete(
-    "/companies/{company_id}", status_code=status.HTTP_204_NO_CONTENT,
+    "/companies/{company_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a company that is in no meeting",
 )
 async def delete_company(session: SessionDep, company: CompanyDep) -> None:
@@ -99,7 +105,7 @@ async def list_buyers(
 
 
 @buyers_router.post(
-    "/missions/{mission_id}/buyers", response_model=BuyerRead,
+    "/missions/{mission_id}/buyers", dependencies=WRITE, response_model=BuyerRead,
     status_code=status.HTTP_201_CREATED, summary="Register a buyer",
 )
 async def create_buyer(session: SessionDep, mission: MissionDep, body: BuyerCreate) -> Buyer:
@@ -111,13 +117,18 @@ async def read_buyer(buyer: BuyerDep) -> Buyer:
     return buyer
 
 
-@buyers_router.patch("/buyers/{buyer_id}", response_model=BuyerRead, summary="Update a buyer")
+@buyers_router.patch(
+    "/buyers/{buyer_id}",
+    dependencies=WRITE,
+    response_model=BuyerRead,
+    summary="Update a buyer",
+)
 async def update_buyer(session: SessionDep, buyer: BuyerDep, body: BuyerUpdate) -> Buyer:
     return await service.update_buyer(session=session, buyer=buyer, data=body)
 
 
 @buyers_router.delete(
-    "/buyers/{buyer_id}", status_code=status.HTTP_204_NO_CONTENT,
+    "/buyers/{buyer_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a buyer who is in no meeting",
 )
 async def delete_buyer(session: SessionDep, buyer: BuyerDep) -> None:
@@ -142,7 +153,7 @@ async def list_interpreters(
 
 
 @interpreters_router.post(
-    "/missions/{mission_id}/interpreters", response_model=InterpreterRead,
+    "/missions/{mission_id}/interpreters", dependencies=WRITE, response_model=InterpreterRead,
     status_code=status.HTTP_201_CREATED, summary="Book an interpreter for the mission",
 )
 async def create_interpreter(
@@ -159,7 +170,7 @@ async def read_interpreter(interpreter: InterpreterDep) -> Interpreter:
 
 
 @interpreters_router.patch(
-    "/interpreters/{interpreter_id}", response_model=InterpreterRead,
+    "/interpreters/{interpreter_id}", dependencies=WRITE, response_model=InterpreterRead,
     summary="Update an interpreter",
 )
 async def update_interpreter(
@@ -169,7 +180,7 @@ async def update_interpreter(
 
 
 @interpreters_router.delete(
-    "/interpreters/{interpreter_id}", status_code=status.HTTP_204_NO_CONTENT,
+    "/interpreters/{interpreter_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an interpreter who is in no meeting",
 )
 async def delete_interpreter(session: SessionDep, interpreter: InterpreterDep) -> None:
