@@ -72,7 +72,7 @@ async def test_one_publisher_two_subscribers_decode_video_and_hear_tone(
 
     # The relay created no decoder and no encoder; the clients did (the count works).
     relay_queues = [
-        getattr(r, "_RTCRtpReceiver__decoder_queue")
+        r._RTCRtpReceiver__decoder_queue
         for peer in room.peers.values()
         for r in peer.pc.getReceivers()
     ]
