@@ -16,3 +16,11 @@ api_router.include_router(companies_router)
 api_router.include_router(buyers_router)
 api_router.include_router(interpreters_router)
 api_router.include_router(meetings_router)
+
+from app.followups.router import router as followups_router  # noqa: E402
+from app.money.router import router as exchange_rates_router  # noqa: E402
+from app.outcomes.router import router as outcomes_router  # noqa: E402
+from app.reports.router import router as reports_router  # noqa: E402
+
+for _router in (exchange_rates_router, outcomes_router, followups_router, reports_router):
+    api_router.include_router(_router)

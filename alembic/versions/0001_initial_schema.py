@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:10:16.033975
+Create Date: 2026-11-23 12:10:59.446952
 
 """
 from typing import Sequence, Union
@@ -95,6 +95,21 @@ def upgrade() -> None:
     with op.batch_alter_table('companies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_companies_mission_id'), ['mission_id'], unique=False)
 
+    op.create_table('exchange_rates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mission_id', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('rate_date', sa.Date(), nullable=False),
+    sa.Column('units_per_usd', app.money.columns.DecimalText(length=40), nullable=False),
+    sa.Column('entered_by', sa.String(length=200), nullable=False),
+    sa.Column('entered_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_exchange_rates_mission_id_missions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_exchange_rates')),
+    sa.UniqueConstraint('mission_id', 'currency', 'rate_date', name=op.f('uq_exchange_rates_mission_id'))
+    )
+    with op.batch_alter_table('exchange_rates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_exchange_rates_mission_id'), ['mission_id'], unique=False)
+
     op.create_table('interpreters',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mission_id', sa.Integer(), nullable=False),
@@ -158,21 +173,44 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_meetings_mission_id'), ['mission_id'], unique=False)
         batch_op.create_index('ix_meetings_mission_starts', ['mission_id', 'starts_at'], unique=False)
 
+    op.create_table('follow_ups',
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('stage', sa.Enum('contacted', 'samples_sent', 'negotiating', 'contract_signed', 'dropped', name='followupstage', native_enum=False, length=20), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('contract_currency', sa.String(length=3), nullable=True),
+    sa.Column('contract_minor', sa.BigInteger(), nullable=True),
+    sa.Column('contract_signed_on', sa.Date(), nullable=True),
+    sa.Column('usd_rate', app.money.columns.DecimalText(length=40), nullable=True),
+    sa.Column('krw_per_usd', app.money.columns.DecimalText(length=40), nullable=True),
+    sa.Column('updated_by', sa.String(length=200), nullable=False),
+    sa.Column('updated_by_role', sa.Enum('company_seat', 'interpreter', 'organiser', name='role', native_enum=False, length=20), nullable=False),
+    sa.Column('updated_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_follow_ups_meeting_id_meetings')),
+    sa.PrimaryKeyConstraint('meeting_id', name=op.f('pk_follow_ups'))
+    )
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.create_index('ix_follow_ups_stage_due_on', ['stage', 'due_on'], unique=False)
+
     op.create_table('outcome_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('consultation_value', sa.Numeric(precision=24, scale=4), nullable=False),
-    sa.Column('expected_contract_value', sa.Numeric(precision=24, scale=4), nullable=False),
-    sa.Column('onsite_contract_amount', sa.Numeric(precision=24, scale=4), nullable=True),
-    sa.Column('mou_amount', sa.Numeric(precision=24, scale=4), nullable=True),
+    sa.Column('consultation_value_minor', sa.BigInteger(), nullable=False),
+    sa.Column('expected_contract_value_minor', sa.BigInteger(), nullable=False),
+    sa.Column('onsite_contract_minor', sa.BigInteger(), nullable=True),
+    sa.Column('mou_minor', sa.BigInteger(), nullable=True),
+    sa.Column('usd_rate', app.money.columns.DecimalText(length=40), nullable=False),
+    sa.Column('usd_rate_date', sa.Date(), nullable=True),
+    sa.Column('krw_per_usd', app.money.columns.DecimalText(length=40), nullable=False),
+    sa.Column('krw_rate_date', sa.Date(), nullable=False),
     sa.Column('interest_level', sa.Enum('none', 'low', 'medium', 'high', name='interestlevel', native_enum=False, length=20), nullable=False),
     sa.Column('samples', sa.Text(), nullable=False),
     sa.Column('next_steps', sa.Text(), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('recorded_by', sa.String(length=200), nullable=False),
-    sa.Column('recorded_by_role', sa.String(length=40), nullable=False),
+    sa.Column('recorded_by_role', sa.Enum('company_seat', 'interpreter', 'organiser', name='role', native_enum=False, length=20), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('recorded_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_outcome_versions_meeting_id_meetings')),
@@ -209,12 +247,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_seat_links')),
     sa.UniqueConstraint('meeting_id', 'seat', name=op.f('uq_seat_links_meeting_id'))
     )
+    op.create_table('outcomes',
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('current_version_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['current_version_id'], ['outcome_versions.id'], name=op.f('fk_outcomes_current_version_id_outcome_versions')),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_outcomes_meeting_id_meetings')),
+    sa.PrimaryKeyConstraint('meeting_id', name=op.f('pk_outcomes')),
+    sa.UniqueConstraint('current_version_id', name=op.f('uq_outcomes_current_version_id'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('outcomes')
     op.drop_table('seat_links')
     with op.batch_alter_table('room_attendance', schema=None) as batch_op:
         batch_op.drop_index('ix_room_attendance_meeting_seat')
@@ -224,6 +273,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outcome_versions_meeting_id'))
 
     op.drop_table('outcome_versions')
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.drop_index('ix_follow_ups_stage_due_on')
+
+    op.drop_table('follow_ups')
     with op.batch_alter_table('meetings', schema=None) as batch_op:
         batch_op.drop_index('ix_meetings_mission_starts')
         batch_op.drop_index(batch_op.f('ix_meetings_mission_id'))
@@ -242,6 +295,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_interpreters_mission_id'))
 
     op.drop_table('interpreters')
+    with op.batch_alter_table('exchange_rates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_exchange_rates_mission_id'))
+
+    op.drop_table('exchange_rates')
     with op.batch_alter_table('companies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_companies_mission_id'))
 

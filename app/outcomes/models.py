@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, utcnow
 from app.missions.models import _enum
-
-# 20 integer digits hold VND/IDR amounts of large contracts; 4 decimals hold any currency's minor units.
-Money = Numeric(24, 4)
+from app.money.columns import DecimalText
+from app.outcomes.actors import Role
 
 
 class InterestLevel(enum.StrEnum):
@@ -23,8 +22,25 @@ class InterestLevel(enum.StrEnum):
     HIGH = "high"
 
 
+class Outcome(Base):
+    """A meeting's outcome: which version is current. Its `version` is the optimistic lock."""
+
+    __tablename__ = "outcomes"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outcome_versions.id"), unique=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class OutcomeVersion(Base):
-    """One version of a meeting's outcome, in one ISO 4217 currency."""
+    """One version of a meeting's outcome, in one ISO 4217 currency, with the rates it used.
+
+    Amounts are integer minor units of `currency` (KRW won, USD cents, BHD fils): exact and
+    summable by the database on SQLite as on PostgreSQL. None = no on-site contract / no MOU.
+    """
 
     __tablename__ = "outcome_versions"
     __table_args__ = (UniqueConstraint("meeting_id", "version"),)
@@ -33,10 +49,14 @@ class OutcomeVersion(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    consultation_value: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    expected_contract_value: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    onsite_contract_amount: Mapped[Decimal | None] = mapped_column(Money)
-    mou_amount: Mapped[Decimal | None] = mapped_column(Money)
+    consultation_value_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    expected_contract_value_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    onsite_contract_minor: Mapped[int | None] = mapped_column(BigInteger)
+    mou_minor: Mapped[int | None] = mapped_column(BigInteger)
+    usd_rate: Mapped[Decimal] = mapped_column(DecimalText())
+    usd_rate_date: Mapped[date | None] = mapped_column(Date)
+    krw_per_usd: Mapped[Decimal] = mapped_column(DecimalText())
+    krw_rate_date: Mapped[date] = mapped_column(Date)
     interest_level: Mapped[InterestLevel] = mapped_column(
         _enum(InterestLevel), default=InterestLevel.NONE
     )
@@ -44,6 +64,6 @@ class OutcomeVersion(Base):
     next_steps: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(String(200))
-    recorded_by_role: Mapped[str] = mapped_column(String(40), default="organiser")
+    recorded_by_role: Mapped[Role] = mapped_column(_enum(Role))
     reason: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,1 @@
+"""Follow-up of promising meetings after the mission: stages, due dates, reminders, contracts."""

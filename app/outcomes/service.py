@@ -1,0 +1,204 @@
+"""Recording outcomes as appended versions, safe under concurrent edits on both backends.
+
+Each write transaction starts with its write (INSERT or conditional UPDATE of the `outcomes`
+row), before any read: on PostgreSQL the row lock makes a second editor wait and then find
+the version moved on; on SQLite a first-statement write waits for the lock instead of
+deadlocking with a reader that wants to upgrade. The unique (meeting_id, version) constraint is
+the last guard: an IntegrityError becomes 409 too. Nothing is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.database import utcnow
+from app.errors import NotFound, PermissionDenied
+from app.meetings.models import Meeting
+from app.missions.models import Mission, MissionStatus
+from app.money.currencies import to_minor
+from app.money.service import conversion_on
+from app.outcomes.actors import Actor
+from app.outcomes.exceptions import (
+    MeetingNotFound,
+    MissionClosed,
+    OutcomeNotFound,
+    ReasonRequired,
+    StaleVersion,
+)
+from app.outcomes.models import Outcome, OutcomeVersion
+from app.outcomes.schemas import OutcomeIn, OutcomeVersionOut
+
+logger = logging.getLogger(__name__)
+
+
+async def get_meeting(*, session: AsyncSession, meeting_id: int) -> Meeting:
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise MeetingNotFound(meeting_id)
+    return meeting
+
+
+async def get_current(*, session: AsyncSession, meeting_id: int) -> OutcomeVersion:
+    row = await session.scalar(
+        select(OutcomeVersion)
+        .join(Outcome, Outcome.current_version_id == OutcomeVersion.id)
+        .where(Outcome.meeting_id == meeting_id)
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        await get_meeting(session=session, meeting_id=meeting_id)
+        raise OutcomeNotFound(meeting_id)
+    return row
+
+
+async def list_versions(*, session: AsyncSession, meeting_id: int) -> Sequence[OutcomeVersion]:
+    await get_meeting(session=session, meeting_id=meeting_id)
+    result = await session.scalars(
+        select(OutcomeVersion)
+        .where(OutcomeVersion.meeting_id == meeting_id)
+        .order_by(OutcomeVersion.version)
+    )
+    return result.all()
+
+
+async def get_version(*, session: AsyncSession, meeting_id: int, version: int) -> OutcomeVersion:
+    row = await session.scalar(
+        select(OutcomeVersion).where(
+            OutcomeVersion.meeting_id == meeting_id, OutcomeVersion.version == version
+        )
+    )
+    if row is None:
+        await get_meeting(session=session, meeting_id=meeting_id)
+        raise OutcomeNotFound(meeting_id, version)
+    return row
+
+
+async def record_outcome(
+    *, session: AsyncSession, meeting_id: int, data: OutcomeIn, actor: Actor
+) -> OutcomeVersion:
+    """Version 1 of a meeting's outcome; 409 with the current version if one exists."""
+    try:
+        # The claim comes first (see the module docstring); the checks below undo it.
+        await session.execute(
+            insert(Outcome).values(meeting_id=meeting_id, version=1, updated_at=utcnow())
+        )
+    except IntegrityError:
+        await session.rollback()
+        current = await get_current(session=session, meeting_id=meeting_id)  # 404 if no meeting
+        raise StaleVersion(meeting_id=meeting_id, expected=None, current=_dump(current)) from None
+    return await _append(session=session, meeting_id=meeting_id, version=1, data=data, actor=actor)
+
+
+async def amend_outcome(
+    *, session: AsyncSession, meeting_id: int, expected_version: int, data: OutcomeIn, actor: Actor
+) -> OutcomeVersion:
+    """A new version made from `expected_version`; 409 with the current one if that is stale."""
+    claimed = await session.execute(
+        update(Outcome)
+        .where(Outcome.meeting_id == meeting_id, Outcome.version == expected_version)
+        .values(version=expected_version + 1, updated_at=utcnow())
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        current = await get_current(session=session, meeting_id=meeting_id)
+        raise StaleVersion(meeting_id=meeting_id, expected=expected_version, current=_dump(current))
+    return await _append(
+        session=session, meeting_id=meeting_id, version=expected_version + 1, data=data, actor=actor
+    )
+
+
+async def _append(
+    *, session: AsyncSession, meeting_id: int, version: int, data: OutcomeIn, actor: Actor
+) -> OutcomeVersion:
+    """Checks and writes version `version`, whose number this transaction has claimed."""
+    try:
+        meeting = await session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise MeetingNotFound(meeting_id)
+        mission = await session.get(Mission, meeting.mission_id)
+        assert mission is not None  # meetings.mission_id is a non-null foreign key
+        check_may_record(mission=mission, actor=actor, reason=data.reason)
+        day = meeting.starts_at.astimezone(ZoneInfo(mission.timezone)).date()
+        conversion = await conversion_on(
+            session=session, mission_id=mission.id, currency=data.currency, on=day
+        )
+        currency = data.currency
+        row = OutcomeVersion(
+            meeting_id=meeting_id,
+            version=version,
+            currency=currency,
+            consultation_value_minor=to_minor(data.consultation_value, currency),
+            expected_contract_value_minor=to_minor(data.expected_contract_value, currency),
+            onsite_contract_minor=_minor_or_none(data.onsite_contract_amount, currency),
+            mou_minor=_minor_or_none(data.mou_amount, currency),
+            usd_rate=conversion.usd_rate,
+            usd_rate_date=conversion.usd_rate_date,
+            krw_per_usd=conversion.krw_per_usd,
+            krw_rate_date=conversion.krw_rate_date,
+            interest_level=data.interest_level,
+            samples=data.samples,
+            next_steps=data.next_steps,
+            notes=data.notes,
+            recorded_by=actor.name,
+            recorded_by_role=actor.role,
+            reason=data.reason,
+            recorded_at=utcnow(),
+        )
+        session.add(row)
+        await session.flush()
+        await session.execute(
+            update(Outcome)
+            .where(Outcome.meeting_id == meeting_id)
+            .values(current_version_id=row.id)
+        )
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        current = await get_current(session=session, meeting_id=meeting_id)
+        raise StaleVersion(
+            meeting_id=meeting_id, expected=version - 1, current=_dump(current)
+        ) from None
+    except BaseException:
+        await session.rollback()
+        raise
+    logger.info(
+        "outcome of meeting %s: version %s by %s (%s)", meeting_id, version, actor.name, actor.role
+    )
+    return row
+
+
+def check_may_record(*, mission: Mission, actor: Actor, reason: str) -> None:
+    """Anyone in a role records until the mission is closed; then the organiser, with a reason."""
+    if mission.status == MissionStatus.CLOSED:
+        if not actor.is_organiser:
+            raise MissionClosed(mission.id)
+        if not reason.strip():
+            raise ReasonRequired(mission.id)
+
+
+async def close_mission(*, session: AsyncSession, mission_id: int, actor: Actor) -> Mission:
+    """Close the mission's results: from now on only the organiser amends, with a reason."""
+    if not actor.is_organiser:
+        raise PermissionDenied("only the organiser closes a mission", role=actor.role.value)
+    mission = await session.get(Mission, mission_id)
+    if mission is None:
+        raise NotFound(f"mission {mission_id} not found", mission_id=mission_id)
+    mission.status = MissionStatus.CLOSED
+    await session.commit()
+    logger.info("mission %s closed by %s", mission_id, actor.name)
+    return mission
+
+
+def _minor_or_none(amount: Decimal | None, currency: str) -> int | None:
+    return None if amount is None else to_minor(amount, currency)
+
+
+def _dump(row: OutcomeVersion) -> dict[str, object]:
+    return OutcomeVersionOut.of(row).model_dump(mode="json")

@@ -1,0 +1,148 @@
+"""Ready press-release paragraphs in the organisers' own style, Korean and English."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from app.reports.schemas import BreakdownRow, PressRelease, Report
+
+MILLION = Decimal(1_000_000)
+MAN = Decimal(10_000)  # 만
+EOK = Decimal(100_000_000)  # 억
+
+
+def usd_en(value: Decimal) -> str:
+    """US$32.34 million; below a million, whole dollars (US$850,000)."""
+    if value >= MILLION:
+        millions = (value / MILLION).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        return f"US${millions:,} million"
+    return f"US${value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN):,}"
+
+
+def usd_ko(value: Decimal) -> str:
+    """3,234만 달러 (to the nearest 만 달러); 1억 2,345만 달러; below 만 달러, whole dollars."""
+    man = int((value / MAN).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    if man == 0:
+        return f"{value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN):,}달러"
+    eok, rest = divmod(man, 10_000)
+    if eok == 0:
+        return f"{rest:,}만 달러"
+    return f"{eok:,}억 {rest:,}만 달러" if rest else f"{eok:,}억 달러"
+
+
+def krw_ko(value: Decimal) -> str:
+    """약 446억 원 (to the nearest 억 원); below 억 원, to the nearest 만 원."""
+    if value >= EOK:
+        eok = int((value / EOK).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        return f"약 {eok:,}억 원"
+    man = int((value / MAN).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return f"약 {man:,}만 원" if man else f"{value:,}원"
+
+
+def _join_en(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _countries(rows: list[BreakdownRow], korean: bool) -> str:
+    names = [row.label_ko if korean else row.label for row in rows if row.figures.consultations]
+    if korean:
+        return "·".join(names)
+    return _join_en(names)
+
+
+def english(report: Report, organiser: str = "") -> str:
+    s = report.summary
+    mission = " / ".join(m.name for m in report.missions)
+    who = f"{organiser}'s {mission}" if organiser else mission
+    countries = _countries(report.breakdowns["country"], korean=False)
+    text = (
+        f"At {who}, {s.companies} companies held {s.consultations} consultations with "
+        f"{s.buyers} buyers" + (f" from {countries}" if countries else "") + ", worth "
+        f"{usd_en(s.consultation_value.usd)} in total."
+    )
+    signed = []
+    if s.onsite_contracts.count:
+        signed.append(
+            f"{s.onsite_contracts.count} on-site contracts worth "
+            f"{usd_en(s.onsite_contracts.value.usd)}"
+        )
+    if s.mous.count:
+        signed.append(f"{s.mous.count} MOUs worth {usd_en(s.mous.value.usd)}")
+    if signed:
+        text += f" {_join_en(signed)} were signed."
+    if s.expected_contract_value.usd:
+        text += (
+            f" A further {usd_en(s.expected_contract_value.usd)} is expected to become contracts."
+        )
+    cities = [row for row in report.breakdowns["city"] if row.figures.consultations]
+    if len(cities) > 1:
+        parts = []
+        for row in cities:
+            f = row.figures
+            part = (
+                f"{row.key.split('/', 1)[1]}: {f.consultations} consultations "
+                f"({usd_en(f.consultation_value.usd)})"
+            )
+            if f.onsite_contracts.count:
+                part += (
+                    f", {f.onsite_contracts.count} contracts "
+                    f"({usd_en(f.onsite_contracts.value.usd)})"
+                )
+            if f.mous.count:
+                part += f", {f.mous.count} MOUs ({usd_en(f.mous.value.usd)})"
+            parts.append(part)
+        text += " By city, " + "; ".join(parts) + "."
+    later = report.signed_later
+    if later.count:
+        text += (
+            f" Since then, {later.count} further contracts worth {usd_en(later.value.usd)} "
+            f"have been signed in follow-up (as of {report.as_of:%-d %B %Y})."
+        )
+    return text
+
+
+def korean(report: Report, organiser: str = "") -> str:
+    s = report.summary
+    mission = " / ".join(m.name for m in report.missions)
+    who = f"{organiser} {mission}" if organiser else mission
+    countries = _countries(report.breakdowns["country"], korean=True)
+    text = (
+        f"{who}에서 참가 기업 {s.companies}개사가 "
+        + (f"{countries} " if countries else "")
+        + f"바이어 {s.buyers}개사와 1:1 상담 {s.consultations}건을 진행해 상담액 "
+        f"{usd_ko(s.consultation_value.usd)}({krw_ko(s.consultation_value.krw)})의 성과를 거뒀다."
+    )
+    signed = []
+    if s.onsite_contracts.count:
+        signed.append(
+            f"현장 계약 {s.onsite_contracts.count}건({usd_ko(s.onsite_contracts.value.usd)})"
+        )
+    if s.mous.count:
+        signed.append(f"MOU {s.mous.count}건({usd_ko(s.mous.value.usd)})")
+    if signed:
+        text += f" {', '.join(signed)}이 " + (
+            f"체결됐으며, 계약 추진액은 {usd_ko(s.expected_contract_value.usd)}에 이른다."
+            if s.expected_contract_value.usd
+            else "체결됐다."
+        )
+    elif s.expected_contract_value.usd:
+        text += f" 계약 추진액은 {usd_ko(s.expected_contract_value.usd)}에 이른다."
+    cities = [row for row in report.breakdowns["city"] if row.figures.consultations]
+    if len(cities) > 1:
+        parts = [
+            f"{row.key.split('/', 1)[1]} {row.figures.consultations}건"
+            f"({usd_ko(row.figures.consultation_value.usd)})"
+            for row in cities
+        ]
+        text += " 도시별 상담 실적은 " + ", ".join(parts) + "이다."
+    later = report.signed_later
+    if later.count:
+        text += (
+            f" 이후 사후 관리를 통해 계약 {later.count}건({usd_ko(later.value.usd)})이 추가로 "
+            f"체결됐다({report.as_of.year}년 {report.as_of.month}월 {report.as_of.day}일 기준)."
+        )
+    return text
+
+
+def press_release(report: Report, organiser: str = "") -> PressRelease:
+    return PressRelease(en=english(report, organiser), ko=korean(report, organiser))
