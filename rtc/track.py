@@ -82,9 +82,9 @@ class PublishedTrack:
         if not packet.payload:
             return
         level = packet.extensions.audio_level
-        self._measure(-float(level[1]) if level is not None else level_from_opus_size(
-            len(packet.payload)
-        ))
+        self._measure(
+            -float(level[1]) if level is not None else level_from_opus_size(len(packet.payload))
+        )
         for egress in self._egresses:
             await egress.forward(packet)
 

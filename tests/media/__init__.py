@@ -1,9 +1,9 @@
 """Shared media test kit: synthetic sources, read-back analysis and a loopback client.
 
-    client = LoopbackClient("alice")             # publishes a tone and a counter video
-    peer = room.add_peer("alice", client)        # the client is the peer's signal sink
-    client.connect(peer.handle_answer)           # answers go back to the relay
-    await wait_for(lambda: client.any_video() and client.any_video().frames > 10, 10)
+client = LoopbackClient("alice")             # publishes a tone and a counter video
+peer = room.add_peer("alice", client)        # the client is the peer's signal sink
+client.connect(peer.handle_answer)           # answers go back to the relay
+await wait_for(lambda: client.any_video() and client.any_video().frames > 10, 10)
 """
 
 from .analysis import dominant_frequency, frame_psnr, luma_of, psnr, read_counter

@@ -8,7 +8,11 @@ from collections.abc import Callable
 
 
 async def wait_for(
-    predicate: Callable[[], object], timeout: float, *, what: str = "", interval: float = 0.01
+    predicate: Callable[[], object],
+    timeout: float,  # noqa: ASYNC109 - a deadline for polling, not for a single await
+    *,
+    what: str = "",
+    interval: float = 0.01,
 ) -> float:
     """Poll `predicate` until truthy; return the seconds it took; AssertionError on timeout."""
     start = time.monotonic()
