@@ -1,0 +1,1 @@
+"""Matching: explainable scores between overseas buyers and domestic companies."""
