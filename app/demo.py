@@ -1,0 +1,269 @@
+"""The demo mission: Namdong-gu's video export consultations with Indonesian buyers (idempotent)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.meetings.models import Meeting, MeetingStatus
+from app.meetings.service import Booking, find_clashes
+from app.missions.models import Mission, MissionStatus, Venue, VenueKind
+from app.organisations.models import Organisation
+from app.participants.models import Buyer, Company, Interpreter
+from app.records import claim_write_lock
+
+logger = logging.getLogger(__name__)
+
+ORGANISATION = "Namdong-gu Office"
+MISSION = "Namdong-gu video export consultation with Indonesian buyers"
+SEOUL = ZoneInfo("Asia/Seoul")
+SLOT = timedelta(minutes=30)
+DAY_START, DAY_END = time(9, 0), time(17, 0)
+LUNCH = (time(12, 0), time(13, 0))
+MEETINGS_PER_COMPANY = 4
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    name: str
+    industry: str
+    products: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoBuyer:
+    name: str
+    company_name: str
+    city: str
+    industries: tuple[str, ...]
+    products: tuple[str, ...]
+    language: str  # "id" or "en": which interpreter the meeting needs
+
+
+# Industries and products as in the district reports (domain.md); the names are invented.
+COMPANIES = (
+    DemoCompany("Haeum Cosmetics", "cosmetics", ("sheet masks", "sun cream")),
+    DemoCompany("Sobit Beauty Lab", "cosmetics", ("cushion foundation", "lip tint")),
+    DemoCompany("Cheongna Skin Science", "cosmetics", ("hair-loss shampoo", "scalp tonic")),
+    DemoCompany("Gaon Nail Devices", "beauty devices", ("electric nail-care device",)),
+    DemoCompany("Sorak Foods", "food", ("ready meals", "frozen dumplings")),
+    DemoCompany("Incheon Natural Colour", "food ingredients", ("natural colourants",)),
+    DemoCompany("Hanmaru Kimchi", "food", ("kimchi", "gochujang sauces")),
+    DemoCompany("Namdong Precision Motors", "motors and blowers", ("BLDC motors", "blowers")),
+    DemoCompany("Daeyang Fan Tech", "motors and blowers", ("industrial ventilation fans",)),
+    DemoCompany("Soundwave AV", "audio/video equipment", ("conference cameras", "speakers")),
+    DemoCompany("Arirang Seating", "theatre seating", ("theatre chairs", "auditorium seating")),
+    DemoCompany("Nuri Networks", "Wi-Fi routers", ("Wi-Fi 6 routers", "mesh access points")),
+    DemoCompany("Clearflow Filters", "shower filters", ("vitamin C shower filters",)),
+    DemoCompany("Pureum Living", "shower filters", ("water softening shower heads",)),
+    DemoCompany("Edumate Korea", "edtech software", ("AI English tutoring app",)),
+    DemoCompany("Shield Soft", "security software", ("endpoint security", "CCTV analytics")),
+    DemoCompany("Bitgoeul Lighting", "electronics", ("LED panel lights",)),
+)
+
+BUYERS = (
+    DemoBuyer("Budi Santoso", "PT Cantik Sejahtera", "Jakarta",
+              ("cosmetics", "beauty devices"), ("skin care", "nail care"), "id"),
+    DemoBuyer("Siti Rahmawati", "PT Dewi Kosmetik Nusantara", "Jakarta",
+              ("cosmetics", "shower filters"), ("halal cosmetics", "bath products"), "id"),
+    DemoBuyer("Andi Wijaya", "PT Rasa Boga Utama", "Jakarta",
+              ("food", "food ingredients"), ("ready meals", "food colouring"), "id"),
+    DemoBuyer("Rina Kusuma", "PT Segar Pangan Indonesia", "Surabaya",
+              ("food", "food ingredients"), ("frozen food", "sauces"), "id"),
+    DemoBuyer("Hendra Gunawan", "PT Mesin Jaya Teknik", "Surabaya",
+              ("motors and blowers", "electronics"), ("motors", "ventilation"), "id"),
+    DemoBuyer("Dewi Lestari", "PT Sinar Elektrik", "Jakarta",
+              ("electronics", "motors and blowers"), ("lighting", "fans"), "id"),
+    DemoBuyer("Michael Tanoto", "PT Visi Media Teknologi", "Jakarta",
+              ("audio/video equipment", "Wi-Fi routers"), ("AV systems", "networking"), "en"),
+    DemoBuyer("Agus Salim", "PT Gedung Pertunjukan Nusantara", "Jakarta",
+              ("theatre seating", "audio/video equipment"), ("auditorium fit-out",), "id"),
+    DemoBuyer("Linda Halim", "PT Jaringan Pintar", "Bandung",
+              ("Wi-Fi routers", "security software"), ("routers", "security"), "en"),
+    DemoBuyer("Yusuf Hakim", "PT Edukasi Cerdas", "Jakarta",
+              ("edtech software", "security software"), ("learning apps",), "en"),
+    DemoBuyer("Putri Anggraini", "PT Rumah Sehat Mandiri", "Medan",
+              ("shower filters", "cosmetics"), ("water filters", "personal care"), "id"),
+    DemoBuyer("Bambang Prasetyo", "PT Graha Retail Indonesia", "Surabaya",
+              ("beauty devices", "food", "electronics"), ("retail goods",), "id"),
+)
+
+INTERPRETERS = (
+    ("Kim Sujin", ("ko-id",)),
+    ("Park Jiwon", ("ko-id",)),
+    ("Lee Hana", ("ko-id", "ko-en")),
+    ("Choi Minho", ("ko-id",)),
+    ("Jung Yerin", ("ko-en",)),
+)
+BOOTHS = 6  # consultation booths set up in the district office
+JAKARTA_ROOMS = 4  # Korean business centre rooms in Jakarta; other buyers use their offices
+
+
+def _pairs() -> list[tuple[int, int]]:
+    """(company, buyer) pairs, interests matched: each company meets up to four buyers."""
+    pairs: list[tuple[int, int]] = []
+    load = [0] * len(BUYERS)
+    for c, company in enumerate(COMPANIES):
+        keen = [b for b, buyer in enumerate(BUYERS) if company.industry in buyer.industries]
+        # Least-booked buyers first spreads the companies over every buyer.
+        for b in sorted(keen, key=lambda b: (load[b], b))[:MEETINGS_PER_COMPANY]:
+            pairs.append((c, b))
+            load[b] += 1
+    return pairs
+
+
+def _slots(day: date) -> list[datetime]:
+    start = datetime.combine(day, DAY_START, SEOUL)
+    end = datetime.combine(day, DAY_END, SEOUL)
+    lunch_start = datetime.combine(day, LUNCH[0], SEOUL)
+    lunch_end = datetime.combine(day, LUNCH[1], SEOUL)
+    slots, at = [], start
+    while at + SLOT <= end:
+        if not (lunch_start <= at < lunch_end):
+            slots.append(at.astimezone(UTC))
+        at += SLOT
+    return slots
+
+
+async def _build(session: AsyncSession, organisation: Organisation, day: date) -> Mission:
+    mission = Mission(
+        organisation_id=organisation.id,
+        name=MISSION,
+        description=(
+            "A week of 1:1 video export consultations: district SMEs in the office's booths, "
+            "Indonesian buyers at the Korean business centre in Jakarta or in their own "
+            "offices, with Korean-Indonesian and Korean-English interpreters."
+        ),
+        target_countries=["ID"],
+        target_cities=["Jakarta", "Surabaya", "Bandung", "Medan"],
+        start_date=day,
+        end_date=day + timedelta(days=4),
+        timezone="Asia/Seoul",
+        currency="USD",
+        slot_minutes=int(SLOT.total_seconds() // 60),
+        status=MissionStatus.SCHEDULED,
+    )
+    session.add(mission)
+    await session.flush()
+    booths = [
+        Venue(mission_id=mission.id, name=f"Namdong-gu Office consultation booth {n}",
+              kind=VenueKind.BOOTH, city="Incheon", country="KR", timezone="Asia/Seoul",
+              capacity=3)
+        for n in range(1, BOOTHS + 1)
+    ]
+    rooms = [
+        Venue(mission_id=mission.id, name=f"Korea Business Centre Jakarta room {letter}",
+              kind=VenueKind.BUSINESS_CENTRE, city="Jakarta", country="ID",
+              timezone="Asia/Jakarta", capacity=4)
+        for letter in "ABCD"[:JAKARTA_ROOMS]
+    ]
+    companies = [
+        Company(mission_id=mission.id, name=c.name, industry=c.industry,
+                products=list(c.products), languages=["ko", "en"],
+                contact_email=f"export@{c.name.lower().replace(' ', '-')}.example.kr")
+        for c in COMPANIES
+    ]
+    buyers = [
+        Buyer(mission_id=mission.id, name=b.name, company_name=b.company_name, country="ID",
+              city=b.city, industries_sought=list(b.industries), products_sought=list(b.products),
+              languages=["id", "en"] if b.language == "en" else ["id"])
+        for b in BUYERS
+    ]
+    interpreters = [
+        Interpreter(mission_id=mission.id, name=name, language_pairs=list(pairs))
+        for name, pairs in INTERPRETERS
+    ]
+    session.add_all([*booths, *rooms, *companies, *buyers, *interpreters])
+    await session.flush()
+
+    waiting = _pairs()
+    for starts_at in _slots(day):
+        busy: set[tuple[str, int]] = set()
+        for pair in list(waiting):
+            c, b = pair
+            pair_code = f"ko-{BUYERS[b].language}"
+            interpreter = next(
+                (i for i in interpreters
+                 if pair_code in i.language_pairs and ("interpreter", i.id) not in busy),
+                None,
+            )
+            booth = next((v for v in booths if ("venue", v.id) not in busy), None)
+            room = None
+            if BUYERS[b].city == "Jakarta":
+                room = next((v for v in rooms if ("venue", v.id) not in busy), None)
+            if (
+                ("company", c) in busy or ("buyer", b) in busy or interpreter is None
+                or booth is None or (BUYERS[b].city == "Jakarta" and room is None)
+            ):
+                continue
+            booking = Booking(
+                company_id=companies[c].id, buyer_id=buyers[b].id,
+                interpreter_id=interpreter.id, company_venue_id=booth.id,
+                buyer_venue_id=room.id if room else None, language_pair=pair_code,
+                starts_at=starts_at, ends_at=starts_at + SLOT,
+            )
+            # The planner above should never double-book; the real rules check it anyway.
+            if clashes := await find_clashes(session=session, mission=mission, booking=booking):
+                raise RuntimeError(f"demo schedule would double-book: {clashes}")
+            session.add(Meeting(mission_id=mission.id, status=MeetingStatus.SCHEDULED,
+                                **booking.__dict__))
+            await session.flush()
+            busy |= {("company", c), ("buyer", b), ("interpreter", interpreter.id),
+                     ("venue", booth.id)}
+            if room:
+                busy.add(("venue", room.id))
+            waiting.remove(pair)
+    if waiting:
+        raise RuntimeError(f"{len(waiting)} demo meetings did not fit in the day")
+    return mission
+
+
+async def _find(session: AsyncSession) -> Mission | None:
+    return await session.scalar(
+        select(Mission)
+        .join(Organisation, Organisation.id == Mission.organisation_id)
+        .where(Organisation.name == ORGANISATION, Mission.name == MISSION)
+    )
+
+
+async def ensure_demo_mission(
+    sessionmaker: async_sessionmaker[AsyncSession], *, day: date | None = None
+) -> Mission:
+    """The demo mission, created in one transaction the first time and found after that.
+
+    `day` is the consultation day (default: today in Seoul). Two processes racing to create
+    it collide on the unique names; the loser rolls back and returns the winner's mission.
+    """
+    async with sessionmaker() as session:
+        if (existing := await _find(session)) is not None:
+            return existing
+    async with sessionmaker() as session:
+        await claim_write_lock(session)  # SQLite: a racing first run waits here, then finds it
+        if (existing := await _find(session)) is not None:
+            return existing
+        day = day or datetime.now(SEOUL).date()
+        try:
+            organisation = await session.scalar(
+                select(Organisation).where(Organisation.name == ORGANISATION)
+            )
+            if organisation is None:
+                organisation = Organisation(
+                    name=ORGANISATION, kind="district_office", country="KR", city="Incheon"
+                )
+                session.add(organisation)
+                await session.flush()
+            mission = await _build(session, organisation, day)
+            await session.commit()
+        except IntegrityError:  # PostgreSQL: the racing first run commits first
+            await session.rollback()
+            if (existing := await _find(session)) is not None:
+                return existing
+            raise
+        logger.info("demo mission %s created for %s", mission.id, day)
+        return mission
