@@ -1,0 +1,134 @@
+"""Three seats all-to-all; one leaves and the others keep receiving; join/leave cycles leak
+nothing (tasks, transceivers, memory)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import psutil
+
+from rtc import CloseReason, PublishedTrack, RelayListener, Room
+from rtc.peer import Peer
+from tests.media import LoopbackClient, ToneAudioTrack, wait_for
+
+from .conftest import ClientFactory, join
+
+CYCLES = 100
+
+
+class Recorder(RelayListener):
+    def __init__(self) -> None:
+        self.published: list[str] = []
+        self.unpublished: list[tuple[str, CloseReason]] = []
+        self.closed: list[tuple[str, CloseReason]] = []
+
+    def on_track_published(self, track: PublishedTrack) -> None:
+        self.published.append(track.id)
+
+    def on_track_unpublished(self, track: PublishedTrack, reason: CloseReason) -> None:
+        self.unpublished.append((track.id, reason))
+
+    def on_peer_closed(self, peer: Peer, reason: CloseReason) -> None:
+        self.closed.append((peer.id, reason))
+
+
+def frames_from(client: LoopbackClient, publisher: str) -> int:
+    """Video frames `client` decoded from `publisher`'s tracks (track ids are peer.mid)."""
+    return sum(v.frames for v in client.video.values() if v.track_id.startswith(publisher + "."))
+
+
+async def test_all_to_all_then_one_leaves(registry: object, clients: ClientFactory) -> None:
+    from rtc import RelayRegistry
+
+    assert isinstance(registry, RelayRegistry)
+    recorder = Recorder()
+    room = registry.create_room("trio", listener=recorder)
+    seats = {name: clients(name) for name in ("company", "buyer", "interpreter")}
+    peers = {name: join(room, client) for name, client in seats.items()}
+
+    for name, client in seats.items():
+        for other in seats:
+            if other != name:
+                await wait_for(
+                    lambda c=client, o=other: frames_from(c, o) >= 10, 20, what=f"{name}<-{other}"
+                )
+                audio = [a for a in client.audio.values() if a.track_id.startswith(other + ".")]
+                assert audio and audio[0].frames > 0
+    assert len(room.tracks) == 6
+    assert all(len(p.subscriptions) == 4 for p in peers.values())
+
+    await peers["interpreter"].close()
+    await seats["interpreter"].close()
+    assert recorder.closed == [("interpreter", CloseReason.CLIENT_LEFT)]
+    assert [r for _, r in recorder.unpublished] == [CloseReason.PUBLISHER_CLOSED] * 2
+    assert set(room.peers) == {"company", "buyer"}
+    assert len(room.tracks) == 4
+    assert all(len(p.subscriptions) == 2 for p in room.peers.values())
+
+    before = {n: frames_from(seats[n], o) for n, o in (("company", "buyer"), ("buyer", "company"))}
+    await wait_for(
+        lambda: (
+            frames_from(seats["company"], "buyer") > before["company"] + 30
+            and frames_from(seats["buyer"], "company") > before["buyer"] + 30
+        ),
+        10,
+        what="the two remaining seats still receiving each other",
+    )
+    await peers["interpreter"].close()  # idempotent: emits once
+    assert len(recorder.closed) == 1
+
+
+def transceiver_count(room: Room) -> int:
+    return sum(len(p.pc.getTransceivers()) for p in room.peers.values())
+
+
+async def test_join_leave_cycles_leak_nothing(room: Room, clients: ClientFactory) -> None:
+    seats = [clients("company"), clients("buyer")]
+    for seat in seats:
+        join(room, seat)
+    for seat in seats:
+        await wait_for(lambda s=seat: (v := s.any_video()) is not None and v.frames > 5, 20)
+
+    async def cycle(i: int) -> None:
+        guest = LoopbackClient(f"guest{i}", publish=[ToneAudioTrack(300.0)], measure_psnr=False)
+        peer = room.add_peer(guest.name, guest, publish=("audio",))
+        guest.connect(peer.handle_answer)
+        await wait_for(lambda: peer.connection_state == "connected", 10, what="guest ICE")
+        await wait_for(
+            lambda: len(room.tracks) == 5 and not any(p.negotiating for p in room.peers.values()),
+            10,
+            what="guest's track published and subscribed",
+        )
+        await peer.close()
+        await guest.close()
+        await wait_for(
+            lambda: not any(p.negotiating for p in room.peers.values()), 10, what="settled"
+        )
+
+    async def settled_tasks() -> int:
+        gc.collect()
+        await asyncio.sleep(0)
+        return len(asyncio.all_tasks())
+
+    for i in range(5):  # warm up: first transceivers, caches, codec contexts
+        await cycle(i)
+    tasks_before = await settled_tasks()
+    transceivers_before = transceiver_count(room)
+    rss_before = psutil.Process().memory_info().rss
+
+    for i in range(5, 5 + CYCLES):
+        await cycle(i)
+
+    assert transceiver_count(room) == transceivers_before  # inactive ones are reused
+    assert len(room.peers) == 2 and len(room.tracks) == 4
+    await wait_for(
+        lambda: len(asyncio.all_tasks()) <= tasks_before, 10, what="tasks back to before"
+    )
+    growth_mb = (psutil.Process().memory_info().rss - rss_before) / 1e6
+    assert growth_mb < 40, f"RSS grew {growth_mb:.1f} MB over {CYCLES} cycles"
+    # the seats that stayed still receive each other
+    frames = seats[0].any_video()
+    assert frames is not None
+    count = frames.frames
+    await wait_for(lambda: frames.frames > count + 15, 10, what="video after the cycles")
