@@ -23,6 +23,7 @@ from app.scheduling.model import (
     Problem,
     Venue,
     VenueKind,
+    Window,
     language_pair,
     local_window,
 )
@@ -66,7 +67,7 @@ def build(
     for n in range(companies):
         cid = f"c{n:03d}"
         company_english[cid] = rng.random() < 0.5
-        availability = None
+        availability: tuple[Window, ...] | None = None
         if rng.random() < 0.1:  # some companies come for one day only
             day = rng.choice(DAYS)
             availability = (local_window(SEOUL, day, clock(9), clock(18)),)

@@ -157,7 +157,8 @@ def agenda_ics(agenda: Agenda, *, stamp: datetime | None = None) -> bytes:
             event.add("location", item.booth if agenda.kind is PartyKind.COMPANY else item.room)
         event.add("description", "\n".join(lines))
         calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")

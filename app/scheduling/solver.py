@@ -39,7 +39,7 @@ def priority_weights(requests: Sequence[MeetingRequest], *, strict: bool = True)
     levels = sorted({request.priority for request in requests})
     if not strict:
         return {level: max(1, level) for level in levels}
-    counts = defaultdict(int)
+    counts: defaultdict[int, int] = defaultdict(int)
     for request in requests:
         counts[request.priority] += 1
     weights: dict[int, int] = {}
