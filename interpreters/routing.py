@@ -158,6 +158,8 @@ def route(state: RoomState) -> dict[str, dict[TrackRef, Feed]]:
         channel = sources.get(peer_id)
         if channel is not None:
             voice = sounding.get(channel)
+            # relay_sources already keeps an interpreter off their own channel; checked
+            # again here so that "never your own audio" does not rest on that alone.
             if voice is not None and voice != peer_id:
                 feeds[TrackRef(voice)] = Feed(FULL, Layer.CHANNEL, channel)
             quiet = voice is None or voice == peer_id or channel in state.silent
