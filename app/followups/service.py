@@ -41,6 +41,17 @@ async def set_follow_up(
     meeting = await session.get(Meeting, meeting_id)
     if meeting is None:
         raise MeetingNotFound(meeting_id)
+    conversion = None
+    if data.stage is FollowUpStage.CONTRACT_SIGNED:
+        assert data.contract_currency is not None and data.contract_signed_on is not None
+        # Looked up before anything changes, so a missing rate (422) leaves the track as it was.
+        conversion = await conversion_on(
+            session=session,
+            mission_id=meeting.mission_id,
+            currency=data.contract_currency,
+            on=data.contract_signed_on,
+            field="contract_currency",
+        )
     row = await session.get(FollowUp, meeting_id)
     if row is None:
         row = FollowUp(meeting_id=meeting_id)
@@ -51,16 +62,8 @@ async def set_follow_up(
     row.updated_by = actor.name
     row.updated_by_role = actor.role
     row.updated_at = utcnow()
-    if data.stage is FollowUpStage.CONTRACT_SIGNED:
+    if conversion is not None:
         assert data.contract_amount is not None and data.contract_currency is not None
-        assert data.contract_signed_on is not None  # FollowUpIn checked all three
-        conversion = await conversion_on(
-            session=session,
-            mission_id=meeting.mission_id,
-            currency=data.contract_currency,
-            on=data.contract_signed_on,
-            field="contract_currency",
-        )
         row.contract_currency = data.contract_currency
         row.contract_minor = to_minor(data.contract_amount, data.contract_currency)
         row.contract_signed_on = data.contract_signed_on

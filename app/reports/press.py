@@ -20,10 +20,15 @@ def usd_en(value: Decimal) -> str:
 
 
 def usd_ko(value: Decimal) -> str:
-    """3,234만 달러 (to the nearest 만 달러); 1억 2,345만 달러; below 만 달러, whole dollars."""
+    """3,234만 달러 from 100만 달러 up (to the nearest 만 달러, 1억 2,345만 달러 past 억);
+    below that to the dollar: 6만 5,000달러, 8,500달러."""
+    dollars = int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    if dollars < 10_000:
+        return f"{dollars:,}달러"
+    if dollars < 1_000_000:
+        man, rest = divmod(dollars, 10_000)
+        return f"{man}만 {rest:,}달러" if rest else f"{man}만 달러"
     man = int((value / MAN).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-    if man == 0:
-        return f"{value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN):,}달러"
     eok, rest = divmod(man, 10_000)
     if eok == 0:
         return f"{rest:,}만 달러"
@@ -37,6 +42,10 @@ def krw_ko(value: Decimal) -> str:
         return f"약 {eok:,}억 원"
     man = int((value / MAN).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
     return f"약 {man:,}만 원" if man else f"{value:,}원"
+
+
+def _count_en(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
 
 
 def _join_en(items: list[str]) -> str:
@@ -56,23 +65,27 @@ def english(report: Report, organiser: str = "") -> str:
     who = f"{organiser}'s {mission}" if organiser else mission
     countries = _countries(report.breakdowns["country"], korean=False)
     text = (
-        f"At {who}, {s.companies} companies held {s.consultations} consultations with "
-        f"{s.buyers} buyers" + (f" from {countries}" if countries else "") + ", worth "
+        f"At {who}, {_count_en(s.companies, 'company', 'companies')} held "
+        f"{_count_en(s.consultations, 'consultation')} with {_count_en(s.buyers, 'buyer')}"
+        + (f" from {countries}" if countries else "")
+        + ", worth "
         f"{usd_en(s.consultation_value.usd)} in total."
     )
     signed = []
     if s.onsite_contracts.count:
         signed.append(
-            f"{s.onsite_contracts.count} on-site contracts worth "
+            f"{_count_en(s.onsite_contracts.count, 'on-site contract')} worth "
             f"{usd_en(s.onsite_contracts.value.usd)}"
         )
     if s.mous.count:
-        signed.append(f"{s.mous.count} MOUs worth {usd_en(s.mous.value.usd)}")
+        signed.append(f"{_count_en(s.mous.count, 'MOU')} worth {usd_en(s.mous.value.usd)}")
     if signed:
-        text += f" {_join_en(signed)} were signed."
+        one = s.onsite_contracts.count + s.mous.count == 1
+        text += f" {_join_en(signed)} {'was' if one else 'were'} signed."
     if s.expected_contract_value.usd:
         text += (
-            f" A further {usd_en(s.expected_contract_value.usd)} is expected to become contracts."
+            f" Of the consultation value, {usd_en(s.expected_contract_value.usd)} is expected "
+            "to become contracts."
         )
     cities = [row for row in report.breakdowns["city"] if row.figures.consultations]
     if len(cities) > 1:
@@ -80,23 +93,25 @@ def english(report: Report, organiser: str = "") -> str:
         for row in cities:
             f = row.figures
             part = (
-                f"{row.key.split('/', 1)[1]}: {f.consultations} consultations "
+                f"{row.key.split('/', 1)[1]}: {_count_en(f.consultations, 'consultation')} "
                 f"({usd_en(f.consultation_value.usd)})"
             )
             if f.onsite_contracts.count:
                 part += (
-                    f", {f.onsite_contracts.count} contracts "
+                    f", {_count_en(f.onsite_contracts.count, 'contract')} "
                     f"({usd_en(f.onsite_contracts.value.usd)})"
                 )
             if f.mous.count:
-                part += f", {f.mous.count} MOUs ({usd_en(f.mous.value.usd)})"
+                part += f", {_count_en(f.mous.count, 'MOU')} ({usd_en(f.mous.value.usd)})"
             parts.append(part)
         text += " By city, " + "; ".join(parts) + "."
     later = report.signed_later
     if later.count:
         text += (
-            f" Since then, {later.count} further contracts worth {usd_en(later.value.usd)} "
-            f"have been signed in follow-up (as of {report.as_of:%-d %B %Y})."
+            f" Since then, {_count_en(later.count, 'further contract')} worth "
+            f"{usd_en(later.value.usd)} "
+            + ("has" if later.count == 1 else "have")
+            + f" been signed in follow-up (as of {report.as_of:%-d %B %Y})."
         )
     return text
 
