@@ -53,8 +53,9 @@ def room_states(draw: st.DrawFn, mode: Mode | None = None) -> RoomState:
     channels = frozenset(draw(st.sets(st.sampled_from(LANGUAGES))))
     live: dict[str, str] = {}
     for channel in sorted(channels):
-        if interpreters and draw(st.booleans()):
-            live[channel] = draw(st.sampled_from(interpreters))
+        holder = draw(st.sampled_from([None, *interpreters]))
+        if holder is not None:
+            live[channel] = holder
     directions: dict[str, str] = {}
     for interpreter in interpreters:
         held = sorted(c for c, p in live.items() if p == interpreter)
