@@ -6,9 +6,12 @@ import argparse
 import logging
 import math
 import random
+import time
 from collections import Counter, defaultdict
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from datetime import time as clock
+from zoneinfo import ZoneInfo
 
 from ortools.graph.python import max_flow
 
@@ -21,12 +24,14 @@ from app.scheduling.model import (
     MeetingRequest,
     Mission,
     Problem,
+    Schedule,
     Venue,
     VenueKind,
     Window,
     language_pair,
     local_window,
 )
+from app.scheduling.reschedule import propose_reschedule
 from app.scheduling.slots import Feasibility, bits
 from app.scheduling.solver import solve
 from app.scheduling.validator import validate_schedule
@@ -211,6 +216,43 @@ def upper_bound(problem: Problem) -> dict[str, int]:
     return bounds
 
 
+def reschedule_demo(problem: Problem, schedule: Schedule, *, seed: int, workers: int) -> None:
+    """Day 2 at noon in Seoul: 40 morning-after meetings cancelled, 40 new requests."""
+    rng = random.Random(seed + 1)
+    now = datetime.combine(DAYS[1], clock(12), tzinfo=ZoneInfo(SEOUL))
+    later = [m for m in schedule.meetings if m.start >= now]
+    cancelled = {m.request_id for m in rng.sample(later, 40)}
+    new: list[MeetingRequest] = []
+    pairs = {(r.company_id, r.buyer_id) for r in problem.requests}
+    while len(new) < 40:
+        company = rng.choice(problem.companies)
+        buyer = rng.choice(problem.buyers)
+        if (company.id, buyer.id) not in pairs:
+            pairs.add((company.id, buyer.id))
+            new.append(MeetingRequest(f"new{len(new)}", company.id, buyer.id, 2))
+    updated = replace(
+        problem,
+        requests=tuple(r for r in problem.requests if r.id not in cancelled) + tuple(new),
+    )
+    started = time.perf_counter()
+    changes = propose_reschedule(
+        updated, schedule, cancelled=cancelled, now=now, time_limit_s=5, num_workers=workers
+    )
+    took = time.perf_counter() - started
+    violations = validate_schedule(updated, changes.schedule)
+    fresh = {r.id for r in new}
+    print(
+        f"reschedule: {len(cancelled)} cancelled, {len(new)} new -> "
+        f"{len(changes.additions)} added ({sum(m.request_id in fresh for m in changes.additions)}"
+        " of them new), "
+        f"{changes.moved_meetings} moved in time, {len(changes.moves)} changed in all, "
+        f"{len(changes.removals)} removed, {len(changes.unplaced)} unplaced, "
+        f"{len(violations)} violations, {took:.1f}s"
+    )
+    if violations:
+        raise SystemExit(f"invalid reschedule: {violations[:5]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=20260519)
@@ -256,6 +298,7 @@ def main() -> None:
     print(f"validator: {len(violations)} violations")
     if violations:
         raise SystemExit(f"invalid schedule: {violations[:5]}")
+    reschedule_demo(problem, result.schedule, seed=args.seed, workers=args.workers)
     print(
         f"requests={len(problem.requests)} placed={result.placed} upper_bound={bound} "
         f"placed_ratio={result.placed / bound:.4f} solve_s={result.solve_seconds:.2f}"

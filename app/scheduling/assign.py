@@ -39,6 +39,12 @@ def match_interpreters(
             assigned[request_id] = wanted
 
     def augment(request_id: EntityId, seen: set[EntityId]) -> bool:
+        # An idle interpreter first: taking over someone's only reshuffles when needed.
+        for interpreter_id in candidates[request_id]:
+            if interpreter_id not in owner:
+                owner[interpreter_id] = request_id
+                assigned[request_id] = interpreter_id
+                return True
         for interpreter_id in candidates[request_id]:
             if interpreter_id in seen:
                 continue
@@ -82,14 +88,24 @@ def number_seats(
         taken.add((venue_key, start, number))
         return number
 
-    # Kept numbers first, so a newcomer cannot take the seat of a meeting that stays.
-    by_start.sort(key=lambda m: (m.start, m.request_id not in keep, str(m.request_id)))
+    # Meetings staying put pick first, then moved ones, then new ones, so a newcomer cannot
+    # take the seat of a meeting that stays.
+    def rank(meeting: Meeting) -> int:
+        before = keep.get(meeting.request_id)
+        return 2 if before is None else 0 if before.start == meeting.start else 1
+
+    by_start.sort(key=lambda m: (m.start, rank(m), str(m.request_id)))
     for meeting in by_start:
         request = problem.request_by_id[meeting.request_id]
         before = keep.get(meeting.request_id)
         company = problem.company_by_id[request.company_id]
         venue = problem.venue_by_id[company.venue_id]
-        booth = pick(("booth", venue.id), meeting.start, venue.capacity, booth_of.get(company.id))
+        booth = pick(
+            ("booth", venue.id),
+            meeting.start,
+            venue.capacity,
+            before.booth if before and before.booth else booth_of.get(company.id),
+        )
         booth_of[company.id] = booth
         room: int | None = None
         buyer = problem.buyer_by_id[request.buyer_id]

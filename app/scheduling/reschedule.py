@@ -168,16 +168,24 @@ def propose_reschedule(
         if request.id in occupancy.slot_of:
             by_slot[occupancy.slot_of[request.id]].append(request)
     placed: list[Meeting] = []
+
+    def window_start(slot: int) -> datetime:
+        return feasibility.slots[slot].start
+
     for slot, requests in by_slot.items():
         bit = 1 << slot
         free = {
             i.id: i.pairs for i in problem.interpreters if feasibility.interpreter_mask[i.id] & bit
         }
+        # Meetings staying in this slot keep their interpreter before moved-in ones ask.
         previous: dict[EntityId, EntityId] = {}
-        for r in requests:
-            kept = existing.get(r.id)
-            if kept is not None and kept.interpreter_id is not None:
-                previous[r.id] = kept.interpreter_id
+        staying = sorted(
+            (existing[r.id] for r in requests if r.id in existing),
+            key=lambda m: m.start != window_start(slot),
+        )
+        for kept in staying:
+            if kept.interpreter_id is not None and kept.interpreter_id not in previous.values():
+                previous[kept.request_id] = kept.interpreter_id
         needs = [(r.id, pair) for r in requests if (pair := r.interpretation) is not None]
         named = match_interpreters(needs, free, preferred=previous)
         if named is None:

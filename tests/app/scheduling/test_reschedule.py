@@ -16,8 +16,17 @@ from app.scheduling.model import (
     local_window,
 )
 from app.scheduling.reschedule import RemovalReason, propose_reschedule
+from app.scheduling.solver import solve
 from app.scheduling.validator import validate_schedule
-from tests.app.scheduling.builders import KO_VI, companies, interpreter, mission, problem, request
+from tests.app.scheduling.builders import (
+    KO_EN,
+    KO_VI,
+    companies,
+    interpreter,
+    mission,
+    problem,
+    request,
+)
 
 DAY = date(2026, 5, 12)
 TZ = "Asia/Seoul"
@@ -147,3 +156,30 @@ def test_past_meetings_stay_and_nothing_is_placed_before_now() -> None:
     [added] = changes.additions
     assert added.request_id == "r1" and added.start >= at(10, 10)
     assert validate_schedule(p, changes.schedule) == []
+
+
+def test_cancelling_one_meeting_leaves_every_other_seat_and_interpreter_alone() -> None:
+    # A solver schedule with numbered booths, rooms and interpreters: cancel one meeting and
+    # nothing else may change.
+    p = problem(
+        mission(DAY),
+        [Venue("hall", TZ, capacity=3), Venue("kbc", TZ, capacity=2)],
+        companies(4, venue="hall"),
+        [Buyer(f"b{i}", TZ, venue_id="kbc" if i % 2 else None) for i in range(6)],
+        [interpreter("vi1", KO_VI), interpreter("vi2", KO_VI), interpreter("both", KO_VI, KO_EN)],
+        [
+            request(f"r{c}{b}", f"c{c}", f"b{b}", pair=KO_VI if (b + c) % 3 == 0 else None)
+            for c in range(4)
+            for b in range(6)
+        ],
+    )
+    solved = solve(p, time_limit_s=5)
+    assert solved.unplaced == ()
+    victim = solved.schedule.meetings[5].request_id
+    withdrawn = replace(p, requests=tuple(r for r in p.requests if r.id != victim))
+    changes = propose_reschedule(withdrawn, solved.schedule, cancelled=[victim])
+    assert changes.moves == () and changes.additions == ()
+    assert [r.meeting.request_id for r in changes.removals] == [victim]
+    assert set(changes.schedule.meetings) == set(solved.schedule.meetings) - {
+        solved.schedule.by_request[victim]
+    }
