@@ -1,0 +1,114 @@
+"""`python -m app` (`make run`): migrate, ensure the demo mission, print where to click, serve."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+from fastapi import FastAPI
+from starlette.routing import Match
+
+from app.database import create_engine, create_sessionmaker
+from app.demo import ensure_demo_mission
+from app.main import create_app
+from app.migrations import upgrade
+from app.missions.models import Mission
+from app.settings import Settings
+
+logger = logging.getLogger("app")
+
+# Pages worth opening, printed when the app serves them ({mission} = the demo mission's id).
+PAGES = (
+    ("Home", "/"),
+    ("Missions", "/missions"),
+    ("Demo mission", "/missions/{mission}"),
+    ("Demo schedule", "/missions/{mission}/schedule"),
+    ("Demo live board", "/missions/{mission}/board"),
+    ("Demo results", "/missions/{mission}/results"),
+)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Run TradeBooth: migrate the database, create the demo mission, serve HTTP.",
+    )
+    parser.add_argument(
+        "--demo",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Create the demo mission if it is missing (default: on, unless TRADEBOOTH_DEMO "
+        "says otherwise). It is created once; later runs find it.",
+    )
+    return parser.parse_args(argv)
+
+
+def wants_demo(settings: Settings, flag: bool | None) -> bool:
+    """The flag wins; then TRADEBOOTH_DEMO if set; else on, for the quick start."""
+    if flag is not None:
+        return flag
+    return settings.demo if "demo" in settings.model_fields_set else True
+
+
+async def _ensure_demo(settings: Settings) -> Mission:
+    engine = create_engine(settings.database_url)
+    try:
+        return await ensure_demo_mission(create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+def _serves(app: FastAPI, path: str) -> bool:
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "headers": []}
+    return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
+
+
+def links(app: FastAPI, base_url: str, mission: Mission | None) -> list[tuple[str, str]]:
+    found = [
+        ("API documentation", f"{base_url}/docs"),
+        ("Missions (JSON)", f"{base_url}/api/v1/missions"),
+    ]
+    if mission is not None:
+        found.append(
+            ("Demo schedule (JSON)", f"{base_url}/api/v1/missions/{mission.id}/meetings")
+        )
+    for label, template in PAGES:
+        if "{mission}" in template and mission is None:
+            continue
+        path = template.format(mission=mission.id if mission else "")
+        if _serves(app, path):
+            found.append((label, f"{base_url}{path}"))
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logger.info("migrating %s", settings.database_url)
+    upgrade(settings.database_url)  # synchronous: before any event loop runs
+    mission = asyncio.run(_ensure_demo(settings)) if wants_demo(settings, args.demo) else None
+    app = create_app(settings)
+
+    # A wildcard bind address is not something to click: show loopback instead.
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(settings.host, settings.host)
+    base_url = f"http://{host}:{settings.port}"
+    lines = [f"TradeBooth is starting on {base_url}"]
+    if mission is not None:
+        lines.append(f'Demo mission {mission.id}: "{mission.name}"')
+    lines += [f"  {label:<22} {url}" for label, url in links(app, base_url, mission)]
+    print("\n".join(lines), flush=True)
+
+    # log_config=None: uvicorn's loggers go through the logging configured above.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

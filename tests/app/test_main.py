@@ -1,0 +1,98 @@
+"""`python -m app` for real: a process on a free loopback port with its own SQLite file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.__main__ import wants_demo
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_ready(process: subprocess.Popen[bytes], base_url: str, within_seconds: float) -> None:
+    deadline = time.monotonic() + within_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"python -m app exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{base_url}/readyz was not 200 within {within_seconds}s")
+
+
+def _run_once(tmp_path: Path, database: Path, run: int) -> tuple[dict[str, object], str]:
+    """Start the service, check it, stop it; return the missions page and what it printed."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEBOOTH_")}
+    env |= {
+        "TRADEBOOTH_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "TRADEBOOTH_HOST": "127.0.0.1",
+        "TRADEBOOTH_PORT": str(port),
+        "TRADEBOOTH_LOG_LEVEL": "WARNING",
+    }
+    output = tmp_path / f"run-{run}.log"
+    with output.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_ready(process, base_url, within_seconds=60)
+            assert httpx.get(f"{base_url}/healthz").json() == {"status": "ok"}
+            docs = httpx.get(f"{base_url}/docs")
+            assert docs.status_code == 200 and "swagger" in docs.text.lower()
+            missions = httpx.get(f"{base_url}/api/v1/missions")
+            assert missions.status_code == 200
+            page: dict[str, object] = missions.json()
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    return page, output.read_text()
+
+
+@pytest.mark.timeout(180)
+def test_python_m_app_serves_the_demo_mission_and_a_second_run_does_not_duplicate_it(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "var" / "tradebooth.db"
+    first, printed = _run_once(tmp_path, database, run=1)
+    assert first["total"] == 1, first
+    [mission] = first["items"]  # type: ignore[misc]
+    assert "Namdong-gu" in mission["name"]
+    assert "/docs" in printed and "/api/v1/missions" in printed, printed
+    assert f"Demo mission {mission['id']}" in printed, printed
+    assert f"{mission['id']}/meetings" in printed, printed
+
+    second, _ = _run_once(tmp_path, database, run=2)
+    assert second["total"] == 1
+    assert second["items"] == first["items"]
+
+
+def test_the_demo_is_on_unless_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRADEBOOTH_DEMO", raising=False)
+    assert wants_demo(Settings(), None) is True
+    assert wants_demo(Settings(demo=False), None) is False
+    assert wants_demo(Settings(demo=True), False) is False
+    assert wants_demo(Settings(), True) is True
