@@ -68,4 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(rooms_router, prefix="/api/v1")
     app.include_router(ws_router)
+
+    from app.pages import install_pages
+
+    install_pages(app)
     return app

@@ -1,0 +1,116 @@
+"""Message catalogues (JSON, shared by Jinja and the JS modules) and locale-aware formatting."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_time as babel_format_time
+from babel.numbers import format_currency as babel_format_currency
+
+logger = logging.getLogger(__name__)
+
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent.parent / "static" / "i18n"
+
+# The languages a page can be shown in, named in themselves (the picker shows these).
+LANGUAGES: dict[str, str] = {
+    "ko": "한국어",
+    "en": "English",
+    "ru": "Русский",
+    "vi": "Tiếng Việt",
+    "id": "Bahasa Indonesia",
+}
+FALLBACK = "en"
+COOKIE = "tb_lang"
+
+
+@cache
+def _load(lang: str) -> dict[str, str]:
+    path = CATALOGUE_DIR / f"{lang}.json"
+    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    """Every message for `lang`; keys the language lacks come from English."""
+    if lang not in LANGUAGES:
+        lang = FALLBACK
+    return {**_load(FALLBACK), **_load(lang)}
+
+
+class Translator:
+    """`t(key, **params)` for one language; an unknown key shows itself (and is logged)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else FALLBACK
+        self.messages = catalogue(self.lang)
+        self.locale = Locale.parse(self.lang)
+
+    def __call__(self, key: str, **params: Any) -> str:
+        text = self.messages.get(key)
+        if text is None:
+            logger.warning("no message %r", key)
+            return key
+        return text.format(**params) if params else text
+
+    # -- formatting ---------------------------------------------------------------------------
+
+    def datetime(self, value: datetime, tz: str, fmt: str = "medium") -> str:
+        return babel_format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=self.locale)
+
+    def time(self, value: datetime, tz: str) -> str:
+        return babel_format_time(value, "HH:mm", tzinfo=ZoneInfo(tz), locale=self.locale)
+
+    def date(self, value: date | datetime, fmt: str = "long") -> str:
+        return babel_format_date(value, fmt, locale=self.locale)
+
+    def local_day(self, value: datetime, tz: str) -> date:
+        return value.astimezone(ZoneInfo(tz)).date()
+
+    def local_date(self, value: datetime, tz: str, fmt: str = "long") -> str:
+        return self.date(self.local_day(value, tz), fmt)
+
+    def money(self, amount: Decimal | None, currency: str) -> str:
+        if amount is None:
+            return "—"
+        return babel_format_currency(amount, currency, locale=self.locale)
+
+    def country(self, code: str | None) -> str:
+        if not code:
+            return ""
+        return self.locale.territories.get(code.upper(), code)
+
+    def language(self, code: str) -> str:
+        return self.locale.languages.get(code, code)
+
+    def tz_city(self, tz: str) -> str:
+        """A time zone as its city, e.g. 'Asia/Jakarta' -> 'Jakarta'."""
+        return tz.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The page language: ?lang=, then the cookie, then the browser's preference, else English."""
+    for choice in (query, cookie):
+        if choice in LANGUAGES:
+            return str(choice)
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return FALLBACK
+
+
+def js_catalogue(lang: str, keys: Mapping[str, str] | None = None) -> str:
+    """The catalogue as JSON for a page's <script type="application/json"> (safe in HTML)."""
+    data = {"lang": lang, "messages": dict(keys or catalogue(lang))}
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")

@@ -1,0 +1,12 @@
+"""Server-rendered pages (organiser console, join flow, call) and the static files they use."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def install_pages(app: FastAPI) -> None:
+    """Mount /static and the page routes on `app`."""
+    from app.pages.router import mount
+
+    mount(app)

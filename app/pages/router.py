@@ -1,0 +1,344 @@
+"""Page routes: the organiser console, the join flow (with the call) and the outcome form."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from app.dependencies import SessionDep
+from app.i18n import COOKIE, LANGUAGES, Translator, js_catalogue, negotiate
+from app.meetings.models import Meeting
+from app.missions.models import Mission, Venue
+from app.organisations.models import Organisation
+from app.pages import imports, schedule
+from app.pages.queries import (
+    OutcomeSummary,
+    current_outcome,
+    meeting_parties,
+    mission_counts,
+    mission_meetings,
+    mission_outcomes,
+)
+from app.participants.models import Buyer, Company, Interpreter
+from app.schemas import PathId
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+templates = Jinja2Templates(directory=str(ROOT / "app" / "templates"))
+router = APIRouter(include_in_schema=False)
+
+# Currencies offered first in the outcome form (the seeds' buyer countries); any ISO code works.
+CURRENCIES = ("USD", "KRW", "IDR", "VND", "RUB", "KZT", "MYR", "THB", "JPY", "TWD", "HKD",
+              "INR", "AUD", "NZD", "AED", "CNY", "EUR")
+
+
+def mount(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
+    app.include_router(router)
+
+
+def _lang(request: Request) -> str:
+    return negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def render(
+    request: Request, template: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    lang = _lang(request)
+    t = Translator(lang)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": t,
+            "lang": lang,
+            "languages": LANGUAGES,
+            "catalogue_json": js_catalogue(lang),
+            "now": datetime.now(UTC),
+            **context,
+        },
+        status_code=status_code,
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def _not_found(request: Request, what: str) -> HTMLResponse:
+    return render(request, "not_found.html", status_code=404, what=what)
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/missions", status_code=303)
+
+
+@router.get("/missions")
+async def missions_page(request: Request, session: SessionDep) -> HTMLResponse:
+    rows = await session.execute(
+        select(Mission, Organisation)
+        .join(Organisation, Organisation.id == Mission.organisation_id)
+        .order_by(Mission.start_date.desc(), Mission.id.desc())
+        .limit(200)
+    )
+    missions = [(mission, organisation) for mission, organisation in rows]
+    counts = {m.id: await mission_counts(session, m.id) for m, _ in missions}
+    return render(request, "missions.html", missions=missions, counts=counts)
+
+
+async def _mission(session: SessionDep, mission_id: int) -> Mission | None:
+    return await session.get(Mission, mission_id)
+
+
+@router.get("/missions/{mission_id}")
+async def mission_page(
+    request: Request,
+    session: SessionDep,
+    mission_id: PathId,
+    imported: Annotated[int | None, Query()] = None,
+    kind: Annotated[str | None, Query()] = None,
+    refused: Annotated[int | None, Query()] = None,
+) -> HTMLResponse:
+    mission = await _mission(session, mission_id)
+    if mission is None:
+        return _not_found(request, "mission")
+    organisation = await session.get(Organisation, mission.organisation_id)
+    companies = list(
+        await session.scalars(
+            select(Company).where(Company.mission_id == mission.id).order_by(Company.name)
+        )
+    )
+    buyers = list(
+        await session.scalars(
+            select(Buyer).where(Buyer.mission_id == mission.id).order_by(Buyer.company_name)
+        )
+    )
+    interpreters = list(
+        await session.scalars(
+            select(Interpreter)
+            .where(Interpreter.mission_id == mission.id)
+            .order_by(Interpreter.name)
+        )
+    )
+    venues = list(
+        await session.scalars(
+            select(Venue).where(Venue.mission_id == mission.id).order_by(Venue.name)
+        )
+    )
+    counts = await mission_counts(session, mission.id)
+    return render(
+        request,
+        "mission.html",
+        mission=mission,
+        organisation=organisation,
+        companies=companies,
+        buyers=buyers,
+        interpreters=interpreters,
+        venues=venues,
+        counts=counts,
+        imported=imported,
+        imported_kind=kind if kind in ("companies", "buyers") else None,
+        refused=refused,
+    )
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def _kind(value: str | None) -> imports.Kind:
+    return "buyers" if value == "buyers" else "companies"
+
+
+@router.get("/missions/{mission_id}/import")
+async def import_page(
+    request: Request,
+    session: SessionDep,
+    mission_id: PathId,
+    kind: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    mission = await _mission(session, mission_id)
+    if mission is None:
+        return _not_found(request, "mission")
+    return render(
+        request, "import.html", mission=mission, kind=_kind(kind), preview=None, error=None,
+        headings=imports.HEADINGS,
+    )
+
+
+@router.post("/missions/{mission_id}/import")
+async def import_preview(
+    request: Request,
+    session: SessionDep,
+    mission_id: PathId,
+    file: Annotated[UploadFile, File()],
+    kind: Annotated[str, Form()] = "companies",
+) -> HTMLResponse:
+    mission = await _mission(session, mission_id)
+    if mission is None:
+        return _not_found(request, "mission")
+    chosen = _kind(kind)
+    content = await file.read(imports.MAX_BYTES + 1)
+    error: imports.ImportFileError | None = None
+    preview: imports.ImportPreview | None = None
+    try:
+        table = imports.read_table(file.filename or "", content)
+        preview = await imports.preview(
+            session=session, mission=mission, kind=chosen, table=table
+        )
+    except imports.ImportFileError as exc:
+        error = exc
+    good_json = (
+        json.dumps([row.data for row in preview.good], ensure_ascii=False) if preview else "[]"
+    )
+    return render(
+        request,
+        "import.html",
+        status_code=200 if error is None else 422,
+        mission=mission,
+        kind=chosen,
+        preview=preview,
+        error=error,
+        filename=file.filename,
+        good_json=good_json,
+        headings=imports.HEADINGS,
+    )
+
+
+@router.post("/missions/{mission_id}/import/confirm")
+async def import_confirm(
+    request: Request,
+    session: SessionDep,
+    mission_id: PathId,
+    rows: Annotated[str, Form()],
+    kind: Annotated[str, Form()] = "companies",
+) -> Response:
+    mission = await _mission(session, mission_id)
+    if mission is None:
+        return _not_found(request, "mission")
+    chosen = _kind(kind)
+    try:
+        data = json.loads(rows)
+        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+            raise ValueError("rows must be a list of objects")
+    except ValueError:
+        return render(
+            request, "import.html", status_code=422, mission=mission, kind=chosen, preview=None,
+            error=imports.ImportFileError("import.file.unreadable"), headings=imports.HEADINGS,
+        )
+    created, refused = await imports.save(
+        session=session, mission=mission, kind=chosen, rows=data
+    )
+    query = urlencode({"imported": created, "kind": chosen, "refused": len(refused)})
+    return RedirectResponse(f"/missions/{mission_id}?{query}#{chosen}", status_code=303)
+
+
+# -- schedule, board, meeting, results --------------------------------------------------------
+
+
+@router.get("/missions/{mission_id}/schedule")
+async def schedule_page(
+    request: Request,
+    session: SessionDep,
+    mission_id: PathId,
+    day: Annotated[date | None, Query()] = None,
+) -> HTMLResponse:
+    mission = await _mission(session, mission_id)
+    if mission is None:
+        return _not_found(request, "mission")
+    all_meetings = await mission_meetings(session, mission.id)
+    tz = mission.timezone
+    meeting_days = sorted({schedule.local_day(m.starts_at, tz) for m in all_meetings})
+    today = schedule.local_day(datetime.now(UTC), tz)
+    chosen = day or schedule.pick_day(mission, meeting_days, today)
+    start, end = schedule.day_bounds(chosen, tz)
+    meetings = [m for m in all_meetings if start <= m.starts_at < end]
+    venues = list(await session.scalars(select(Venue).where(Venue.mission_id == mission.id)))
+    grid = schedule.build(mission=mission, day=chosen, venues=venues, meetings=meetings)
+    parties = await meeting_parties(session, meetings)
+    days = sorted(set(schedule.mission_days(mission)) | set(meeting_days))
+    return render(
+        request, "schedule.html", mission=mission, grid=grid, parties=parties, days=days,
+        venues={v.id: v for v in venues}, meeting_count=len(meetings),
+    )
+
+
+@router.get("/missions/{mission_id}/board")
+async def board_page(request: Request, session: SessionDep, mission_id: PathId) -> HTMLResponse:
+    mission = await _mission(session, mission_id)
+    if mission is None:
+        return _not_found(request, "mission")
+    meetings = await mission_meetings(session, mission.id)
+    parties = await meeting_parties(session, meetings)
+    return render(request, "board.html", mission=mission, meetings=meetings, parties=parties)
+
+
+@router.get("/missions/{mission_id}/results")
+async def results_page(request: Request, session: SessionDep, mission_id: PathId) -> HTMLResponse:
+    mission = await _mission(session, mission_id)
+    if mission is None:
+        return _not_found(request, "mission")
+    meetings = await mission_meetings(session, mission.id)
+    parties = await meeting_parties(session, meetings)
+    outcomes: dict[int, OutcomeSummary] = await mission_outcomes(session, mission.id)
+    return render(
+        request, "results.html", mission=mission, meetings=meetings, parties=parties,
+        outcomes=outcomes,
+    )
+
+
+async def _meeting_context(session: SessionDep, meeting_id: int) -> dict[str, Any] | None:
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        return None
+    mission = await session.get(Mission, meeting.mission_id)
+    parties = await meeting_parties(session, [meeting])
+    outcome = await current_outcome(session, meeting.id)
+    return {
+        "meeting": meeting,
+        "mission": mission,
+        "party": parties[meeting.id],
+        "outcome": outcome,
+    }
+
+
+@router.get("/meetings/{meeting_id}")
+async def meeting_page(request: Request, session: SessionDep, meeting_id: PathId) -> HTMLResponse:
+    context = await _meeting_context(session, meeting_id)
+    if context is None:
+        return _not_found(request, "meeting")
+    return render(request, "meeting.html", **context)
+
+
+@router.get("/meetings/{meeting_id}/outcome")
+async def outcome_page(request: Request, session: SessionDep, meeting_id: PathId) -> HTMLResponse:
+    context = await _meeting_context(session, meeting_id)
+    if context is None:
+        return _not_found(request, "meeting")
+    return render(request, "outcome.html", currencies=CURRENCIES, **context)
+
+
+# -- join flow ---------------------------------------------------------------------------------
+
+
+@router.get("/join")
+async def join_page(request: Request) -> HTMLResponse:
+    # The seat's token stays in the URL's fragment: it never reaches server logs.
+    chosen = request.query_params.get("lang") in LANGUAGES or (
+        request.cookies.get(COOKIE) in LANGUAGES
+    )
+    return render(request, "join.html", currencies=CURRENCIES, lang_chosen=chosen)

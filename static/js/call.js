@@ -1,0 +1,359 @@
+// One seat's call: the seat websocket (docs/signalling.md) and the RTCPeerConnection it drives.
+// The server makes every offer; this client answers, attaches its camera and microphone to the
+// upload transceivers the server created, trickles ICE, and rejoins by itself after a drop.
+
+const RETRYABLE_CLOSE = new Set([1000, 1001, 1005, 1006, 1011, 1012, 4014, 4000]);
+const FATAL_CLOSE = {
+  4001: "link_invalid", 4002: "link_expired", 4003: "link_revoked", 4004: "link_wrong_meeting",
+  4005: "join_required", 4009: "seat_taken", 4010: "meeting_not_open", 4011: "meeting_over",
+  4012: "room_closed", 4013: "seat_left", 1003: "unsupported_data", 1008: "too_many_messages",
+  1009: "message_too_big",
+};
+const PING_EVERY_MS = 5000;
+const PING_TIMEOUT_MS = 8000;
+const ICE_DISCONNECTED_GRACE_MS = 4000;
+
+/** mid -> direction of each m-section of an SDP. */
+export function sdpDirections(sdp) {
+  const directions = {};
+  let mid = null;
+  let direction = "sendrecv";
+  const flush = () => {
+    if (mid !== null) directions[mid] = direction;
+  };
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith("m=")) {
+      flush();
+      mid = null;
+      direction = "sendrecv";
+    } else if (line.startsWith("a=mid:")) {
+      mid = line.slice(6).trim();
+    } else if (/^a=(sendrecv|sendonly|recvonly|inactive)$/.test(line.trim())) {
+      direction = line.trim().slice(2);
+    }
+  }
+  flush();
+  return directions;
+}
+
+export class CallSession extends EventTarget {
+  constructor({ details, token, stream, device = "", iceServers = [] }) {
+    super();
+    this.details = details;
+    this.token = token;
+    this.stream = stream || new MediaStream();
+    this.device = device;
+    this.iceServers = iceServers;
+    this.seat = details.seat;
+    this.ws = null;
+    this.pc = null;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.state = "idle"; // idle | connecting | connected | reconnecting | ended
+    this.attempt = 0;
+    this.remote = new Map(); // mid -> {seat, kind, track}
+    this.muted = { audio: false, video: false };
+    this.screenTrack = null;
+    this.published = new Set();
+    this.lastPong = 0;
+    this.timers = [];
+    this.iceTimer = null;
+    this.onOffline = () => this.dropped("offline");
+    this.onOnline = () => {
+      if (this.state === "reconnecting") this.scheduleReconnect(0);
+    };
+    window.addEventListener("offline", this.onOffline);
+    window.addEventListener("online", this.onOnline);
+  }
+
+  emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  get audioTrack() {
+    return this.stream.getAudioTracks()[0] || null;
+  }
+
+  get cameraTrack() {
+    return this.stream.getVideoTracks()[0] || null;
+  }
+
+  // -- connection -------------------------------------------------------------------------
+
+  start() {
+    this.connect();
+    this.timers.push(setInterval(() => this.keepAlive(), PING_EVERY_MS));
+  }
+
+  connect() {
+    if (this.state === "ended") return;
+    this.state = this.attempt ? "reconnecting" : "connecting";
+    const ws = new WebSocket(this.details.websocket_url);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.lastPong = Date.now();
+      this.request("join", { token: this.token, device: this.device })
+        .then((data) => this.joined(data))
+        .catch(() => {});
+    });
+    ws.addEventListener("message", (event) => {
+      if (ws !== this.ws) return;
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.lastPong = Date.now();
+      this.handle(message).catch((error) => console.error("signalling", message.type, error));
+    });
+    ws.addEventListener("close", (event) => {
+      if (ws !== this.ws) return;
+      this.closed(event.code, event.reason);
+    });
+  }
+
+  joined(data) {
+    this.state = "connected";
+    this.attempt = 0;
+    this.published.clear();
+    this.emit("joined", data);
+    // Tell the others how our microphone and camera are (they may have changed while away).
+    for (const kind of ["audio", "video"]) {
+      if (this.muted[kind]) this.request("mute", { kind, muted: true }).catch(() => {});
+    }
+  }
+
+  closed(code, reason) {
+    for (const { reject } of this.pending.values()) reject(new Error(`closed ${code}`));
+    this.pending.clear();
+    if (this.state === "ended") return;
+    const fatal = FATAL_CLOSE[code] || (reason && !RETRYABLE_CLOSE.has(code) ? reason : null);
+    if (fatal && code !== 1000) {
+      this.end(fatal);
+      return;
+    }
+    this.dropped(`closed ${code}`);
+  }
+
+  /** The connection is gone (socket, network or ICE): show it and come back by ourselves. */
+  dropped(why) {
+    if (this.state === "ended") return;
+    const wasReconnecting = this.state === "reconnecting";
+    this.state = "reconnecting";
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(4000, "client reconnecting");
+    this.closePeer();
+    if (!wasReconnecting) this.emit("reconnecting", { why });
+    this.scheduleReconnect();
+  }
+
+  scheduleReconnect(delay) {
+    clearTimeout(this.reconnectTimer);
+    const wait = delay ?? Math.min(5000, 500 * 2 ** this.attempt);
+    this.attempt += 1;
+    this.reconnectTimer = setTimeout(() => {
+      if (this.state !== "reconnecting") return;
+      if (!navigator.onLine) return; // the "online" event brings us back
+      this.connect();
+    }, wait);
+  }
+
+  keepAlive() {
+    if (this.state !== "connected" || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - this.lastPong > PING_TIMEOUT_MS) {
+      this.dropped("ping timeout");
+      return;
+    }
+    this.request("ping").catch(() => {});
+  }
+
+  send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  request(type, fields = {}) {
+    const id = `c${this.nextId++}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ type, id, ...fields });
+    });
+  }
+
+  // -- server messages --------------------------------------------------------------------
+
+  async handle(message) {
+    switch (message.type) {
+      case "response": {
+        const waiter = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        waiter?.resolve(message.data || {});
+        return;
+      }
+      case "error": {
+        const waiter = message.id != null ? this.pending.get(message.id) : null;
+        if (waiter) {
+          this.pending.delete(message.id);
+          waiter.reject(Object.assign(new Error(message.message), { code: message.code }));
+        } else {
+          this.emit("notice", message);
+        }
+        return;
+      }
+      case "offer":
+        await this.answerOffer(message);
+        return;
+      case "ice_candidate":
+        if (this.pc) {
+          const candidate = message.candidate
+            ? { candidate: message.candidate, sdpMid: message.sdp_mid, sdpMLineIndex: message.sdp_mline_index }
+            : null;
+          await this.pc.addIceCandidate(candidate).catch((e) => console.warn("ice", e));
+        }
+        return;
+      default:
+        // presence, mute_state, speaking, active_speaker, chat, slot_timer, room_state
+        this.emit(message.type, message);
+    }
+  }
+
+  newPeer() {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    pc.addEventListener("icecandidate", (event) => {
+      const c = event.candidate;
+      this.send({
+        type: "ice_candidate",
+        candidate: c ? c.candidate : "",
+        sdp_mid: c ? c.sdpMid : null,
+        sdp_mline_index: c ? c.sdpMLineIndex : null,
+      });
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc !== this.pc) return;
+      this.emit("connection", { state: pc.connectionState });
+      clearTimeout(this.iceTimer);
+      if (pc.connectionState === "failed") this.dropped("ice failed");
+      if (pc.connectionState === "disconnected") {
+        this.iceTimer = setTimeout(() => {
+          if (pc === this.pc && pc.connectionState !== "connected") this.dropped("ice disconnected");
+        }, ICE_DISCONNECTED_GRACE_MS);
+      }
+    });
+    return pc;
+  }
+
+  closePeer() {
+    if (this.pc) {
+      this.pc.close();
+      this.pc = null;
+    }
+    for (const [mid, info] of this.remote) this.emit("remote-track-ended", { mid, ...info });
+    this.remote.clear();
+  }
+
+  localTrack(kind) {
+    if (kind === "audio") return this.audioTrack;
+    return this.screenTrack || this.cameraTrack;
+  }
+
+  async answerOffer(offer) {
+    if (!this.pc) this.pc = this.newPeer();
+    const pc = this.pc;
+    await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+    const directions = sdpDirections(offer.sdp);
+    const tracks = new Map((offer.tracks || []).map((info) => [info.mid, info]));
+    for (const transceiver of pc.getTransceivers()) {
+      const mid = transceiver.mid;
+      if (mid === null || transceiver.stopped) continue;
+      const info = tracks.get(mid);
+      const kind = transceiver.receiver.track.kind;
+      const upload = directions[mid] === "recvonly" || (info && info.seat === this.seat);
+      if (upload) {
+        const track = this.localTrack(kind);
+        if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
+        transceiver.direction = track ? "sendonly" : "inactive";
+        if (track) this.published.add(kind);
+      } else if (info && !this.remote.has(mid)) {
+        this.remote.set(mid, { seat: info.seat, kind: info.kind, track: transceiver.receiver.track });
+        this.emit("remote-track", { mid, seat: info.seat, kind: info.kind, track: transceiver.receiver.track });
+      }
+    }
+    for (const [mid, info] of [...this.remote]) {
+      if (!tracks.has(mid) || directions[mid] === "inactive") {
+        this.remote.delete(mid);
+        this.emit("remote-track-ended", { mid, ...info });
+      }
+    }
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    this.send({ type: "answer", id: offer.id, sdp: pc.localDescription.sdp });
+    // A kind we have but the server gave no slot for: ask for one (it offers again).
+    for (const kind of ["audio", "video"]) {
+      if (this.localTrack(kind) && !this.published.has(kind) && this.seat !== "organiser") {
+        this.published.add(kind);
+        this.request("publish", { kind }).catch(() => this.published.delete(kind));
+      }
+    }
+  }
+
+  // -- the user's controls ----------------------------------------------------------------
+
+  setMuted(kind, muted) {
+    this.muted[kind] = muted;
+    const track = kind === "audio" ? this.audioTrack : this.cameraTrack;
+    if (track) track.enabled = !muted;
+    this.request("mute", { kind, muted }).catch(() => {});
+  }
+
+  videoSender() {
+    if (!this.pc) return null;
+    return this.pc.getTransceivers().find(
+      (tr) => tr.sender.track?.kind === "video" || (tr.direction === "sendonly" && tr.receiver.track.kind === "video"),
+    )?.sender || null;
+  }
+
+  async startScreenShare() {
+    const display = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const track = display.getVideoTracks()[0];
+    this.screenTrack = track;
+    track.addEventListener("ended", () => this.stopScreenShare());
+    await this.videoSender()?.replaceTrack(track);
+    this.emit("screen", { sharing: true, track });
+  }
+
+  async stopScreenShare() {
+    if (!this.screenTrack) return;
+    const track = this.screenTrack;
+    this.screenTrack = null;
+    track.stop();
+    await this.videoSender()?.replaceTrack(this.cameraTrack);
+    this.emit("screen", { sharing: false });
+  }
+
+  sendChat(text) {
+    return this.request("chat", { text });
+  }
+
+  async leave() {
+    if (this.state === "connected") {
+      await Promise.race([this.request("leave"), new Promise((r) => setTimeout(r, 1500))]).catch(() => {});
+    }
+    this.end("left");
+  }
+
+  end(reason) {
+    if (this.state === "ended") return;
+    this.state = "ended";
+    clearTimeout(this.reconnectTimer);
+    this.timers.forEach(clearInterval);
+    window.removeEventListener("offline", this.onOffline);
+    window.removeEventListener("online", this.onOnline);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
+    this.closePeer();
+    this.screenTrack?.stop();
+    this.emit("ended", { reason });
+  }
+}

@@ -1,0 +1,420 @@
+// The call page: tiles with labels, self view, controls, chat, slot timer, speaking and quality.
+import { countryName, formatClock, formatTime, t } from "./i18n.js";
+import { levelMeter, savedChoice } from "./devices.js";
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
+
+/** Chat text as DOM nodes: plain text with http(s) links made clickable (never innerHTML). */
+export function linkify(text) {
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    const url = match[0].replace(/[.,;:!?)]+$/, "");
+    fragment.append(text.slice(last, match.index));
+    const link = document.createElement("a");
+    link.href = url;
+    link.textContent = url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    fragment.append(link);
+    last = match.index + url.length;
+  }
+  fragment.append(text.slice(last));
+  return fragment;
+}
+
+export class CallView {
+  constructor(root, session, details) {
+    this.root = root;
+    this.session = session;
+    this.details = details;
+    this.tiles = new Map(); // seat -> element
+    this.endsAt = null;
+    this.warned = false;
+    this.timers = [];
+    this.stopSelfMeter = null;
+    this.speaker = savedChoice().speaker;
+    this.qualityLast = null;
+    this.$ = (selector) => root.querySelector(selector);
+  }
+
+  start() {
+    const s = this.session;
+    const self = this.$("#self-video");
+    self.srcObject = s.stream;
+    if (!s.cameraTrack) this.$("#self-tile").classList.add("no-video");
+    if (s.audioTrack) {
+      this.stopSelfMeter = levelMeter(s.audioTrack, (level) => {
+        this.$("#self-speaking").classList.toggle("on", level > 0.08 && !s.muted.audio);
+      });
+    }
+    for (const seat of ["company", "buyer", "interpreter"]) {
+      if (seat !== s.seat && (seat !== "interpreter" || this.details.interpreter)) this.tile(seat);
+    }
+    this.bindControls();
+    this.bindChat();
+    this.bindInterpretation();
+    s.addEventListener("remote-track", (e) => this.attach(e.detail));
+    s.addEventListener("remote-track-ended", (e) => this.detach(e.detail));
+    s.addEventListener("mute_state", (e) => this.muteState(e.detail));
+    s.addEventListener("presence", (e) => this.presence(e.detail));
+    s.addEventListener("room_state", (e) => this.roomState(e.detail));
+    s.addEventListener("speaking", (e) => this.speaking(e.detail.seat, e.detail.speaking));
+    s.addEventListener("chat", (e) => this.chatLine(e.detail));
+    s.addEventListener("slot_timer", (e) => this.slotTimer(e.detail));
+    s.addEventListener("joined", (e) => this.joined(e.detail));
+    s.addEventListener("reconnecting", () => this.banner(true));
+    s.addEventListener("screen", (e) => this.screen(e.detail.sharing));
+    this.timers.push(setInterval(() => this.tick(), 500));
+    this.timers.push(setInterval(() => this.pollLevels(), 250));
+    this.timers.push(setInterval(() => this.pollQuality(), 2000));
+  }
+
+  stop() {
+    this.timers.forEach(clearInterval);
+    this.stopSelfMeter?.();
+  }
+
+  // -- tiles ------------------------------------------------------------------------------
+
+  label(seat) {
+    const d = this.details;
+    if (seat === "company") return { name: d.company.name, org: t("seat.company"), place: countryName("KR") };
+    if (seat === "buyer") {
+      const place = [d.buyer.city, countryName(d.buyer.country)].filter(Boolean).join(", ");
+      return { name: d.buyer.name, org: t("seat.buyer"), place };
+    }
+    if (seat === "interpreter") return { name: d.interpreter?.name || "", org: t("seat.interpreter"), place: "" };
+    return { name: t("seat.organiser"), org: "", place: "" };
+  }
+
+  tile(seat) {
+    let tile = this.tiles.get(seat);
+    if (tile) return tile;
+    tile = this.$("#tile-template").content.firstElementChild.cloneNode(true);
+    tile.dataset.seat = seat;
+    tile.dataset.presence = "absent";
+    const label = this.label(seat);
+    tile.querySelector(".name").textContent = label.name;
+    tile.querySelector(".org").textContent = label.org;
+    tile.querySelector(".place").textContent = label.place;
+    tile.querySelector(".avatar").textContent = (label.name || "?").slice(0, 1);
+    const conn = tile.querySelector(".conn");
+    conn.textContent = t("call.waiting_for", { name: label.name });
+    conn.hidden = false;
+    tile.querySelector("video").setAttribute("aria-label", label.name);
+    this.$("#tiles").append(tile);
+    this.tiles.set(seat, tile);
+    return tile;
+  }
+
+  attach({ seat, kind, track }) {
+    if (seat === "organiser") {
+      if (kind === "audio") this.audioFor(seat, track);
+      return;
+    }
+    const tile = this.tile(seat);
+    if (kind === "video") {
+      const video = tile.querySelector("video");
+      video.srcObject = new MediaStream([track]);
+      video.play().catch(() => {});
+      tile.dataset.video = "on";
+    } else {
+      this.audioFor(seat, track);
+    }
+  }
+
+  audioFor(seat, track) {
+    const audio = document.createElement("audio");
+    audio.autoplay = true;
+    audio.dataset.seat = seat;
+    audio.srcObject = new MediaStream([track]);
+    if (this.speaker && audio.setSinkId) audio.setSinkId(this.speaker).catch(() => {});
+    const holder = this.tiles.get(seat) || this.root;
+    holder.querySelector(`audio[data-seat="${seat}"]`)?.remove();
+    holder.append(audio);
+    audio.play().catch(() => {});
+  }
+
+  detach({ seat, kind }) {
+    const tile = this.tiles.get(seat);
+    if (!tile) return;
+    if (kind === "video") tile.querySelector("video").srcObject = null;
+    else tile.querySelector("audio")?.remove();
+  }
+
+  muteState({ seat, kind, muted }) {
+    const tile = this.tiles.get(seat);
+    if (!tile) return;
+    if (kind === "audio") {
+      tile.querySelector(".mic-off").hidden = !muted;
+      tile.dataset.micMuted = muted ? "1" : "0";
+    } else {
+      tile.querySelector(".tile-off").hidden = !muted;
+      tile.dataset.cameraOff = muted ? "1" : "0";
+    }
+  }
+
+  presence({ seat, state }) {
+    const tile = this.tiles.get(seat);
+    if (!tile) return;
+    tile.dataset.presence = state;
+    const conn = tile.querySelector(".conn");
+    const name = this.label(seat).name;
+    const text = {
+      joined: "",
+      reconnecting: t("call.other_reconnecting", { name }),
+      left: t("call.other_left", { name }),
+    }[state];
+    conn.textContent = text || "";
+    conn.hidden = !text;
+  }
+
+  roomState({ seats }) {
+    for (const [seat, state] of Object.entries(seats || {})) {
+      if (seat !== this.session.seat) this.presence({ seat, state });
+    }
+  }
+
+  joined(data) {
+    this.banner(false);
+    this.roomState({ seats: data.seats });
+    for (const [seat, kinds] of Object.entries(data.muted || {})) {
+      for (const [kind, muted] of Object.entries(kinds)) this.muteState({ seat, kind, muted });
+    }
+    if (data.ends_at && !this.endsAt) this.endsAt = Date.parse(data.ends_at);
+  }
+
+  speaking(seat, on) {
+    const tile = this.tiles.get(seat);
+    if (tile) tile.classList.toggle("speaking", on);
+  }
+
+  pollLevels() {
+    // Speaking from the received audio's level (the server's `speaking` notices come on top).
+    const pc = this.session.pc;
+    if (!pc) return;
+    for (const receiver of pc.getReceivers()) {
+      if (receiver.track.kind !== "audio") continue;
+      const info = [...this.session.remote.values()].find((r) => r.track === receiver.track);
+      if (!info) continue;
+      const level = receiver.getSynchronizationSources()[0]?.audioLevel || 0;
+      const tile = this.tiles.get(info.seat);
+      if (tile) tile.classList.toggle("speaking-local", level > 0.05 && tile.dataset.micMuted !== "1");
+    }
+  }
+
+  // -- banner, timer, quality ---------------------------------------------------------------
+
+  banner(show) {
+    this.$("#reconnect-banner").hidden = !show;
+    this.root.classList.toggle("is-reconnecting", show);
+  }
+
+  slotTimer({ seconds_left, warning, ends_at }) {
+    this.endsAt = Date.now() + seconds_left * 1000;
+    this.endsAtServer = ends_at;
+    if (warning) this.showWarning();
+    this.tick();
+  }
+
+  showWarning() {
+    const box = this.$("#slot-warning");
+    const minutes = Math.max(1, Math.ceil((this.endsAt - Date.now()) / 60000));
+    box.textContent = t("call.end_warning", { minutes, time: formatTime(this.endsAt) });
+    box.hidden = false;
+    this.$("#slot-timer").classList.add("warning");
+    this.warned = true;
+  }
+
+  tick() {
+    if (!this.endsAt) return;
+    const left = (this.endsAt - Date.now()) / 1000;
+    this.$("#slot-timer-value").textContent = formatClock(left);
+    this.$("#slot-timer").setAttribute("aria-label", t("call.time_left_long", { clock: formatClock(left) }));
+    if (!this.warned && left <= 120 && left > 0) this.showWarning();
+  }
+
+  async pollQuality() {
+    const pc = this.session.pc;
+    const box = this.$("#quality");
+    if (!pc || pc.connectionState !== "connected") {
+      box.dataset.level = this.session.state === "connected" && pc ? "unknown" : "bad";
+      this.$("#quality-text").textContent = t(pc ? "call.quality.unknown" : "call.quality.bad");
+      return;
+    }
+    const stats = await pc.getStats();
+    let rtt = null;
+    let lost = 0;
+    let received = 0;
+    stats.forEach((report) => {
+      if (report.type === "candidate-pair" && report.nominated && report.state === "succeeded") {
+        rtt = report.currentRoundTripTime ?? rtt;
+      }
+      if (report.type === "inbound-rtp") {
+        lost += report.packetsLost || 0;
+        received += report.packetsReceived || 0;
+      }
+    });
+    const previous = this.qualityLast || { lost: 0, received: 0 };
+    this.qualityLast = { lost, received };
+    const dLost = Math.max(0, lost - previous.lost);
+    const dReceived = Math.max(0, received - previous.received);
+    const loss = dLost + dReceived ? dLost / (dLost + dReceived) : 0;
+    let level = "good";
+    if ((rtt !== null && rtt > 0.6) || loss > 0.08) level = "bad";
+    else if ((rtt !== null && rtt > 0.3) || loss > 0.02) level = "fair";
+    box.dataset.level = level;
+    this.$("#quality-text").textContent = t(`call.quality.${level}`);
+  }
+
+  // -- controls ---------------------------------------------------------------------------
+
+  bindControls() {
+    const s = this.session;
+    const mic = this.$("#btn-mic");
+    const camera = this.$("#btn-camera");
+    const share = this.$("#btn-share");
+    const setButton = (button, pressed, textKey) => {
+      button.setAttribute("aria-pressed", String(pressed));
+      button.querySelector(".text").textContent = t(textKey);
+    };
+    if (s.seat === "organiser") {
+      s.setMuted("audio", true);
+      setButton(mic, true, "call.unmute");
+      camera.hidden = true;
+      share.hidden = true;
+    }
+    if (!s.audioTrack) mic.disabled = true;
+    if (!s.cameraTrack) camera.disabled = true;
+    if (!navigator.mediaDevices.getDisplayMedia) share.hidden = true;
+    mic.addEventListener("click", () => {
+      const muted = !s.muted.audio;
+      s.setMuted("audio", muted);
+      setButton(mic, muted, muted ? "call.unmute" : "call.mute");
+    });
+    camera.addEventListener("click", () => {
+      const off = !s.muted.video;
+      s.setMuted("video", off);
+      setButton(camera, off, off ? "call.camera_on" : "call.camera_off");
+      this.$("#self-tile").classList.toggle("camera-off", off);
+    });
+    share.addEventListener("click", async () => {
+      try {
+        if (s.screenTrack) await s.stopScreenShare();
+        else await s.startScreenShare();
+      } catch (error) {
+        console.warn("screen share", error);
+      }
+    });
+    this.$("#btn-leave").addEventListener("click", () => {
+      if (window.confirm(t("call.leave_confirm"))) s.leave();
+    });
+    // Keyboard: M mutes, V turns the camera, when not typing.
+    document.addEventListener("keydown", (event) => {
+      if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === "m" || event.key === "M") mic.click();
+      if (event.key === "v" || event.key === "V") camera.click();
+    });
+  }
+
+  screen(sharing) {
+    const share = this.$("#btn-share");
+    share.setAttribute("aria-pressed", String(sharing));
+    share.querySelector(".text").textContent = t(sharing ? "call.share_stop" : "call.share");
+    this.$("#self-video").srcObject = sharing && this.session.screenTrack
+      ? new MediaStream([this.session.screenTrack])
+      : this.session.stream;
+  }
+
+  // -- chat -------------------------------------------------------------------------------
+
+  bindChat() {
+    const form = this.$("#chat-form");
+    const input = this.$("#chat-input");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      try {
+        await this.session.sendChat(text);
+      } catch {
+        input.value = text;
+      }
+    });
+  }
+
+  chatLine({ seat, text, at }) {
+    const item = document.createElement("li");
+    item.className = seat === this.session.seat ? "mine" : "theirs";
+    item.dataset.seat = seat;
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = seat === this.session.seat ? t("call.you") : this.label(seat).name;
+    const when = document.createElement("time");
+    when.dateTime = at;
+    when.textContent = formatTime(at);
+    const body = document.createElement("p");
+    body.append(linkify(text));
+    item.append(who, " ", when, body);
+    const log = this.$("#chat-log");
+    log.append(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // -- interpretation (the controls; interpreters/ carries the audio routing) ----------------
+
+  bindInterpretation() {
+    const seat = this.session.seat;
+    const pair = (this.details.language_pair || "").split("-").filter(Boolean);
+    if (seat === "interpreter") {
+      this.$("#interpreter-panel").hidden = false;
+      const holder = this.$("#direction-buttons");
+      if (pair.length === 2) {
+        for (const [from, to] of [[pair[0], pair[1]], [pair[1], pair[0]]]) {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.dataset.direction = `${from}-${to}`;
+          button.textContent = t("interp.into", { language: to.toUpperCase() });
+          button.setAttribute("aria-pressed", "false");
+          button.addEventListener("click", () => {
+            holder.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+            this.session.emit("interpretation", { direction: button.dataset.direction });
+          });
+          holder.append(button);
+        }
+        holder.querySelector("button").setAttribute("aria-pressed", "true");
+      }
+      for (const button of this.$("#interpreter-panel").querySelectorAll("[data-floor]")) {
+        button.addEventListener("click", () => {
+          this.$("#interpreter-panel").querySelectorAll("[data-floor]")
+            .forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+          this.showFloor(button.dataset.floor);
+          this.session.emit("floor", { floor: button.dataset.floor });
+        });
+      }
+    } else if (seat !== "organiser" && pair.length === 2) {
+      this.$("#listener-panel").hidden = false;
+      const select = this.$("#channel-select");
+      for (const code of pair) select.add(new Option(t("interp.channel.language", { language: code.toUpperCase() }), code));
+      const level = this.$("#floor-level");
+      const shown = this.$("#floor-level-value");
+      level.addEventListener("input", () => {
+        shown.value = `${level.value}%`;
+        this.session.emit("listen", { channel: select.value, floor: Number(level.value) / 100 });
+      });
+      select.addEventListener("change", () => {
+        level.disabled = select.value === "floor";
+        this.session.emit("listen", { channel: select.value, floor: Number(level.value) / 100 });
+      });
+      level.disabled = true;
+    }
+  }
+
+  showFloor(floor) {
+    const box = this.$("#floor-state");
+    box.hidden = false;
+    box.textContent = t(`interp.floor.now.${floor}`);
+  }
+}
