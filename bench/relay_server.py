@@ -1,0 +1,145 @@
+"""The relay process of the benchmark: rtc/'s forwarding relay or aiortc's MediaRelay, behind
+a tiny JSON-lines signalling server on loopback (one TCP connection per seat)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
+
+from rtc import RelayConfig, RelayRegistry, apply_host_addresses
+from rtc.codecs import prefer_relay_codecs
+
+LOOPBACK = ["127.0.0.1"]
+logger = logging.getLogger(__name__)
+
+
+class _Sink:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self._writer.write(json.dumps(message).encode() + b"\n")
+        await self._writer.drain()
+
+
+class ForwardingRelay:
+    def __init__(self) -> None:
+        self.registry = RelayRegistry(RelayConfig(ice_host_addresses=LOOPBACK))
+
+    async def seat(
+        self, join: dict[str, Any], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        room = self.registry.rooms.get(join["room"]) or self.registry.create_room(join["room"])
+        peer = room.add_peer(join["peer"], _Sink(writer), publish=join["publish"])
+        try:
+            while line := await reader.readline():
+                message = json.loads(line)
+                if message["type"] == "answer":
+                    await peer.handle_answer(message["sdp"])
+        finally:
+            await peer.close()
+            if not room.peers:
+                await room.close()
+
+    def stats(self) -> dict[str, Any]:
+        rooms: dict[str, Any] = {}
+        packets_out = packets_in = 0
+        for room in self.registry.rooms.values():
+            peers = {}
+            for peer in room.peers.values():
+                s = peer.stats()
+                peers[peer.id] = {"packets_in": s.packets_in, "packets_out": s.packets_out}
+                packets_out += s.packets_out
+                packets_in += s.packets_in
+            rooms[room.id] = {"tracks": len(room.tracks), "peers": peers}
+        return {"rooms": rooms, "packets_out": packets_out, "packets_in": packets_in}
+
+
+class DecodingRelay:
+    """aiortc's MediaRelay: decode each published track once, encode per subscriber.
+    Publishers must join before their subscribers (no renegotiation here)."""
+
+    def __init__(self) -> None:
+        apply_host_addresses(LOOPBACK)
+        self.relay = MediaRelay()
+        self.rooms: dict[str, dict[str, Any]] = {}
+
+    async def seat(
+        self, join: dict[str, Any], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        room = self.rooms.setdefault(join["room"], {"tracks": [], "peers": {}})
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        room["peers"][join["peer"]] = pc
+        if join["publish"]:
+            pc.on("track", lambda track: room["tracks"].append(track))
+            for kind in join["publish"]:
+                prefer_relay_codecs(pc.addTransceiver(kind, direction="recvonly"))
+        else:
+            for track in room["tracks"]:
+                prefer_relay_codecs(pc.addTransceiver(self.relay.subscribe(track), "sendonly"))
+        await pc.setLocalDescription(await pc.createOffer())
+        await _Sink(writer).send({"type": "offer", "sdp": pc.localDescription.sdp})
+        try:
+            while line := await reader.readline():
+                message = json.loads(line)
+                if message["type"] == "answer":
+                    await pc.setRemoteDescription(
+                        RTCSessionDescription(sdp=message["sdp"], type="answer")
+                    )
+        finally:
+            await pc.close()
+            room["peers"].pop(join["peer"], None)
+
+    def stats(self) -> dict[str, Any]:
+        rooms: dict[str, Any] = {}
+        packets_out = 0
+        for room_id, room in self.rooms.items():
+            peers = {}
+            for peer_id, pc in room["peers"].items():
+                sent = sum(
+                    getattr(s, "_RTCRtpSender__packet_count")  # noqa: B009
+                    for s in pc.getSenders()
+                    if s.track is not None
+                )
+                peers[peer_id] = {"packets_in": 0, "packets_out": sent}
+                packets_out += sent
+            rooms[room_id] = {"tracks": len(room["tracks"]), "peers": peers}
+        return {"rooms": rooms, "packets_out": packets_out, "packets_in": 0}
+
+
+async def serve(mode: str, ready: Any, stop: Any) -> None:
+    relay: ForwardingRelay | DecodingRelay = (
+        ForwardingRelay() if mode == "forwarding" else DecodingRelay()
+    )
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            first = json.loads(await reader.readline())
+            if first["type"] == "join":
+                await relay.seat(first, reader, writer)
+            elif first["type"] == "stats":
+                writer.write(json.dumps(relay.stats()).encode() + b"\n")
+                await writer.drain()
+        except (ConnectionError, json.JSONDecodeError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready.send(server.sockets[0].getsockname()[1])
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, stop.wait)
+    server.close()
+    if isinstance(relay, ForwardingRelay):
+        await relay.registry.close()
+
+
+def run(mode: str, ready: Any, stop: Any) -> None:
+    """Process entry point: serve until `stop` (a multiprocessing Event) is set."""
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(serve(mode, ready, stop))
