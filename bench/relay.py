@@ -49,6 +49,9 @@ class RelayProcess:
         times = self.ps.cpu_times()
         return float(times.user + times.system)
 
+    def system_s(self) -> float:
+        return float(self.ps.cpu_times().system)
+
     def stats(self) -> dict[str, Any]:
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
             sock.sendall(b'{"type": "stats"}\n')
@@ -107,9 +110,11 @@ def all_flowing(relay: RelayProcess, rooms: list[str], tracks: int, seats: int) 
 
 def measure(relay: RelayProcess, window: float) -> tuple[float, int]:
     """CPU seconds of the relay and packets it sent to subscribers during `window`."""
-    cpu, sent = relay.cpu_s(), relay.stats()["packets_out"]
+    cpu, system, sent = relay.cpu_s(), relay.system_s(), relay.stats()["packets_out"]
     time.sleep(window)  # the measurement window itself
-    return relay.cpu_s() - cpu, relay.stats()["packets_out"] - sent
+    cpu, system = relay.cpu_s() - cpu, relay.system_s() - system
+    print(f"  (relay CPU {cpu:.3f} s of which system {system:.3f} s)", flush=True)
+    return cpu, relay.stats()["packets_out"] - sent
 
 
 def percentile(values: list[float], fraction: float) -> float:

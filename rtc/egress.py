@@ -164,6 +164,8 @@ class Egress:
         if sub is None or sub.paused:
             return
         if self._waiting_keyframe:
+            if self.sender.transport.state != "connected":
+                return  # a keyframe now would be lost: the peer asks for one on connecting
             if not is_vp8_keyframe_start(packet.payload):
                 sub.track.request_keyframe()
                 return

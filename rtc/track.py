@@ -52,6 +52,7 @@ class PublishedTrack:
         self._ingress = ingress
         self._egresses: tuple[Egress, ...] = ()
         self._last_keyframe_request = -1e9
+        self._deferred_keyframe_request: asyncio.TimerHandle | None = None
         self._last_remb_sent = -1e9
         self._last_level_event = -1e9
         self._detector = SpeakingDetector(config) if kind == "audio" else None
@@ -105,11 +106,17 @@ class PublishedTrack:
     # --- feedback upstream ---------------------------------------------------------------
 
     def request_keyframe(self) -> bool:
-        """Ask the publisher for a keyframe (PLI), at most once per configured interval."""
+        """Ask the publisher for a keyframe (PLI), at most once per configured interval;
+        a request inside the interval is deferred to its end, not lost. True if sent now."""
         if self.kind != "video" or self.closed or not self._config.keyframe_requests_enabled:
             return False
         now = time.monotonic()
-        if now - self._last_keyframe_request < self._config.keyframe_request_min_interval_s:
+        wait = self._last_keyframe_request + self._config.keyframe_request_min_interval_s - now
+        if wait > 0:
+            if self._deferred_keyframe_request is None:
+                self._deferred_keyframe_request = asyncio.get_running_loop().call_later(
+                    wait, self._send_deferred_keyframe_request
+                )
             return False
         ssrc = self._ingress.media_ssrc
         if ssrc is None:
@@ -119,6 +126,10 @@ class PublishedTrack:
         logger.debug("track %s: keyframe request (PLI) to %s", self.id, self.peer.id)
         self._spawn(self._ingress.receiver._send_rtcp_pli(ssrc))
         return True
+
+    def _send_deferred_keyframe_request(self) -> None:
+        self._deferred_keyframe_request = None
+        self.request_keyframe()
 
     def update_remb(self) -> None:
         """Forward upstream the lowest bitrate estimate among the subscribers (rate-limited)."""
@@ -151,7 +162,8 @@ class PublishedTrack:
     def _start_forwarding(self, subscription: Subscription, egress: Egress) -> None:
         if egress not in self._egresses:
             self._egresses = self._egresses + (egress,)
-        self.request_keyframe()
+        if subscription.peer.connection_state == "connected":
+            self.request_keyframe()  # otherwise when it connects: Peer asks then
 
     def _remove_subscription(self, subscription: Subscription) -> None:
         if self.subscriptions.get(subscription.peer.id) is subscription:
@@ -173,6 +185,8 @@ class PublishedTrack:
         for subscription in list(self.subscriptions.values()):
             subscription._publisher_closed()
         self._egresses = ()
+        if self._deferred_keyframe_request is not None:
+            self._deferred_keyframe_request.cancel()
         for task in self._tasks:
             task.cancel()
         self.peer._track_closed(self, reason)
