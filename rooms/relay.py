@@ -57,7 +57,11 @@ class RelayRoomMedia(RelayListener):
     def __init__(self, registry: RelayRegistry, room_id: str, events: MediaEvents) -> None:
         self.events = events
         self.room_id = room_id
-        self.rtc_room: RtcRoom = registry.create_room(room_id, listener=self)
+        # Subscriptions are made here, not by rtc's auto-subscribe: a seat's first offer must
+        # carry one audio and one video m-line only. aiortc's default (balanced) bundle policy
+        # gives a second m-line of a kind, created in the same offer, the first one's transport,
+        # and that transport is dropped when the answer bundles: the second track never flows.
+        self.rtc_room: RtcRoom = registry.create_room(room_id, listener=self, auto_subscribe=False)
         self.seats: dict[str, Seat] = {}  # peer id -> seat, every peer this room has made
         self.current: dict[Seat, SeatRelayMedia] = {}
         self._numbers = itertools.count(1)
@@ -68,10 +72,10 @@ class RelayRoomMedia(RelayListener):
         media = SeatRelayMedia(self, seat, peer_id, signal)
         self.seats[peer_id] = seat
         try:
-            # The organiser observes: it publishes nothing until it asks to speak.
-            media.peer = self.rtc_room.add_peer(
-                peer_id, media, publish=() if observer else ("audio", "video")
-            )
+            # Every seat, the observer too, gets one audio and one video publish slot in its
+            # first offer (see above); the organiser's client leaves them unused until it
+            # chooses to speak, and the room refuses its video.
+            media.peer = self.rtc_room.add_peer(peer_id, media, publish=("audio", "video"))
         except RtcError as exc:
             raise MediaFailed(str(exc)) from exc
         self.current[seat] = media
@@ -89,6 +93,12 @@ class RelayRoomMedia(RelayListener):
         return media is not None and media.peer is peer
 
     # -- RelayListener ------------------------------------------------------------------------
+
+    def on_track_published(self, track: PublishedTrack) -> None:
+        # Consecutive interpretation: everyone hears and sees everyone else.
+        for media in list(self.current.values()):
+            if media.ready:
+                media.subscribe_to(track)
 
     def on_speaking_changed(self, track: PublishedTrack, speaking: bool) -> None:
         seat = self.seats.get(track.peer.id)
@@ -116,10 +126,20 @@ class SeatRelayMedia:
         self._offers = itertools.count(1)
         self._offer_in_flight: str | None = None
         self._closed = False
+        self.ready = False  # the first answer is applied: the others' tracks may be added
 
     async def start(self) -> None:
-        # add_peer has already queued the first offer (publish slots and the others' tracks).
+        # add_peer has already queued the first offer (the seat's two publish slots).
         return None
+
+    def subscribe_to(self, track: PublishedTrack) -> None:
+        peer = self.peer
+        if peer is None or peer.closed or track.peer is peer or track.closed:
+            return
+        try:
+            peer.subscribe(track)
+        except RtcError as exc:
+            logger.warning("%s: cannot subscribe to %s: %s", self.peer_id, track.id, exc)
 
     async def send(self, message: dict[str, Any]) -> None:
         """rtc's signal sink: offers get an id and say whose track each m-line carries."""
@@ -167,6 +187,10 @@ class SeatRelayMedia:
                     raise InvalidState(f"no offer {request.id} is waiting for an answer")
                 self._offer_in_flight = None
                 await peer.handle_answer(request.sdp)
+                if not self.ready:
+                    self.ready = True
+                    for track in list(self.room.rtc_room.tracks.values()):
+                        self.subscribe_to(track)
             case IceCandidate():
                 await peer.add_ice_candidate(
                     {

@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+from tests.media.analysis import dominant_frequency
+from tests.media.client import LoopbackClient, ReceivedAudio, ReceivedVideo
 
 Message = dict[str, Any]
 
@@ -132,3 +137,79 @@ class SeatClient:
                 self.close_code = code if code is not None else 1006
                 self.close_reason = self._ws.close_reason or ""
                 self._changed.notify_all()
+
+
+class MediaSeat:
+    """A seat with media: the signalling client plus a loopback aiortc peer (tests.media)
+    that publishes a counter video and a tone and decodes what the relay forwards."""
+
+    def __init__(
+        self,
+        ws_url: str,
+        meeting_id: int,
+        token: str,
+        *,
+        name: str,
+        tone_hz: float = 440.0,
+        publish: bool = True,
+    ) -> None:
+        self.name = name
+        self.signal = SeatClient(ws_url, meeting_id, token, name=name)
+        self.media = LoopbackClient(
+            name, tone_hz=tone_hz, publish=None if publish else [], measure_psnr=False
+        )
+        self.track_seats: dict[str, str] = {}  # relay track id -> the seat that publishes it
+        self._offer_ids: deque[str] = deque()
+        self.signal.on_message = self._on_message
+
+    async def join(self, device: str = "") -> Message:
+        await self.signal.connect()
+        self.media.connect(self._answer)
+        return await self.signal.join(device)
+
+    def _on_message(self, message: Message) -> None:
+        if message["type"] != "offer":
+            return
+        self._offer_ids.append(message["id"])
+        for track in message["tracks"]:
+            self.track_seats[track["track_id"]] = track["seat"]
+        # Answered in order by the loopback client's answer loop.
+        asyncio.ensure_future(self.media.send({"type": "offer", "sdp": message["sdp"]}))
+
+    async def _answer(self, sdp: str) -> None:
+        offer_id = self._offer_ids.popleft()
+        if not self.signal.closed:
+            await self.signal.send({"type": "answer", "id": offer_id, "sdp": sdp})
+
+    def video_from(self, seat: str) -> list[ReceivedVideo]:
+        return [v for tid, v in self.media.video.items() if self.track_seats.get(tid) == seat]
+
+    def audio_from(self, seat: str) -> list[ReceivedAudio]:
+        return [a for tid, a in self.media.audio.items() if self.track_seats.get(tid) == seat]
+
+    def frames_from(self, seat: str) -> int:
+        return sum(video.frames for video in self.video_from(seat))
+
+    def heard_from(self, seat: str, seconds: float = 0.5) -> float | None:
+        """The dominant frequency (Hz) of the latest audio received from `seat`."""
+        for audio in self.audio_from(seat):
+            samples = audio.last_samples(int(audio.sample_rate * seconds))
+            if len(samples) >= audio.sample_rate * seconds and np.abs(samples).max() > 1000:
+                return dominant_frequency(samples, audio.sample_rate)
+        return None
+
+    def describe(self) -> str:
+        """What this seat receives, for failure messages."""
+        video = {
+            self.track_seats.get(t, t): f"{v.frames} ({v.corrupt} unreadable)"
+            for t, v in self.media.video.items()
+        }
+        audio = {
+            self.track_seats.get(t, t): self.heard_from(self.track_seats.get(t, ""))
+            for t in self.media.audio
+        }
+        return f"{self.name}: video frames {video}, audio Hz {audio}, offers {self.media.offers}"
+
+    async def close(self) -> None:
+        await self.signal.close()
+        await self.media.close()
