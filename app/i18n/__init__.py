@@ -16,6 +16,7 @@ from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_time as babel_format_time
+from babel.dates import get_timezone_location
 from babel.numbers import format_currency as babel_format_currency
 
 logger = logging.getLogger(__name__)
@@ -94,8 +95,11 @@ class Translator:
         return self.locale.languages.get(code, code)
 
     def tz_city(self, tz: str) -> str:
-        """A time zone as its city, e.g. 'Asia/Jakarta' -> 'Jakarta'."""
-        return tz.rsplit("/", 1)[-1].replace("_", " ")
+        """A time zone as its city in the page language, e.g. 'Asia/Seoul' -> '서울'."""
+        try:
+            return str(get_timezone_location(ZoneInfo(tz), locale=self.locale, return_city=True))
+        except (LookupError, ValueError):
+            return tz.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:

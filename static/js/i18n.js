@@ -73,3 +73,9 @@ export function formatClock(seconds) {
   const pad = (n) => String(n).padStart(2, "0");
   return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
 }
+
+/** The viewer's time zone as people say it, e.g. "Korean Standard Time", "WIB". */
+export function timeZoneLabel(at = Date.now()) {
+  const parts = new Intl.DateTimeFormat(intlLocale, { timeZoneName: "long" }).formatToParts(new Date(at));
+  return parts.find((part) => part.type === "timeZoneName")?.value || viewerTimeZone;
+}

@@ -1,5 +1,5 @@
 // The join flow from a seat's link: language, device check, lobby, the call, then afterwards.
-import { countryName, formatDateTime, formatRelative, lang, t, viewerTimeZone } from "./i18n.js";
+import { countryName, formatDateTime, formatRelative, lang, t, timeZoneLabel } from "./i18n.js";
 import { DeviceCheck } from "./devices.js";
 import { CallSession } from "./call.js";
 import { CallView } from "./callui.js";
@@ -79,7 +79,7 @@ function lobbyStep() {
   const place = [d.buyer.city, countryName(d.buyer.country)].filter(Boolean).join(", ");
   document.getElementById("lobby-buyer").textContent = place ? `${d.buyer.name} (${place})` : d.buyer.name;
   document.getElementById("lobby-interpreter").textContent = d.interpreter ? d.interpreter.name : t("meeting.no_interpreter");
-  const zone = viewerTimeZone.split("/").pop().replace(/_/g, " ");
+  const zone = timeZoneLabel(d.starts_at);
   document.getElementById("lobby-time").textContent = t("lobby.time", {
     start: formatDateTime(d.starts_at),
     end: formatDateTime(d.ends_at, { dateStyle: undefined }),

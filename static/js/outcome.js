@@ -93,9 +93,11 @@ export async function bindOutcomeForm(form) {
   });
   form.addEventListener("input", () => showAmounts(form));
   form.addEventListener("change", () => showAmounts(form));
-  const existing = await fetch(`/api/v1/meetings/${meetingId}/outcome`);
-  if (existing.ok) {
-    const current = await existing.json();
+  // The version list is empty (not a 404) before the first outcome is recorded.
+  const existing = await fetch(`/api/v1/meetings/${meetingId}/outcome/versions`);
+  const versions = existing.ok ? await existing.json() : [];
+  if (versions.length) {
+    const current = versions[versions.length - 1];
     version = current.version;
     fill(form, current);
     setStatus(form, "info", t("outcome.loaded", { version, name: current.recorded_by }));
