@@ -52,6 +52,16 @@ HEADINGS: dict[Kind, dict[str, tuple[str, ...]]] = {
 }
 LIST_FIELDS = {"products", "languages", "industries_sought", "products_sought"}
 SCHEMAS: dict[Kind, type[BaseModel]] = {"companies": CompanyCreate, "buyers": BuyerCreate}
+# Problems a clerk can fix from a plain sentence, rather than the validator's English.
+SPECIFIC_ERRORS = {
+    "contact_email": "import.error.email",
+    "country": "import.error.country",
+    "website": "import.error.website",
+    "contact_phone": "import.error.phone",
+    "languages": "import.error.languages",
+    "name": "import.error.too_long",
+    "company_name": "import.error.too_long",
+}
 _SPLIT = re.compile(r"[;|\n,/]+")
 
 
@@ -172,7 +182,10 @@ def _problems(exc: ValidationError) -> list[RowProblem]:
     problems = []
     for error in exc.errors(include_url=False, include_input=False):
         name = str(error["loc"][0]) if error["loc"] else ""
-        key = "import.error.missing" if error["type"] == "missing" else "import.error.invalid"
+        if error["type"] == "missing":
+            key = "import.error.missing"
+        else:
+            key = SPECIFIC_ERRORS.get(name, "import.error.invalid")
         problems.append(RowProblem(field=name, key=key, detail=str(error["msg"])))
     return problems
 
