@@ -79,3 +79,8 @@ class ManualClock:
         # Let the woken waiters run before the caller looks at their effects.
         for _ in range(5):
             await asyncio.sleep(0)
+
+
+def isoformat(when: datetime) -> str:
+    """UTC time as the signalling messages write it (`...Z`), for board events too."""
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from rooms.board import BoardBus
-from rooms.clock import Clock
+from rooms.clock import Clock, isoformat
 from rooms.errors import MeetingNotOpen, MeetingOver, ServerShuttingDown
 from rooms.media import MediaEvents, MediaFactory, RoomMedia
 from rooms.room import MeetingInfo, Room, RoomPolicy, RoomStore
@@ -62,9 +62,9 @@ class RoomRegistry:
         now = self.clock.now()
         opens_at = info.starts_at - self.policy.open_lead
         if now < opens_at:
-            raise MeetingNotOpen(opens_at=opens_at.isoformat())
+            raise MeetingNotOpen(opens_at=isoformat(opens_at))
         if now >= info.ends_at:
-            raise MeetingOver(ended_at=info.ends_at.isoformat())
+            raise MeetingOver(ended_at=isoformat(info.ends_at))
 
         def room_media(events: MediaEvents) -> RoomMedia:
             return self.media.open_room(f"meeting-{info.meeting_id}", events)
@@ -86,7 +86,7 @@ class RoomRegistry:
                 "type": "room",
                 "mission_id": info.mission_id,
                 "meeting_id": info.meeting_id,
-                "at": now.isoformat(),
+                "at": isoformat(now),
                 "phase": room.phase,
             },
         )
@@ -133,7 +133,7 @@ class RoomRegistry:
                         "type": "stats",
                         "mission_id": room.info.mission_id,
                         "meeting_id": room.meeting_id,
-                        "at": self.clock.now().isoformat(),
+                        "at": isoformat(self.clock.now()),
                         "seconds_left": snapshot["seconds_left"],
                         "seats": {
                             seat: {"state": value["state"], "media": value["media"]}

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from rooms.board import BoardBus
-from rooms.clock import Clock
+from rooms.clock import Clock, isoformat
 from rooms.errors import (
     InvalidState,
     MediaFailed,
@@ -393,9 +393,9 @@ class Room(MediaEvents):
         self._warned = self.clock.now() >= ends_at - self.policy.end_warning
         self._timer.cancel()
         self._timer = asyncio.create_task(self._run_timer(), name=f"room-{self.meeting_id}-timer")
-        logger.info("meeting %s extended to %s", self.meeting_id, ends_at.isoformat())
+        logger.info("meeting %s extended to %s", self.meeting_id, isoformat(ends_at))
         await self._broadcast(dump(self._slot_timer()))
-        self._board("timer", ends_at=ends_at.isoformat(), seconds_left=self.seconds_left())
+        self._board("timer", ends_at=isoformat(ends_at), seconds_left=self.seconds_left())
 
     async def _run_timer(self) -> None:
         if not self._warned:
@@ -403,7 +403,7 @@ class Room(MediaEvents):
             self._warned = True
             logger.info("meeting %s: end warning", self.meeting_id)
             await self._broadcast(dump(self._slot_timer()))
-            self._board("timer", ends_at=self.info.ends_at.isoformat(), warning=True)
+            self._board("timer", ends_at=isoformat(self.info.ends_at), warning=True)
         await self.clock.sleep_until(self.info.ends_at)
         await self.close(RoomClosed("the slot has ended"), final=True)
 
@@ -455,8 +455,8 @@ class Room(MediaEvents):
         for seat, presence in self._seats.items():
             seats[seat.value] = {
                 "state": presence.state.value,
-                "joined_at": presence.joined_at.isoformat(),
-                "dropped_at": presence.dropped_at.isoformat() if presence.dropped_at else None,
+                "joined_at": isoformat(presence.joined_at),
+                "dropped_at": isoformat(presence.dropped_at) if presence.dropped_at else None,
                 "speaking": presence.speaking,
                 "muted": dict(presence.muted),
                 "device": presence.device,
@@ -467,8 +467,8 @@ class Room(MediaEvents):
             "meeting_id": self.meeting_id,
             "mission_id": self.info.mission_id,
             "phase": self.phase,
-            "starts_at": self.info.starts_at.isoformat(),
-            "ends_at": self.info.ends_at.isoformat(),
+            "starts_at": isoformat(self.info.starts_at),
+            "ends_at": isoformat(self.info.ends_at),
             "seconds_left": max(0.0, (self.info.ends_at - now).total_seconds()),
             "warning": self._warned,
             "active_speaker": self._active_speaker.value if self._active_speaker else None,
@@ -483,8 +483,8 @@ class Room(MediaEvents):
             "phase": self.phase,
             "seats": {s.value: p.state.value for s, p in self._seats.items()},
             "muted": {s.value: dict(p.muted) for s, p in self._seats.items() if s is not seat},
-            "starts_at": self.info.starts_at.isoformat(),
-            "ends_at": self.info.ends_at.isoformat(),
+            "starts_at": isoformat(self.info.starts_at),
+            "ends_at": isoformat(self.info.ends_at),
         }
 
     def _room_state(self) -> RoomState:
@@ -550,7 +550,7 @@ class Room(MediaEvents):
             "type": event_type,
             "mission_id": self.info.mission_id,
             "meeting_id": self.meeting_id,
-            "at": (at or self.clock.now()).isoformat(),
+            "at": isoformat(at or self.clock.now()),
             **data,
         }
         self.bus.publish(self.info.mission_id, event)

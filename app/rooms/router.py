@@ -249,6 +249,9 @@ async def board_events(
     mission_id: MissionId, session: SessionDep, registry: RegistryDep, clock: ClockDep
 ) -> StreamingResponse:
     await _mission_or_404(session, mission_id)
+    # The stream outlives the request's session: end its transaction now, or SQLite's read
+    # lock would hold every writer (attendance, status) back for as long as the board watches.
+    await session.close()
     bus = registry.bus
     queue = bus.subscribe(mission_id)
     snapshot = {
