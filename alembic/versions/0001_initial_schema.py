@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:10:59.446952
+Create Date: 2026-11-23 12:26:43.103741
 
 """
 from typing import Sequence, Union
@@ -183,6 +183,8 @@ def upgrade() -> None:
     sa.Column('contract_signed_on', sa.Date(), nullable=True),
     sa.Column('usd_rate', app.money.columns.DecimalText(length=40), nullable=True),
     sa.Column('krw_per_usd', app.money.columns.DecimalText(length=40), nullable=True),
+    sa.Column('contract_usd_e6', sa.BigInteger(), nullable=True),
+    sa.Column('contract_krw_e4', sa.BigInteger(), nullable=True),
     sa.Column('updated_by', sa.String(length=200), nullable=False),
     sa.Column('updated_by_role', sa.Enum('company_seat', 'interpreter', 'organiser', name='role', native_enum=False, length=20), nullable=False),
     sa.Column('updated_at', app.database.UTCDateTime(timezone=True), nullable=False),
@@ -251,6 +253,14 @@ def upgrade() -> None:
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('current_version_id', sa.Integer(), nullable=True),
+    sa.Column('consultation_usd_e6', sa.BigInteger(), nullable=False),
+    sa.Column('consultation_krw_e4', sa.BigInteger(), nullable=False),
+    sa.Column('expected_usd_e6', sa.BigInteger(), nullable=False),
+    sa.Column('expected_krw_e4', sa.BigInteger(), nullable=False),
+    sa.Column('onsite_usd_e6', sa.BigInteger(), nullable=True),
+    sa.Column('onsite_krw_e4', sa.BigInteger(), nullable=True),
+    sa.Column('mou_usd_e6', sa.BigInteger(), nullable=True),
+    sa.Column('mou_krw_e4', sa.BigInteger(), nullable=True),
     sa.Column('updated_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['current_version_id'], ['outcome_versions.id'], name=op.f('fk_outcomes_current_version_id_outcome_versions')),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_outcomes_meeting_id_meetings')),

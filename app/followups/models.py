@@ -42,6 +42,8 @@ class FollowUp(Base):
     contract_signed_on: Mapped[date | None] = mapped_column(Date)
     usd_rate: Mapped[Decimal | None] = mapped_column(DecimalText())
     krw_per_usd: Mapped[Decimal | None] = mapped_column(DecimalText())
+    contract_usd_e6: Mapped[int | None] = mapped_column(BigInteger)
+    contract_krw_e4: Mapped[int | None] = mapped_column(BigInteger)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_by_role: Mapped[Role] = mapped_column(_enum(Role))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,6 +16,7 @@ from app.followups.exceptions import FollowUpNotFound
 from app.followups.models import FollowUp, FollowUpStage
 from app.followups.schemas import FollowUpIn, Reminder
 from app.meetings.models import Meeting
+from app.money.conversion import to_report_units
 from app.money.currencies import to_minor
 from app.money.service import conversion_on, get_mission
 from app.outcomes.actors import Actor
@@ -69,10 +70,14 @@ async def set_follow_up(
         row.contract_signed_on = data.contract_signed_on
         row.usd_rate = conversion.usd_rate
         row.krw_per_usd = conversion.krw_per_usd
+        row.contract_usd_e6, row.contract_krw_e4 = to_report_units(
+            data.contract_amount, data.contract_currency, conversion
+        )
         row.due_on = None  # nothing left to remind of
     else:
         row.contract_currency = row.contract_minor = row.contract_signed_on = None
         row.usd_rate = row.krw_per_usd = None
+        row.contract_usd_e6 = row.contract_krw_e4 = None
     try:
         await session.commit()
     except IntegrityError:

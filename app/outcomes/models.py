@@ -23,7 +23,12 @@ class InterestLevel(enum.StrEnum):
 
 
 class Outcome(Base):
-    """A meeting's outcome: which version is current. Its `version` is the optimistic lock."""
+    """A meeting's outcome: which version is current. Its `version` is the optimistic lock.
+
+    It also carries the current version's amounts in the report currencies (USD in 1e-6,
+    KRW in 1e-4 units, see app/money/conversion.py), written with the version in the same
+    transaction, so reports sum one narrow table. None = no on-site contract / no MOU.
+    """
 
     __tablename__ = "outcomes"
 
@@ -32,6 +37,14 @@ class Outcome(Base):
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("outcome_versions.id"), unique=True
     )
+    consultation_usd_e6: Mapped[int] = mapped_column(BigInteger, default=0)
+    consultation_krw_e4: Mapped[int] = mapped_column(BigInteger, default=0)
+    expected_usd_e6: Mapped[int] = mapped_column(BigInteger, default=0)
+    expected_krw_e4: Mapped[int] = mapped_column(BigInteger, default=0)
+    onsite_usd_e6: Mapped[int | None] = mapped_column(BigInteger)
+    onsite_krw_e4: Mapped[int | None] = mapped_column(BigInteger)
+    mou_usd_e6: Mapped[int | None] = mapped_column(BigInteger)
+    mou_krw_e4: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

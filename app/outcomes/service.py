@@ -22,7 +22,9 @@ from app.database import utcnow
 from app.errors import NotFound, PermissionDenied
 from app.meetings.models import Meeting
 from app.missions.models import Mission, MissionStatus
+from app.money.conversion import to_report_units
 from app.money.currencies import to_minor
+from app.money.schemas import Conversion
 from app.money.service import conversion_on
 from app.outcomes.actors import Actor
 from app.outcomes.exceptions import (
@@ -156,7 +158,7 @@ async def _append(
         await session.execute(
             update(Outcome)
             .where(Outcome.meeting_id == meeting_id)
-            .values(current_version_id=row.id)
+            .values(current_version_id=row.id, **_report_units(data, conversion))
         )
         await session.commit()
     except IntegrityError:
@@ -194,6 +196,23 @@ async def close_mission(*, session: AsyncSession, mission_id: int, actor: Actor)
     await session.commit()
     logger.info("mission %s closed by %s", mission_id, actor.name)
     return mission
+
+
+def _report_units(data: OutcomeIn, conversion: Conversion) -> dict[str, int | None]:
+    """The head row's USD and KRW columns for this version's amounts."""
+    values: dict[str, int | None] = {}
+    for prefix, amount in (
+        ("consultation", data.consultation_value),
+        ("expected", data.expected_contract_value),
+        ("onsite", data.onsite_contract_amount),
+        ("mou", data.mou_amount),
+    ):
+        if amount is None:
+            values[f"{prefix}_usd_e6"] = values[f"{prefix}_krw_e4"] = None
+        else:
+            usd, krw = to_report_units(amount, data.currency, conversion)
+            values[f"{prefix}_usd_e6"], values[f"{prefix}_krw_e4"] = usd, krw
+    return values
 
 
 def _minor_or_none(amount: Decimal | None, currency: str) -> int | None:

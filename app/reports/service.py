@@ -1,33 +1,30 @@
-"""The report's figures, aggregated by the database (GROUP BY), converted with Decimal.
+"""The report's figures, aggregated by the database: one GROUP BY query per breakdown.
 
-Per breakdown two queries run: one counts meetings (consultations, no-shows, distinct
-companies and buyers, interpreter time), one sums the current outcome versions' amounts grouped
-by currency and by the rates stored with them. Python then folds those few currency rows per
-key into USD and KRW (converting each group once, at 50 significant digits) and rounds only the
-final figures, ROUND_HALF_EVEN: USD to the cent, KRW to the won.
+Each query reads meetings joined to their outcome's head row, which holds the current
+version's amounts already in USD (1e-6) and KRW (1e-4) integer units (app/money/conversion.py),
+so the database counts and sums everything; Python only rounds the sums, half-even, to the
+cent and the won, and names the rows.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidRequest, NotFound
 from app.followups.models import FollowUp, FollowUpStage
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission
+from app.money.conversion import krw_from_units, usd_from_units
 from app.money.currencies import minor_unit
-from app.money.service import KRW, USD
-from app.outcomes.models import Outcome, OutcomeVersion
+from app.outcomes.models import Outcome
 from app.participants.models import Buyer, Company
 from app.reports.press import press_release
 from app.reports.schemas import (
@@ -59,8 +56,9 @@ RULES = {
     "currency": "Amounts are stored as entered with the rates used: the mission's rate dated "
     "on or before the meeting's local day. USD = amount / (units per USD); KRW = USD x KRW per "
     "USD of the same table (a cross rate through USD).",
-    "rounding": "Decimal arithmetic; each total is rounded once, at report time, "
-    "ROUND_HALF_EVEN: USD to the cent, KRW to the won; rates of change to 4 places.",
+    "rounding": "Decimal arithmetic. Each amount's USD and KRW values are kept to 1e-6 USD and "
+    "1e-4 KRW (half-even) when entered; totals are exact sums of those, rounded once at report "
+    "time, ROUND_HALF_EVEN, to the cent and the won; rates to 4 places.",
     "signed_later": "Contracts signed in follow-up count from their signing date on, up to "
     "as_of, as a separate line; contracts_total adds the two rounded lines, so the printed "
     "figures add up.",
@@ -68,71 +66,42 @@ RULES = {
 }
 
 
-@dataclass
-class _Money:
-    usd: Decimal = Decimal(0)
-    krw: Decimal = Decimal(0)
-
-    def amount(self) -> Amount:
-        return Amount(
-            usd=self.usd.quantize(CENT, rounding=ROUND_HALF_EVEN),
-            krw=self.krw.quantize(WON, rounding=ROUND_HALF_EVEN),
-        )
+def _amount(usd_units: Any, krw_units: Any) -> Amount:
+    return Amount(usd=usd_from_units(usd_units), krw=krw_from_units(krw_units))
 
 
-@dataclass
-class _Totals:
-    meetings: int = 0
-    consultations: int = 0
-    no_shows: int = 0
-    companies: int = 0
-    buyers: int = 0
-    interpreter_seconds: int = 0
-    onsite_count: int = 0
-    mou_count: int = 0
-    money: dict[str, _Money] = field(default_factory=lambda: defaultdict(_Money))
-
-    def figures(self) -> Figures:
-        seen = self.consultations + self.no_shows
-        rate = (
-            None
-            if seen == 0
-            else (Decimal(self.no_shows) / Decimal(seen)).quantize(
-                RATE_PLACES, rounding=ROUND_HALF_EVEN
-            )
-        )
-        return Figures(
-            meetings=self.meetings,
-            consultations=self.consultations,
-            no_shows=self.no_shows,
-            no_show_rate=rate,
-            companies=self.companies,
-            buyers=self.buyers,
-            interpreter_minutes=int(
-                (Decimal(self.interpreter_seconds) / 60).quantize(WON, rounding=ROUND_HALF_EVEN)
-            ),
-            consultation_value=self.money["consultation"].amount(),
-            expected_contract_value=self.money["expected"].amount(),
-            onsite_contracts=Deals(count=self.onsite_count, value=self.money["onsite"].amount()),
-            mous=Deals(count=self.mou_count, value=self.money["mou"].amount()),
-        )
+def _rate(part: int, whole: int) -> Decimal | None:
+    if whole == 0:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(RATE_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def convert(minor: Any, currency: str, usd_rate: Decimal, krw_per_usd: Decimal) -> _Money:
-    """A sum of minor units in USD and KRW, unrounded (50 significant digits)."""
-    with localcontext() as context:
-        context.prec = 50
-        amount = Decimal(int(minor or 0)).scaleb(-minor_unit(currency))
-        usd = amount if currency == USD else amount / usd_rate
-        krw = amount if currency == KRW else usd * krw_per_usd
-        return _Money(usd=+usd, krw=+krw)
+def _figures(values: Sequence[Any]) -> Figures:
+    """Figures from one result row's aggregate columns, in the order `_aggregates` makes them."""
+    (
+        meetings, held, no_shows, companies, buyers, seconds,
+        cv_usd, cv_krw, ex_usd, ex_krw,
+        onsite_n, onsite_usd, onsite_krw, mou_n, mou_usd, mou_krw,
+    ) = values  # fmt: skip
+    held, no_shows = int(held or 0), int(no_shows or 0)
+    return Figures(
+        meetings=int(meetings),
+        consultations=held,
+        no_shows=no_shows,
+        no_show_rate=_rate(no_shows, held + no_shows),
+        companies=int(companies),
+        buyers=int(buyers),
+        interpreter_minutes=int(
+            (Decimal(int(seconds or 0)) / 60).quantize(WON, rounding=ROUND_HALF_EVEN)
+        ),
+        consultation_value=_amount(cv_usd, cv_krw),
+        expected_contract_value=_amount(ex_usd, ex_krw),
+        onsite_contracts=Deals(count=int(onsite_n or 0), value=_amount(onsite_usd, onsite_krw)),
+        mous=Deals(count=int(mou_n or 0), value=_amount(mou_usd, mou_krw)),
+    )
 
 
-def _add(into: _Money, other: _Money) -> None:
-    with localcontext() as context:
-        context.prec = 50
-        into.usd += other.usd
-        into.krw += other.krw
+EMPTY = (0,) * 16
 
 
 # --- the SQL -------------------------------------------------------------------------------
@@ -146,6 +115,9 @@ def _seconds(session: AsyncSession) -> ColumnElement[Any]:
 
 def _local_day(session: AsyncSession, missions: Sequence[Mission]) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
+        zones = {mission.timezone for mission in missions}
+        if len(zones) == 1:  # the usual case: no join to missions, one zone for every row
+            return func.date(func.timezone(zones.pop(), Meeting.starts_at))
         return func.date(func.timezone(Mission.timezone, Meeting.starts_at))
     # SQLite has no time-zone database: each mission's UTC offset on its first day is used
     # (missions last days, not across a DST change, in practice).
@@ -174,28 +146,29 @@ def _keys(dimension: str, day: ColumnElement[Any]) -> list[ColumnElement[Any]]:
     }[dimension]
 
 
-def _joined(stmt: Select[Any], dimension: str, mission_ids: Sequence[int]) -> Select[Any]:
+def _joined(
+    stmt: Select[Any], dimension: str, mission_ids: Sequence[int], *, zone_per_mission: bool
+) -> Select[Any]:
     if dimension in ("country", "city", "buyer"):
         stmt = stmt.join(Buyer, Buyer.id == Meeting.buyer_id)
     if dimension in ("industry", "company"):
         stmt = stmt.join(Company, Company.id == Meeting.company_id)
-    if dimension == "day":
+    if dimension == "day" and zone_per_mission:
         stmt = stmt.join(Mission, Mission.id == Meeting.mission_id)
     return stmt.where(Meeting.mission_id.in_(mission_ids))
 
 
-async def _aggregate(
-    *,
-    session: AsyncSession,
-    dimension: str,
-    missions: Sequence[Mission],
-) -> dict[tuple[Any, ...], _Totals]:
-    mission_ids = [mission.id for mission in missions]
-    keys = _keys(dimension, _local_day(session, missions))
+def _aggregates(session: AsyncSession) -> list[ColumnElement[Any]]:
     held = Meeting.status == MeetingStatus.COMPLETED
-    counts = select(
-        *keys,
-        func.count().label("meetings"),
+
+    def held_sum(column: ColumnElement[Any]) -> ColumnElement[Any]:
+        return func.sum(case((held, column)))
+
+    def held_count(column: ColumnElement[Any]) -> ColumnElement[Any]:
+        return func.count(case((held, column)))
+
+    return [
+        func.count(),
         func.sum(case((held, 1), else_=0)),
         func.sum(case((Meeting.status == MeetingStatus.NO_SHOW, 1), else_=0)),
         func.count(distinct(case((held, Meeting.company_id)))),
@@ -203,55 +176,44 @@ async def _aggregate(
         func.sum(
             case((and_(held, Meeting.interpreter_id.is_not(None)), _seconds(session)), else_=0)
         ),
-    ).select_from(Meeting)
-    counts = _joined(counts, dimension, mission_ids).group_by(*keys)
+        held_sum(Outcome.consultation_usd_e6),
+        held_sum(Outcome.consultation_krw_e4),
+        held_sum(Outcome.expected_usd_e6),
+        held_sum(Outcome.expected_krw_e4),
+        held_count(Outcome.onsite_usd_e6),
+        held_sum(Outcome.onsite_usd_e6),
+        held_sum(Outcome.onsite_krw_e4),
+        held_count(Outcome.mou_usd_e6),
+        held_sum(Outcome.mou_usd_e6),
+        held_sum(Outcome.mou_krw_e4),
+    ]
 
-    money = (
-        select(
-            *keys,
-            OutcomeVersion.currency,
-            OutcomeVersion.usd_rate,
-            OutcomeVersion.krw_per_usd,
-            func.sum(OutcomeVersion.consultation_value_minor),
-            func.sum(OutcomeVersion.expected_contract_value_minor),
-            func.count(OutcomeVersion.onsite_contract_minor),
-            func.sum(OutcomeVersion.onsite_contract_minor),
-            func.count(OutcomeVersion.mou_minor),
-            func.sum(OutcomeVersion.mou_minor),
-        )
+
+async def _aggregate(
+    *,
+    session: AsyncSession,
+    dimension: str,
+    missions: Sequence[Mission],
+) -> dict[tuple[Any, ...], Figures]:
+    """Figures per key of `dimension`; only held meetings' current outcomes are summed."""
+    mission_ids = [mission.id for mission in missions]
+    keys = _keys(dimension, _local_day(session, missions))
+    stmt = (
+        select(*keys, *_aggregates(session))
         .select_from(Meeting)
-        .join(Outcome, Outcome.meeting_id == Meeting.id)
-        .join(OutcomeVersion, OutcomeVersion.id == Outcome.current_version_id)
-        .where(held)
+        .outerjoin(Outcome, Outcome.meeting_id == Meeting.id)
     )
-    money = _joined(money, dimension, mission_ids).group_by(
-        *keys, OutcomeVersion.currency, OutcomeVersion.usd_rate, OutcomeVersion.krw_per_usd
+    zone_per_mission = (
+        session.get_bind().dialect.name == "postgresql"
+        and len({mission.timezone for mission in missions}) > 1
     )
-
+    stmt = _joined(stmt, dimension, mission_ids, zone_per_mission=zone_per_mission)
+    stmt = stmt.group_by(*keys)
     width = len(keys)
-    totals: dict[tuple[Any, ...], _Totals] = defaultdict(_Totals)
-    for row in await session.execute(counts):
-        key = _normalise_key(tuple(row[:width]))
-        meetings, held_count, no_shows, companies, buyers, seconds = row[width:]
-        t = totals[key]
-        t.meetings, t.consultations, t.no_shows = int(meetings), int(held_count), int(no_shows)
-        t.companies, t.buyers = int(companies), int(buyers)
-        t.interpreter_seconds = int(seconds or 0)
-    for row in await session.execute(money):
-        key = _normalise_key(tuple(row[:width]))
-        currency, usd_rate, krw_per_usd = row[width : width + 3]
-        consultation, expected, onsite_n, onsite, mou_n, mou = row[width + 3 :]
-        t = totals[key]
-        t.onsite_count += int(onsite_n)
-        t.mou_count += int(mou_n)
-        for name, minor in (
-            ("consultation", consultation),
-            ("expected", expected),
-            ("onsite", onsite),
-            ("mou", mou),
-        ):
-            _add(t.money[name], convert(minor, currency, usd_rate, krw_per_usd))
-    return totals
+    return {
+        _normalise_key(tuple(row[:width])): _figures(row[width:])
+        for row in await session.execute(stmt)
+    }
 
 
 def _normalise_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -269,8 +231,7 @@ def country_name(code: str, locale: Locale = _EN) -> str:
     return str(locale.territories.get(code, code))
 
 
-def _row(dimension: str, key: tuple[Any, ...], totals: _Totals) -> BreakdownRow:
-    figures = totals.figures()
+def _row(dimension: str, key: tuple[Any, ...], figures: Figures) -> BreakdownRow:
     if dimension == "country":
         (code,) = key
         return BreakdownRow(
@@ -308,6 +269,12 @@ def _sort_key(row: BreakdownRow, dimension: str) -> tuple[Any, ...]:
 # --- the report ------------------------------------------------------------------------------
 
 
+async def _roomy_sorts(session: AsyncSession) -> None:
+    """Lets PostgreSQL hash and sort 100,000 meetings in memory (4 MB spills to disk)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL work_mem = '32MB'"))
+
+
 async def load_missions(*, session: AsyncSession, mission_ids: Sequence[int]) -> list[Mission]:
     if not mission_ids:
         raise InvalidRequest("name at least one mission", field="mission_id")
@@ -334,7 +301,7 @@ def _ref(mission: Mission) -> MissionRef:
 
 async def summary_figures(*, session: AsyncSession, missions: Sequence[Mission]) -> Figures:
     totals = await _aggregate(session=session, dimension="summary", missions=missions)
-    return totals.get((), _Totals()).figures()
+    return totals.get((), _figures(EMPTY))
 
 
 async def breakdown(
@@ -343,7 +310,7 @@ async def breakdown(
     if dimension not in BREAKDOWNS:
         raise InvalidRequest(f"no breakdown {dimension!r}; one of {', '.join(BREAKDOWNS)}")
     totals = await _aggregate(session=session, dimension=dimension, missions=missions)
-    rows = [_row(dimension, key, t) for key, t in totals.items()]
+    rows = [_row(dimension, key, figures) for key, figures in totals.items()]
     return sorted(rows, key=lambda row: _sort_key(row, dimension))
 
 
@@ -356,22 +323,15 @@ async def signed_later(
         FollowUp.contract_signed_on <= as_of,
         Meeting.mission_id.in_(mission_ids),
     )
-    grouped = (
-        select(
-            FollowUp.contract_currency,
-            FollowUp.usd_rate,
-            FollowUp.krw_per_usd,
-            func.count(),
-            func.sum(FollowUp.contract_minor),
+    count, usd, krw = (
+        await session.execute(
+            select(
+                func.count(), func.sum(FollowUp.contract_usd_e6), func.sum(FollowUp.contract_krw_e4)
+            )
+            .join(Meeting, Meeting.id == FollowUp.meeting_id)
+            .where(signed)
         )
-        .join(Meeting, Meeting.id == FollowUp.meeting_id)
-        .where(signed)
-        .group_by(FollowUp.contract_currency, FollowUp.usd_rate, FollowUp.krw_per_usd)
-    )
-    total, count = _Money(), 0
-    for currency, usd_rate, krw_per_usd, n, minor in await session.execute(grouped):
-        count += int(n)
-        _add(total, convert(minor, currency, usd_rate, krw_per_usd))
+    ).one()
     listing = (
         select(FollowUp, Company.name, Buyer.name, Buyer.company_name)
         .join(Meeting, Meeting.id == FollowUp.meeting_id)
@@ -382,14 +342,8 @@ async def signed_later(
     )
     contracts = []
     for follow_up, company, buyer, buyer_company in await session.execute(listing):
-        assert follow_up.contract_currency and follow_up.usd_rate and follow_up.krw_per_usd
-        assert follow_up.contract_minor is not None and follow_up.contract_signed_on
-        value = convert(
-            follow_up.contract_minor,
-            follow_up.contract_currency,
-            follow_up.usd_rate,
-            follow_up.krw_per_usd,
-        )
+        assert follow_up.contract_currency and follow_up.contract_signed_on
+        assert follow_up.contract_minor is not None
         contracts.append(
             LaterContract(
                 meeting_id=follow_up.meeting_id,
@@ -401,10 +355,10 @@ async def signed_later(
                     -minor_unit(follow_up.contract_currency)
                 ),
                 currency=follow_up.contract_currency,
-                value=value.amount(),
+                value=_amount(follow_up.contract_usd_e6, follow_up.contract_krw_e4),
             )
         )
-    return SignedLater(count=count, value=total.amount(), contracts=contracts)
+    return SignedLater(count=int(count), value=_amount(usd, krw), contracts=contracts)
 
 
 async def build_report(
@@ -412,6 +366,7 @@ async def build_report(
 ) -> Report:
     """Summary, every breakdown, contracts signed later and the press paragraphs."""
     missions = await load_missions(session=session, mission_ids=mission_ids)
+    await _roomy_sorts(session)
     summary = await summary_figures(session=session, missions=missions)
     breakdowns = {
         dimension: await breakdown(session=session, missions=missions, dimension=dimension)
@@ -442,11 +397,12 @@ async def build_report(
 async def compare(*, session: AsyncSession, mission_ids: Sequence[int]) -> Comparison:
     """Missions side by side, oldest first, each with its change from the one before."""
     missions = await load_missions(session=session, mission_ids=mission_ids)
+    await _roomy_sorts(session)
     totals = await _aggregate(session=session, dimension="mission", missions=missions)
     rows: list[ComparisonRow] = []
     previous: Figures | None = None
     for mission in missions:
-        figures = totals.get((mission.id,), _Totals()).figures()
+        figures = totals.get((mission.id,), _figures(EMPTY))
         change = None if previous is None else _change(previous, figures)
         rows.append(ComparisonRow(mission=_ref(mission), figures=figures, change=change))
         previous = figures
