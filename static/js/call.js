@@ -270,7 +270,8 @@ export class CallSession extends EventTarget {
       const kind = transceiver.receiver.track.kind;
       const upload = directions[mid] === "recvonly" || (info && info.seat === this.seat);
       if (upload) {
-        const track = this.localTrack(kind);
+        // The organiser's seat is unseen: its video slot stays unused.
+        const track = this.seat === "organiser" && kind === "video" ? null : this.localTrack(kind);
         if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
         transceiver.direction = track ? "sendonly" : "inactive";
         if (track) this.published.add(kind);
