@@ -1,0 +1,99 @@
+"""Faults stay where they happen: one seat's failure closes that seat, rooms do not mix."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from rooms.seats import Seat
+from rtc import CloseReason
+from tests.rooms.client import SeatClient
+from tests.rooms.conftest import LiveServer, create_meeting, issue_links
+
+
+@pytest.fixture
+async def seats() -> AsyncIterator[list[SeatClient]]:
+    made: list[SeatClient] = []
+    yield made
+    await asyncio.gather(*(client.close() for client in made), return_exceptions=True)
+
+
+async def _join(
+    server: LiveServer, made: list[SeatClient], meeting_id: int, token: str, name: str
+) -> SeatClient:
+    client = await SeatClient(server.ws_url, meeting_id, token, name=name).connect()
+    made.append(client)
+    await client.join()
+    return client
+
+
+async def test_an_exception_in_one_seat_closes_that_seat_only(
+    live_server: LiveServer, seats: list[SeatClient]
+) -> None:
+    rows = await create_meeting(live_server)
+    links = await issue_links(live_server, rows.meeting_id)
+    company = await _join(live_server, seats, rows.meeting_id, links["company"], "company")
+    buyer = await _join(live_server, seats, rows.meeting_id, links["buyer"], "buyer")
+
+    room = live_server.app.state.rooms.get(rows.meeting_id)
+    media = room._seats[Seat.BUYER].media  # fault injection into the buyer's media layer
+
+    async def broken(request: Any) -> dict[str, Any]:
+        raise RuntimeError("simulated bug in the media layer")
+
+    media.handle = broken
+    await buyer.send({"type": "pause", "id": "p", "seat": "company", "kind": "video"})
+    assert await buyer.wait_closed() == (1011, "internal_error")
+
+    # The company sees the buyer drop (and may wait for it); its own requests still work.
+    await company.wait_for(lambda m: m["type"] == "presence" and m["state"] == "reconnecting")
+    assert (await company.request("chat", text="are you there?"))["type"] == "response"
+    again = await _join(live_server, seats, rows.meeting_id, links["buyer"], "buyer-again")
+    assert (await again.request("ping"))["type"] == "response"
+
+
+async def test_a_failed_media_connection_closes_that_seat_with_its_reason(
+    live_server: LiveServer, seats: list[SeatClient]
+) -> None:
+    rows = await create_meeting(live_server)
+    links = await issue_links(live_server, rows.meeting_id)
+    company = await _join(live_server, seats, rows.meeting_id, links["company"], "company")
+    buyer = await _join(live_server, seats, rows.meeting_id, links["buyer"], "buyer")
+
+    room = live_server.app.state.rooms.get(rows.meeting_id)
+    peer = room.media.current[Seat.BUYER].peer
+    await peer.close(CloseReason.ICE_FAILED)  # as rtc does when ICE fails
+    assert await buyer.wait_closed() == (4014, "media_failed")
+    notice = buyer.of_type("error")[-1]
+    assert notice["code"] == "media_failed" and "ice_failed" in notice["message"]
+    assert not company.closed
+    await _join(live_server, seats, rows.meeting_id, links["buyer"], "buyer-again")
+    await company.wait_for(
+        lambda m: m["type"] == "presence" and m["seat"] == "buyer" and m["state"] == "joined"
+    )
+
+
+async def test_many_rooms_in_one_process_keep_to_themselves(
+    live_server: LiveServer, seats: list[SeatClient]
+) -> None:
+    meetings = [await create_meeting(live_server, interpreter=False) for _ in range(12)]
+    pairs = []
+    for rows in meetings:
+        links = await issue_links(live_server, rows.meeting_id)
+        pairs.append(
+            await asyncio.gather(
+                _join(live_server, seats, rows.meeting_id, links["company"], f"c{rows.meeting_id}"),
+                _join(live_server, seats, rows.meeting_id, links["buyer"], f"b{rows.meeting_id}"),
+            )
+        )
+    assert len(live_server.app.state.rooms.rooms()) >= 12
+    await asyncio.gather(
+        *(company.request("chat", text=f"room {i}") for i, (company, _) in enumerate(pairs))
+    )
+    for i, (_, buyer) in enumerate(pairs):
+        chat = await buyer.wait_for(lambda m: m["type"] == "chat")
+        assert chat["text"] == f"room {i}"
+        assert len(buyer.of_type("chat")) == 1
