@@ -81,10 +81,12 @@ def number_seats(
         if last is not None and last <= capacity and (venue_key, start, last) not in taken:
             number = last
         else:
-            free = [n for n in range(1, capacity + 1) if (venue_key, start, n) not in taken]
-            if not free:
+            found = next(
+                (n for n in range(1, capacity + 1) if (venue_key, start, n) not in taken), None
+            )
+            if found is None:
                 raise SchedulingError(f"more meetings than seats at {venue_key} at {start}")
-            number = free[0]
+            number = found
         taken.add((venue_key, start, number))
         return number
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
 from app.scheduling.assign import match_interpreters, number_seats
@@ -88,8 +89,10 @@ def greedy(
     masks: Mapping[EntityId, int],
     gains: Mapping[EntityId, int],
     preferred: Mapping[EntityId, int] | None = None,
+    later: frozenset[EntityId] = frozenset(),
 ) -> Occupancy:
-    """Highest gain first, most constrained first; each into its least contested free slot."""
+    """Highest gain first, most constrained first; each into its preferred slot if given,
+    else its least contested free slot. Requests in `later` go after all others."""
     preferred = preferred or {}
     demand: defaultdict[int, int] = defaultdict(int)
     for request in requests:
@@ -98,7 +101,7 @@ def greedy(
     occupancy = Occupancy(feasibility)
     order = sorted(
         requests,
-        key=lambda r: (-gains[r.id], masks[r.id].bit_count(), str(r.id)),
+        key=lambda r: (r.id in later, -gains[r.id], masks[r.id].bit_count(), str(r.id)),
     )
     for request in order:
         slots = sorted(bits(masks[request.id]), key=lambda s: (demand[s], s))
@@ -111,9 +114,65 @@ def greedy(
     return occupancy
 
 
+def interpreter_flow_plan(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    gains: Mapping[EntityId, int],
+) -> dict[EntityId, int]:
+    """Slots for interpreted requests that use interpreters best, ignoring party clashes.
+
+    A min-cost flow request -> (pair, slot) -> (interpreter, slot) with cost -gain: the
+    heaviest set of interpreted meetings the interpreters could serve. Interpreters are
+    what runs out at expo scale, so greedy placing these first, in these slots, loses
+    less than greedy alone.
+    """
+    flow = min_cost_flow.SimpleMinCostFlow()
+    nodes: dict[object, int] = {}
+
+    def node(key: object) -> int:
+        return nodes.setdefault(key, len(nodes))
+
+    source, sink = node("source"), node("sink")
+    interpreted = [r for r in requests if r.interpretation is not None]
+    if not interpreted:
+        return {}
+    request_arcs: list[tuple[EntityId, int, int]] = []
+    pair_slots: set[tuple[LanguagePair, int]] = set()
+    for request in interpreted:
+        pair = request.interpretation
+        assert pair is not None
+        flow.add_arc_with_capacity_and_unit_cost(source, node(request.id), 1, -gains[request.id])
+        for slot in bits(masks[request.id]):
+            arc = flow.add_arc_with_capacity_and_unit_cost(
+                node(request.id), node((pair, slot)), 1, 0
+            )
+            request_arcs.append((request.id, slot, arc))
+            pair_slots.add((pair, slot))
+    seats: set[tuple[EntityId, int]] = set()
+    # Sorted: set order follows string hashing, which changes from run to run.
+    for pair, slot in sorted(pair_slots, key=lambda ps: (pair_label(ps[0]), ps[1])):
+        for interpreter_id in feasibility.pair_interpreters.get(pair, ()):
+            if feasibility.interpreter_mask[interpreter_id] >> slot & 1:
+                seat = ("seat", interpreter_id, slot)
+                flow.add_arc_with_capacity_and_unit_cost(node((pair, slot)), node(seat), 1, 0)
+                if (interpreter_id, slot) not in seats:
+                    seats.add((interpreter_id, slot))
+                    flow.add_arc_with_capacity_and_unit_cost(node(seat), sink, 1, 0)
+    # Not placing a request is always allowed: its unit bypasses at no gain.
+    flow.add_arc_with_capacity_and_unit_cost(source, sink, len(interpreted), 0)
+    flow.set_node_supply(source, len(interpreted))
+    flow.set_node_supply(sink, -len(interpreted))
+    if flow.solve() != flow.OPTIMAL:
+        logger.warning("interpreter flow plan not solved; greedy goes without it")
+        return {}
+    return {r: slot for r, slot, arc in request_arcs if flow.flow(arc) > 0}
+
+
 # Above this many (request, slot) booleans CP-SAT's presolve alone eats the time budget, so
 # the solver re-optimises only the neighbourhood of the requests greedy could not place.
 FULL_MODEL_LIMIT = 15_000
+EXTRA_PARAMETERS: dict[str, object] = {}
 
 
 def solve_slots(
@@ -138,6 +197,21 @@ def solve_slots(
     started = time.perf_counter()
     preferred = {r: slot for r, (slot, _) in stay_bonus.items()}
     warm = greedy(feasibility, requests, masks, gains, preferred)
+    guided: list[Occupancy] = []
+    if not stay_bonus:
+        # The flow's many equally good plans repair differently around party clashes;
+        # two orders of the same requests give two of them, and the better one is kept.
+        for order in (list(requests), list(reversed(requests))):
+            plan = interpreter_flow_plan(feasibility, order, masks, gains)
+            rejected = frozenset(
+                r.id for r in requests if r.interpretation is not None and r.id not in plan
+            )
+            guided.append(greedy(feasibility, requests, masks, gains, plan, later=rejected))
+        logger.info(
+            "greedy %d placed, flow-guided greedy %s",
+            len(warm.slot_of),
+            [len(g.slot_of) for g in guided],
+        )
 
     def value(slot_of: Mapping[EntityId, int]) -> int:
         total = 0
@@ -146,6 +220,9 @@ def solve_slots(
             total += gains[r] + (bonus if slot == bonus_slot else 0)
         return total
 
+    for other in guided:
+        if value(other.slot_of) > value(warm.slot_of):
+            warm = other
     size = sum(masks[r.id].bit_count() for r in requests)
     if size <= FULL_MODEL_LIMIT:
         found = _cp_round(
@@ -167,52 +244,113 @@ def solve_slots(
 
     occupancy = warm
     status = "greedy"
-    # One neighbourhood per language pair with misses (and one for plain meetings): small
-    # enough for CP-SAT to presolve and search in a fraction of a second each.
-    focuses = _focuses(requests, occupancy)
-    for round_number, focus in enumerate(focuses):
-        left = time_limit_s - (time.perf_counter() - started)
-        if left < 0.2:
+    deadline = started + time_limit_s
+    round_number = 0
+    # Rounds over small neighbourhoods, each held to a fraction of a second so CP-SAT can
+    # presolve and search it; a cycle that improves nothing ends the search.
+    while time.perf_counter() < deadline - 0.2:
+        progress = False
+        for label, window in _neighbourhood_plan(feasibility, requests, masks, occupancy):
+            left = deadline - time.perf_counter()
+            if left < 0.2:
+                break
+            if window is None:
+                free, fixed = _neighbourhood(feasibility, requests, masks, occupancy, label)
+            else:
+                free, fixed = _window_neighbourhood(requests, masks, occupancy, window)
+            if not free:
+                continue
+            base = Occupancy(feasibility)
+            for request in requests:
+                if request.id in fixed:
+                    slot = occupancy.slot_of[request.id]
+                    base.place(request, slot, _only(occupancy.interpreting.get(slot, {}), fixed))
+            allowed = window if window is not None else -1
+            sub_masks = {r.id: base.free_mask(r, masks[r.id] & allowed) for r in free}
+            round_number += 1
+            found = _cp_round(
+                feasibility,
+                free,
+                sub_masks,
+                gains,
+                stay_bonus,
+                occupancy,
+                time_limit_s=min(left, ROUND_SECONDS),
+                num_workers=num_workers,
+                seed=seed + round_number,
+                log=log,
+                base=base,
+            )
+            if found is None:
+                continue
+            merged = {r: occupancy.slot_of[r] for r in fixed} | found.slot_of
+            if value(merged) <= value(occupancy.slot_of):
+                continue
+            logger.info(
+                "neighbourhood %s: %d free requests, value %d -> %d",
+                pair_label(label) if window is None else f"window {window:#x}",
+                len(free),
+                value(occupancy.slot_of),
+                value(merged),
+            )
+            occupancy = _occupancy_from(feasibility, requests, merged, occupancy)
+            status = "improved"
+            progress = True
+        if not progress:
             break
-        free, fixed = _neighbourhood(feasibility, requests, masks, occupancy, focus)
-        if not free:
-            continue
-        base = Occupancy(feasibility)
-        for request in requests:
-            if request.id in fixed:
-                slot = occupancy.slot_of[request.id]
-                base.place(request, slot, _only(occupancy.interpreting.get(slot, {}), fixed))
-        sub_masks = {r.id: base.free_mask(r, masks[r.id]) for r in free}
-        found = _cp_round(
-            feasibility,
-            free,
-            sub_masks,
-            gains,
-            stay_bonus,
-            occupancy,
-            time_limit_s=left / (len(focuses) - round_number),
-            num_workers=num_workers,
-            seed=seed + round_number,
-            log=log,
-            base=base,
-        )
-        if found is None:
-            continue
-        merged = {r: occupancy.slot_of[r] for r in fixed} | found.slot_of
-        if value(merged) <= value(occupancy.slot_of):
-            continue
-        logger.info(
-            "neighbourhood %s: %d free requests, value %d -> %d",
-            pair_label(focus) or "plain",
-            len(free),
-            value(occupancy.slot_of),
-            value(merged),
-        )
-        occupancy = _occupancy_from(feasibility, requests, merged, occupancy)
-        status = "improved"
     return SlotSolution(dict(occupancy.slot_of), status, value(occupancy.slot_of), math.nan), (
         occupancy
     )
+
+
+ROUND_SECONDS = 1.0
+WINDOW_SLOTS = 4
+NEIGHBOURHOODS = "both"
+
+
+def _neighbourhood_plan(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    occupancy: Occupancy,
+) -> list[tuple[LanguagePair | None, int | None]]:
+    """The neighbourhoods of one cycle: time windows where unplaced requests could go,
+    most wanted first, then one per language pair with misses."""
+    unplaced = [r for r in requests if r.id not in occupancy.slot_of]
+    plan: list[tuple[LanguagePair | None, int | None]] = []
+    if NEIGHBOURHOODS in ("windows", "both"):
+        scored = []
+        for first in range(0, len(feasibility.slots), WINDOW_SLOTS // 2):
+            window = ((1 << WINDOW_SLOTS) - 1) << first
+            wanted = sum(1 for r in unplaced if masks[r.id] & window)
+            if wanted:
+                scored.append((-wanted, first, window))
+        plan.extend((None, window) for _, _, window in sorted(scored))
+    if NEIGHBOURHOODS in ("pairs", "both"):
+        plan.extend((pair, None) for pair in _focuses(requests, occupancy))
+    return plan
+
+
+def _window_neighbourhood(
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    occupancy: Occupancy,
+    window: int,
+) -> tuple[list[MeetingRequest], set[EntityId]]:
+    """Every meeting inside a few consecutive slots, and every unplaced request that could
+    go there; they may only be rearranged within the window."""
+    free: list[MeetingRequest] = []
+    fixed: set[EntityId] = set()
+    for request in requests:
+        slot = occupancy.slot_of.get(request.id)
+        if slot is None:
+            if masks[request.id] & window:
+                free.append(request)
+        elif window >> slot & 1:
+            free.append(request)
+        else:
+            fixed.add(request.id)
+    return free, fixed
 
 
 def _focuses(requests: Sequence[MeetingRequest], occupancy: Occupancy) -> list[LanguagePair | None]:
@@ -343,6 +481,8 @@ def _cp_round(
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
+    for name, value in EXTRA_PARAMETERS.items():
+        setattr(solver.parameters, name, value)
     code = solver.solve(model)
     logger.info(
         "cp-sat %s after %.2fs (model %.2fs, %d requests, %d booleans)",
@@ -499,7 +639,12 @@ def solve(
             masks[request.id] = feasibility.request_mask(request)
         else:
             unplaced.append(reason)
-    remaining = time_limit_s - (time.perf_counter() - started)
+    # Keep time for naming interpreters, numbering seats and explaining misses, so the
+    # whole call stays within the limit. That work scales like building the slot masks
+    # (both walk every party and slot, and both slow down alike on a busy machine): about
+    # three times as long, measured.
+    prepared = time.perf_counter() - started
+    remaining = time_limit_s - prepared - max(0.05 * time_limit_s, 3 * prepared)
     solution, occupancy = solve_slots(
         feasibility,
         candidates,
