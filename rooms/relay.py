@@ -136,6 +136,9 @@ class SeatRelayMedia:
         peer = self.peer
         if peer is None or peer.closed or track.peer is peer or track.closed:
             return
+        if track.kind == "video" and self.room.seats.get(track.peer.id) is Seat.ORGANISER:
+            return  # the organiser observes unseen, whatever its client sends
+
         try:
             peer.subscribe(track)
         except RtcError as exc:
