@@ -260,9 +260,11 @@ class Unplaced:
 class SolveResult:
     schedule: Schedule
     unplaced: tuple[Unplaced, ...]
-    status: str  # "optimal", "feasible" (time limit hit) or "greedy" (solver found nothing better)
+    # "optimal" / "feasible": CP-SAT on the whole model (proved, or time limit hit);
+    # "improved": CP-SAT neighbourhoods beat the greedy start; "greedy": nothing beat it.
+    status: str
     objective: int
-    best_bound: float
+    best_bound: float  # CP-SAT's proven bound on `objective`; NaN without a whole-model run
     solve_seconds: float
 
     @property

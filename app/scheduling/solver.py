@@ -189,9 +189,9 @@ def solve_slots(
 ) -> tuple[SlotSolution, Occupancy]:
     """Maximise the gain of placed requests (plus a bonus for staying in a given slot).
 
-    Greedy first; then CP-SAT on the whole problem when it is small, otherwise on rounds of
-    neighbourhoods: the unplaced requests plus every placed one that competes with them for
-    a party or an interpreter pair in their slots, the rest held fixed.
+    Greedy first (plain and flow-guided, the better kept); then CP-SAT on the whole
+    problem when it is small, otherwise on rounds of small neighbourhoods (time windows,
+    then language pairs), the rest held fixed.
     """
     stay_bonus = stay_bonus or {}
     started = time.perf_counter()

@@ -123,7 +123,7 @@ def test_neighbourhood_path_reaches_the_known_optimum(monkeypatch: pytest.Monkey
         [interpreter(f"i{k}", KO_ID) for k in range(8)] + [interpreter("e", KO_ID, KO_EN)],
         [request(f"r{c}-{b}", f"c{c}", f"b{b}", pair=KO_ID) for c in range(17) for b in range(12)],
     )
-    result = solve(p, time_limit_s=6)
+    result = solve(p, time_limit_s=3)
     assert_valid(p, result)
     # Nine ko-id interpreters for ten slots: 90 is the interpreter-bound optimum.
     assert result.placed == 90
