@@ -101,8 +101,14 @@ async def fill(url: str, seed: int = 8) -> list[int]:
     """Writes the missions with COPY; returns their ids."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    missions, companies, buyers, interpreters, rates = [], [], [], [], []
-    meetings, versions, heads = [], [], []
+    missions: list[dict[str, Any]] = []
+    companies: list[dict[str, Any]] = []
+    buyers: list[dict[str, Any]] = []
+    interpreters: list[dict[str, Any]] = []
+    rates: list[dict[str, Any]] = []
+    meetings: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    heads: list[dict[str, Any]] = []
     per_mission = MEETINGS // MISSIONS
     company_id = buyer_id = interpreter_id = rate_id = meeting_id = version_id = 0
     for m in range(1, MISSIONS + 1):
@@ -164,8 +170,8 @@ async def fill(url: str, seed: int = 8) -> list[int]:
                 }
             )
         day_rates: dict[tuple[str, date], Decimal] = {}
-        for day in range(DAYS):
-            on = start + timedelta(days=day)
+        for offset in range(DAYS):
+            on = start + timedelta(days=offset)
             wobble = Decimal(1) + Decimal(rng.randint(-200, 200)) / 10_000
             for currency, base in [("KRW", "1380.50")] + [(mk[2], mk[3]) for mk in markets]:
                 rate = (Decimal(base) * wobble).quantize(Decimal("0.0001"))
@@ -217,7 +223,8 @@ async def fill(url: str, seed: int = 8) -> list[int]:
                 version_id += 1
 
                 def amount(usd: int, currency: str = currency, scale: Decimal = scale) -> int:
-                    return int(Decimal(usd) / scale) * 10 ** minor_unit(currency)
+                    # a whole number of the currency's units, in its minor units
+                    return int(Decimal(usd) / scale) * int(10 ** minor_unit(currency))
 
                 versions.append(
                     {
@@ -246,7 +253,7 @@ async def fill(url: str, seed: int = 8) -> list[int]:
             current = versions[-1]
             conversion = Conversion(
                 usd_rate=usd_rate,
-                usd_rate_date=current["usd_rate_date"],
+                usd_rate_date=None if currency == "USD" else day,
                 krw_per_usd=krw,
                 krw_rate_date=day,
             )
@@ -265,8 +272,8 @@ async def fill(url: str, seed: int = 8) -> list[int]:
             ]:
                 minor = current[column]
                 if minor is not None:
-                    amount = Decimal(minor).scaleb(-minor_unit(currency))
-                    usd_units, krw_units = to_report_units(amount, currency, conversion)
+                    entered = Decimal(minor).scaleb(-minor_unit(currency))
+                    usd_units, krw_units = to_report_units(entered, currency, conversion)
                     head[f"{prefix}_usd_e6"], head[f"{prefix}_krw_e4"] = usd_units, krw_units
             heads.append(head)
 

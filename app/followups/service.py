@@ -115,6 +115,7 @@ async def reminders(
     )
     result = []
     for meeting_id, stage, due_on, note, company, buyer, buyer_company in rows:
+        assert due_on is not None  # `<=` left out the tracks without a due date
         overdue = (on - due_on).days
         result.append(
             Reminder(

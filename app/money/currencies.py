@@ -26,11 +26,12 @@ def minor_units() -> dict[str, int]:
     Entries without a minor unit (gold XAU, SDR XDR, test code XTS, XXX) are not money a
     contract is written in, so they are left out.
     """
-    return {
-        code: int(entry["CcyMnrUnts"])
-        for code, entry in iso4217.raw_table.items()
-        if code and entry["CcyMnrUnts"] and entry["CcyMnrUnts"].isdigit()
-    }
+    units: dict[str, int] = {}
+    for code, entry in iso4217.raw_table.items():
+        minor = entry["CcyMnrUnts"]
+        if code and isinstance(minor, str) and minor.isdigit():
+            units[code] = int(minor)
+    return units
 
 
 def is_currency(code: str) -> bool:

@@ -104,7 +104,7 @@ def _sheet(workbook: Workbook, title: str, first: list[str], rows: list[list[Any
 def to_xlsx(report: Report) -> bytes:
     """A formatted workbook: Summary, one sheet per breakdown, Signed later, Press release."""
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.worksheets[0])  # the default empty sheet
     names = " / ".join(mission.name for mission in report.missions)
     _sheet(workbook, "Summary", ["mission(s)"], [[names, *_values(report.summary)]])
     for dimension in BREAKDOWNS:

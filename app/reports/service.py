@@ -38,6 +38,7 @@ from app.reports.schemas import (
     Figures,
     LaterContract,
     MissionRef,
+    PressRelease,
     Report,
     SignedLater,
 )
@@ -133,8 +134,8 @@ def _offset_modifier(timezone: str, day: date) -> str:
     return f"{minutes:+d} minutes"
 
 
-def _keys(dimension: str, day: ColumnElement[Any]) -> list[ColumnElement[Any]]:
-    return {
+def _keys(dimension: str, day: ColumnElement[Any]) -> list[Any]:
+    keys: dict[str, list[Any]] = {  # columns and labelled expressions
         "summary": [],
         "mission": [Meeting.mission_id],
         "country": [Buyer.country],
@@ -143,7 +144,8 @@ def _keys(dimension: str, day: ColumnElement[Any]) -> list[ColumnElement[Any]]:
         "company": [Company.id, Company.name],
         "buyer": [Buyer.id, Buyer.name, Buyer.company_name, Buyer.country],
         "day": [day.label("day")],
-    }[dimension]
+    }
+    return keys[dimension]
 
 
 def _joined(
@@ -161,10 +163,10 @@ def _joined(
 def _aggregates(session: AsyncSession) -> list[ColumnElement[Any]]:
     held = Meeting.status == MeetingStatus.COMPLETED
 
-    def held_sum(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    def held_sum(column: Any) -> ColumnElement[Any]:
         return func.sum(case((held, column)))
 
-    def held_count(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    def held_count(column: Any) -> ColumnElement[Any]:
         return func.count(case((held, column)))
 
     return [
@@ -388,7 +390,7 @@ async def build_report(
         contracts_total=contracts_total,
         signed_later=later,
         breakdowns=breakdowns,
-        press_release={"en": "", "ko": ""},
+        press_release=PressRelease(en="", ko=""),
     )
     report.press_release = press_release(report, organiser=organiser)
     return report
