@@ -293,3 +293,14 @@ async def test_a_signed_contract_needs_its_amount_and_a_rate(
     assert (await client.put(url, json=bad)).status_code == 422
     current = (await client.get(url)).json()
     assert (current["stage"], current["due_on"]) == ("negotiating", "2026-06-20")
+
+
+async def test_a_report_over_several_missions_is_the_same_for_one(
+    mission: Mission2026, client: httpx.AsyncClient
+) -> None:
+    one = await _report(client, mission.mission_id, "2026-07-01")
+    response = await client.get(
+        "/api/v1/reports/summary", params={"mission_id": mission.mission_id, "as_of": "2026-07-01"}
+    )
+    assert response.status_code == 200
+    assert response.json() == one
