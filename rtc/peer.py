@@ -356,7 +356,8 @@ class Peer:
             for subscription in self.subscriptions.values():
                 if subscription.egress is not None and subscription.egress.waiting_keyframe:
                     subscription.track.request_keyframe()
-        elif state == "failed" and not self.closed:
+        elif state in ("failed", "closed") and not self.closed:
+            # "closed" without our close(): ICE consent expired (RFC 7675) or DTLS ended
             self._spawn(self.close(CloseReason.ICE_FAILED))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
