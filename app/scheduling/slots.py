@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,20 +23,39 @@ SlotMask = int
 
 
 def slot_grid(mission: Mission) -> tuple[Window, ...]:
-    """Non-overlapping UTC slots, anchored at the organiser's opening time each day.
+    """Non-overlapping UTC slots, anchored at the organiser's opening time each day and
+    again at the end of each break, so the afternoon starts when lunch ends.
 
-    Each anchor reaches 12 hours either way, so venues up to 12 hours off the organiser
-    (Honolulu against Seoul) still get slots; a DST change shifts one anchor by an hour,
-    and the overlap it makes at night is dropped.
+    Each day's grid reaches 12 hours either way of the opening, so venues up to 12 hours
+    off the organiser (Honolulu against Seoul) get slots; where a DST change makes two
+    days' grids overlap at night, the later slot is dropped.
     """
     zone = ZoneInfo(mission.tz)
+    hours = mission.hours
     step = timedelta(minutes=mission.slot_minutes + mission.gap_minutes)
     length = mission.slot_length
-    reach = math.ceil(timedelta(hours=12) / step)
+    reach = timedelta(hours=12)
     starts: set[datetime] = set()
     for day in _days_around(mission.days):
-        anchor = datetime.combine(day, mission.hours.open, tzinfo=zone).astimezone(UTC)
-        starts.update(anchor + k * step for k in range(-reach, reach))
+
+        def at(moment: time, day: date = day) -> datetime:
+            return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
+
+        opening = at(hours.open)
+        earlier = opening - step
+        while earlier >= opening - reach:
+            starts.add(earlier)
+            earlier -= step
+        anchors = [opening] + sorted(
+            at(end) for _, end in hours.breaks if hours.open < end < hours.close
+        )
+        for index, anchor in enumerate(anchors):
+            last = index + 1 == len(anchors)
+            stop = opening + reach if last else anchors[index + 1]
+            start = anchor
+            while (start < stop) if last else (start + length <= stop):
+                starts.add(start)
+                start += step
     slots: list[Window] = []
     for start in sorted(starts):
         if slots and start < slots[-1].end:

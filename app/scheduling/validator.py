@@ -133,11 +133,12 @@ def validate_schedule(problem: Problem, schedule: Schedule) -> list[Violation]:
                     )
                 )
             busy[("interpreter", interpreter.id)].append(meeting)
+    gap = timedelta(minutes=mission.gap_minutes)
     for (kind, key), meetings in busy.items():
         limit = 1
         if kind in ("company_venue", "buyer_venue"):
             limit = problem.venue_by_id[key].capacity
-        for group in _overlapping_groups(meetings, limit):
+        for group in _overlapping_groups(meetings, limit, gap):
             violations.append(
                 Violation(
                     ViolationKind.OVER_CAPACITY if limit > 1 else ViolationKind.DOUBLE_BOOKED,
@@ -172,15 +173,17 @@ def _inside(meeting: Meeting, windows: tuple[Window, ...] | None) -> bool:
     return any(w.start <= meeting.start and meeting.end <= w.end for w in windows)
 
 
-def _overlapping_groups(meetings: list[Meeting], limit: int) -> list[list[Meeting]]:
-    """Sets of meetings sharing an instant, larger than `limit` (sweep over start times)."""
+def _overlapping_groups(meetings: list[Meeting], limit: int, gap: timedelta) -> list[list[Meeting]]:
+    """Sets of meetings sharing an instant (counting the gap after each), larger than
+    `limit` (a sweep over start times)."""
     groups: list[list[Meeting]] = []
     ordered = sorted(meetings, key=lambda m: m.start)
     active: list[Meeting] = []
     reported: set[frozenset[int]] = set()
     for meeting in ordered:
         now: datetime = meeting.start
-        active = [m for m in active if m.end > now]
+        # The mission's gap between slots is a changeover: a seat is busy until it ends.
+        active = [m for m in active if m.end + gap > now]
         active.append(meeting)
         if len(active) > limit:
             key = frozenset(id(m) for m in active)

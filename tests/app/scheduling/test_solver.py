@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from app.scheduling.model import Buyer, Interpreter, UnplacedReason, Venue, local_window
+import pytest
+
+from app.scheduling.errors import InvalidProblem, UnknownReference
+from app.scheduling.model import (
+    Buyer,
+    DayHours,
+    Interpreter,
+    Mission,
+    Schedule,
+    UnplacedReason,
+    Venue,
+    language_pair,
+    local_window,
+)
 from app.scheduling.solver import priority_weights, solve
+from app.scheduling.validator import ViolationKind, validate_schedule
 from tests.app.scheduling.builders import (
     KO_EN,
     KO_ID,
@@ -303,3 +318,46 @@ def test_strict_priority_weights_outweigh_all_lower_levels() -> None:
     assert weights[2] > 5 * weights[1]
     assert weights[5] > 5 * weights[1] + 3 * weights[2]
     assert priority_weights(reqs, strict=False) == {1: 1, 2: 2, 5: 5}
+
+
+def test_gap_between_slots_and_lunch_shape_the_grid() -> None:
+    # 30-minute meetings with a 10-minute changeover, 09:00-11:00 with a break 10:20-10:40:
+    # slots start 09:00, 09:40 and 10:40 (10:20 would run into the break).
+    m = Mission(
+        id="m",
+        days=(date(2026, 5, 12),),
+        tz="Asia/Seoul",
+        slot_minutes=30,
+        gap_minutes=10,
+        hours=DayHours(time(9), time(11, 10), ((time(10, 20), time(10, 40)),)),
+    )
+    p = problem(
+        m,
+        [Venue("seoul", "Asia/Seoul")],
+        companies(1),
+        buyers(4, "Asia/Seoul"),
+        [],
+        [request(f"r{b}", "c0", f"b{b}") for b in range(4)],
+    )
+    result = solve(p, time_limit_s=5)
+    assert_valid(p, result)
+    local = sorted(f"{x.start.astimezone(SEOUL):%H:%M}" for x in result.schedule.meetings)
+    assert local == ["09:00", "09:40", "10:40"]
+    # Back to back without the changeover is a double booking for the validator.
+    first, second = sorted(result.schedule.meetings, key=lambda x: x.start)[:2]
+    squeezed = replace(second, start=first.end, end=first.end + (first.end - first.start))
+    kinds = {v.kind for v in validate_schedule(p, Schedule((first, squeezed)))}
+    assert ViolationKind.DOUBLE_BOOKED in kinds
+
+
+def test_problem_refuses_unknown_ids_and_duplicates() -> None:
+    m = mission(date(2026, 5, 12))
+    venues = [Venue("seoul", "Asia/Seoul")]
+    with pytest.raises(UnknownReference):
+        problem(m, venues, companies(1), buyers(1, "Asia/Seoul"), [], [request("r", "c0", "zz")])
+    with pytest.raises(UnknownReference):
+        problem(m, venues, companies(1, venue="nowhere"), [], [], [])
+    with pytest.raises(InvalidProblem):
+        problem(m, venues, companies(1) * 2, [], [], [])
+    with pytest.raises(InvalidProblem):
+        language_pair("ko", "KO")
