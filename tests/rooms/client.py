@@ -49,7 +49,7 @@ class SeatClient:
         assert self._ws is not None
         await self._ws.send(message if isinstance(message, str | bytes) else json.dumps(message))
 
-    async def request(self, type: str, *, within: float = 5.0, **fields: Any) -> Message:
+    async def request(self, type: str, *, within: float = 10.0, **fields: Any) -> Message:
         """Send a request and return its `response` or `error`."""
         request_id = f"{self.name}-{next(self._ids)}"
         await self.send({"type": type, "id": request_id, **fields})
@@ -63,7 +63,7 @@ class SeatClient:
         self,
         predicate: Callable[[Message], bool],
         *,
-        within: float = 5.0,
+        within: float = 10.0,
         since: int = 0,
         what: str = "message",
     ) -> Message:
@@ -97,7 +97,7 @@ class SeatClient:
     def closed(self) -> bool:
         return self.close_code is not None
 
-    async def wait_closed(self, within: float = 5.0) -> tuple[int, str]:
+    async def wait_closed(self, within: float = 10.0) -> tuple[int, str]:
         try:
             async with asyncio.timeout(within), self._changed:
                 await self._changed.wait_for(lambda: self.closed)

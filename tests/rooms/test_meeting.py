@@ -20,7 +20,7 @@ from tests.rooms.conftest import (
 )
 
 TONES = {"company": 440.0, "buyer": 660.0, "interpreter": 880.0}
-MEDIA_TIMEOUT = 15.0
+MEDIA_TIMEOUT = 20.0
 
 
 @pytest.fixture
@@ -177,3 +177,45 @@ async def test_reconnect_within_grace_brings_the_media_back(
     log = [row for row in await attendance(live_server, rows.meeting_id) if row["seat"] == "buyer"]
     assert log[0]["left_reason"] == "grace_expired" and log[0]["left_at"] is not None
     assert await meeting_status(live_server, rows.meeting_id) == "live"
+
+
+async def test_pause_resume_and_the_unseen_organiser(
+    live_server: LiveServer, media_seats: list[MediaSeat]
+) -> None:
+    rows = await create_meeting(live_server, interpreter=False)
+    links = await issue_links(live_server, rows.meeting_id)
+    company = _seat(live_server, media_seats, rows.meeting_id, links["company"], "company")
+    buyer = _seat(live_server, media_seats, rows.meeting_id, links["buyer"], "buyer")
+    organiser = _seat(live_server, media_seats, rows.meeting_id, links["organiser"], "organiser")
+    await company.join()
+    await buyer.join()
+    await organiser.join()
+    await _receives_everyone(buyer, ["company"])
+    await _receives_everyone(organiser, ["company", "buyer"])
+
+    # The buyer pauses the company's video: no renegotiation, the frames stop.
+    offers = buyer.media.offers
+    assert (await buyer.signal.request("pause", seat="company", kind="video"))["type"] == "response"
+    # Time is measured in the buyer's frames reaching the company (30 a second).
+    tick = company.frames_from("buyer")
+    await wait_for(lambda: company.frames_from("buyer") >= tick + 15, MEDIA_TIMEOUT, what="0.5 s")
+    paused_at = buyer.frames_from("company")  # frames in flight at the pause have landed
+    tick = company.frames_from("buyer")
+    await wait_for(lambda: company.frames_from("buyer") >= tick + 30, MEDIA_TIMEOUT, what="1 s")
+    assert buyer.frames_from("company") == paused_at
+    assert _hears(buyer, "company")  # the audio still flows
+    assert (await buyer.signal.request("resume", seat="company", kind="video"))[
+        "type"
+    ] == "response"
+    await wait_for(
+        lambda: buyer.frames_from("company") >= paused_at + 10, MEDIA_TIMEOUT, what="resumed"
+    )
+    assert buyer.media.offers == offers
+    missing = await buyer.signal.request("pause", seat="interpreter", kind="audio")
+    assert missing["code"] == "not_found"
+
+    # The organiser may not show video; it may choose to speak.
+    refused = await organiser.signal.request("publish", kind="video")
+    assert refused["code"] == "permission_denied"
+    assert (await organiser.signal.request("publish", kind="audio"))["type"] == "response"
+    assert not company.video_from("organiser") and not buyer.video_from("organiser")
