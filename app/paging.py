@@ -30,7 +30,7 @@ PagingDep = Annotated[Paging, Depends(_paging)]
 
 
 async def fetch_page(
-    session: AsyncSession, statement: Select[tuple[T]], *, paging: Paging
+    session: AsyncSession, statement: Select[T], *, paging: Paging
 ) -> tuple[list[T], int]:
     """The rows of one page of `statement` (already ordered) and the count of all its rows."""
     count_statement = select(func.count()).select_from(

@@ -36,7 +36,7 @@ def country_codes() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes (CLDR territories that are countries)."""
     return frozenset(
         code
-        for code in Locale("en").territories
+        for code in map(str, Locale("en").territories)
         if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
         and not code.startswith("X")
     )
@@ -56,7 +56,8 @@ def currency_codes() -> frozenset[str]:
 @cache
 def language_codes() -> frozenset[str]:
     """ISO 639 codes (two or three letters) CLDR knows by name."""
-    return frozenset(code for code in Locale("en").languages if code.isalpha() and code.islower())
+    codes = map(str, Locale("en").languages)
+    return frozenset(code for code in codes if code.isalpha() and code.islower())
 
 
 @cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,7 @@ from app.participants.models import Buyer, Company, Interpreter
 SEOUL = ZoneInfo("Asia/Seoul")
 MISSION_DAY = date(2026, 3, 10)
 _numbers = itertools.count(1)
+R = TypeVar("R")
 
 
 def seoul(day: date, hour: int, minute: int = 0) -> datetime:
@@ -29,7 +30,7 @@ def seoul(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SEOUL).astimezone(UTC)
 
 
-async def _save(session: AsyncSession, row: Any) -> Any:
+async def _save(session: AsyncSession, row: R) -> R:
     session.add(row)
     await session.commit()
     return row

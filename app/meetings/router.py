@@ -19,7 +19,9 @@ from app.schemas import Page, PrimaryKey
 
 router = APIRouter(tags=["meetings"])
 
-CLASH = {409: {"description": "A company, buyer, interpreter or venue is already booked then."}}
+CLASH: dict[int | str, dict[str, Any]] = {
+    409: {"description": "A company, buyer, interpreter or venue is already booked then."}
+}
 IdQuery = Annotated[PrimaryKey | None, Query()]
 
 
