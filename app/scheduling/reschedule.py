@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +21,13 @@ from app.scheduling.model import (
     UnplacedReason,
 )
 from app.scheduling.slots import Feasibility
-from app.scheduling.solver import check_request, fill_gaps, priority_weights, solve_slots
+from app.scheduling.solver import (
+    check_request,
+    fill_gaps,
+    priority_weights,
+    solve_slots,
+    time_budget,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +104,7 @@ def propose_reschedule(
     placed again like a new one. Meetings that started before `now` stay as they are and
     nothing new is placed before it.
     """
+    started = time.perf_counter()
     feasibility = Feasibility(problem)
     void = set(cancelled)
     future_mask = sum(
@@ -156,7 +164,7 @@ def propose_reschedule(
         masks,
         gains,
         stay_bonus=stay,
-        time_limit_s=time_limit_s,
+        time_limit_s=time_budget(time_limit_s, time.perf_counter() - started),
         num_workers=num_workers,
         seed=seed,
     )

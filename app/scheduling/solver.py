@@ -611,6 +611,17 @@ def meetings_from(occupancy: Occupancy) -> tuple[Meeting, ...]:
     return number_seats(problem, meetings)
 
 
+def time_budget(time_limit_s: float, prepared_s: float) -> float:
+    """Seconds left for the search when preparing took `prepared_s`.
+
+    Naming interpreters, numbering seats and explaining misses come after the search and
+    must fit in the limit too. That work scales like building the slot masks (both walk
+    every party and slot, and slow down alike on a busy machine): about three times as
+    long, measured.
+    """
+    return time_limit_s - prepared_s - max(0.05 * time_limit_s, 3 * prepared_s)
+
+
 def solve(
     problem: Problem,
     *,
@@ -639,12 +650,7 @@ def solve(
             masks[request.id] = feasibility.request_mask(request)
         else:
             unplaced.append(reason)
-    # Keep time for naming interpreters, numbering seats and explaining misses, so the
-    # whole call stays within the limit. That work scales like building the slot masks
-    # (both walk every party and slot, and both slow down alike on a busy machine): about
-    # three times as long, measured.
-    prepared = time.perf_counter() - started
-    remaining = time_limit_s - prepared - max(0.05 * time_limit_s, 3 * prepared)
+    remaining = time_budget(time_limit_s, time.perf_counter() - started)
     solution, occupancy = solve_slots(
         feasibility,
         candidates,
