@@ -9,6 +9,7 @@ from importlib.metadata import version
 from typing import Any
 
 import aioice.ice
+import aiortc.rtcdtlstransport
 import aiortc.rtcrtpreceiver
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport
@@ -80,6 +81,9 @@ def check_aiortc() -> None:
         (aioice.ice, ("get_host_addresses",)),
         (aiortc.rtcrtpreceiver, ("StreamStatistics", "NackGenerator")),
         (RTCDtlsTransport, ("_send_rtp", "state")),
+        (aiortc.rtcdtlstransport, ("State",)),
+        (aioice.ice.CandidatePair, ("remote_addr",)),
+        (aioice.ice.Connection, ("send",)),
     )
     for owner, names in modules:
         missing += [f"{owner.__name__}.{n}" for n in names if not hasattr(owner, n)]

@@ -74,7 +74,7 @@ class PublishedTrack:
         stats.bytes_in += len(packet.payload)
         if packet.payload:
             for egress in self._egresses:
-                await egress.forward(packet)
+                egress.forward(packet)
 
     async def _on_audio_packet(self, packet: RtpPacket) -> None:
         stats = self.stats
@@ -87,7 +87,7 @@ class PublishedTrack:
             -float(level[1]) if level is not None else level_from_opus_size(len(packet.payload))
         )
         for egress in self._egresses:
-            await egress.forward(packet)
+            egress.forward(packet)
 
     def _measure(self, level_dbov: float) -> None:
         detector = self._detector
