@@ -33,6 +33,8 @@ class Outcome(Base):
     __tablename__ = "outcomes"
 
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    # The meeting's mission, copied so a mission's report reads its outcomes by index.
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("outcome_versions.id"), unique=True

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.database import utcnow
+from app.database import UTCDateTime, utcnow
 from app.errors import NotFound, PermissionDenied
 from app.meetings.models import Meeting
 from app.missions.models import Mission, MissionStatus
@@ -87,14 +87,23 @@ async def record_outcome(
 ) -> OutcomeVersion:
     """Version 1 of a meeting's outcome; 409 with the current version if one exists."""
     try:
-        # The claim comes first (see the module docstring); the checks below undo it.
-        await session.execute(
-            insert(Outcome).values(meeting_id=meeting_id, version=1, updated_at=utcnow())
+        # The claim comes first (see the module docstring); the checks below undo it. One
+        # statement that writes: the meeting's mission is copied in, none = no such meeting.
+        claimed = await session.execute(
+            insert(Outcome).from_select(
+                ["meeting_id", "mission_id", "version", "updated_at"],
+                select(
+                    Meeting.id, Meeting.mission_id, literal(1), literal(utcnow(), UTCDateTime())
+                ).where(Meeting.id == meeting_id),
+            )
         )
     except IntegrityError:
         await session.rollback()
-        current = await get_current(session=session, meeting_id=meeting_id)  # 404 if no meeting
+        current = await get_current(session=session, meeting_id=meeting_id)
         raise StaleVersion(meeting_id=meeting_id, expected=None, current=_dump(current)) from None
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        raise MeetingNotFound(meeting_id)
     return await _append(session=session, meeting_id=meeting_id, version=1, data=data, actor=actor)
 
 

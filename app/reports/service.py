@@ -203,7 +203,12 @@ async def _aggregate(
     stmt = (
         select(*keys, *_aggregates(session))
         .select_from(Meeting)
-        .outerjoin(Outcome, Outcome.meeting_id == Meeting.id)
+        .outerjoin(
+            Outcome,
+            # The mission condition is implied by the meeting's; it lets the database read
+            # only this report's outcomes through their mission index.
+            and_(Outcome.meeting_id == Meeting.id, Outcome.mission_id.in_(mission_ids)),
+        )
     )
     zone_per_mission = (
         session.get_bind().dialect.name == "postgresql"
