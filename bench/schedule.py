@@ -256,7 +256,7 @@ def reschedule_demo(problem: Problem, schedule: Schedule, *, seed: int, workers:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=20260519)
-    parser.add_argument("--time-limit", type=float, default=9.0)
+    parser.add_argument("--time-limit", type=float, default=8.5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log", action="store_true")
     args = parser.parse_args()

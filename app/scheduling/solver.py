@@ -172,7 +172,6 @@ def interpreter_flow_plan(
 # Above this many (request, slot) booleans CP-SAT's presolve alone eats the time budget, so
 # the solver re-optimises only the neighbourhood of the requests greedy could not place.
 FULL_MODEL_LIMIT = 15_000
-EXTRA_PARAMETERS: dict[str, object] = {}
 
 
 def solve_slots(
@@ -303,9 +302,11 @@ def solve_slots(
     )
 
 
+# A neighbourhood round gets at most this long: long enough to presolve a few thousand
+# booleans and search, short enough for many rounds in a ten-second budget.
 ROUND_SECONDS = 1.0
+# Consecutive slots per time-window neighbourhood (windows overlap by half).
 WINDOW_SLOTS = 4
-NEIGHBOURHOODS = "both"
 
 
 def _neighbourhood_plan(
@@ -318,16 +319,14 @@ def _neighbourhood_plan(
     most wanted first, then one per language pair with misses."""
     unplaced = [r for r in requests if r.id not in occupancy.slot_of]
     plan: list[tuple[LanguagePair | None, int | None]] = []
-    if NEIGHBOURHOODS in ("windows", "both"):
-        scored = []
-        for first in range(0, len(feasibility.slots), WINDOW_SLOTS // 2):
-            window = ((1 << WINDOW_SLOTS) - 1) << first
-            wanted = sum(1 for r in unplaced if masks[r.id] & window)
-            if wanted:
-                scored.append((-wanted, first, window))
-        plan.extend((None, window) for _, _, window in sorted(scored))
-    if NEIGHBOURHOODS in ("pairs", "both"):
-        plan.extend((pair, None) for pair in _focuses(requests, occupancy))
+    scored = []
+    for first in range(0, len(feasibility.slots), WINDOW_SLOTS // 2):
+        window = ((1 << WINDOW_SLOTS) - 1) << first
+        wanted = sum(1 for r in unplaced if masks[r.id] & window)
+        if wanted:
+            scored.append((-wanted, first, window))
+    plan.extend((None, window) for _, _, window in sorted(scored))
+    plan.extend((pair, None) for pair in _focuses(requests, occupancy))
     return plan
 
 
@@ -481,8 +480,9 @@ def _cp_round(
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
-    for name, value in EXTRA_PARAMETERS.items():
-        setattr(solver.parameters, name, value)
+    # With two workers CP-SAT would run no large-neighbourhood search at all; interleaving
+    # runs all its subsolvers (LNS included) in turns on those two threads.
+    solver.parameters.interleave_search = True
     code = solver.solve(model)
     logger.info(
         "cp-sat %s after %.2fs (model %.2fs, %d requests, %d booleans)",
