@@ -26,7 +26,7 @@ class Occupancy:
         # will: remembering that keeps greedy passes from re-running the matching.
         self._no_interpreter: set[tuple[int, LanguagePair]] = set()
 
-    def _parties_free(self, request: MeetingRequest, slot: int) -> list[str]:
+    def _full_parties(self, request: MeetingRequest, slot: int) -> list[str]:
         """Names of the full resources other than interpreters (empty: all free).
 
         A venue counts as full only when the party itself is free: a company busy in its
@@ -87,16 +87,16 @@ class Occupancy:
     def free_mask(self, request: MeetingRequest, mask: int) -> int:
         """The slots of `mask` where the request's company, buyer and venues have room
         (interpreters aside)."""
-        return sum(1 << slot for slot in bits(mask) if not self._parties_free(request, slot))
+        return sum(1 << slot for slot in bits(mask) if not self._full_parties(request, slot))
 
     def blockers(self, request: MeetingRequest, slot: int) -> list[str]:
-        full = self._parties_free(request, slot)
+        full = self._full_parties(request, slot)
         if request.interpretation is not None and self.interpreters_for(request, slot) is None:
             full.append(f"interpreters:{pair_label(request.interpretation)}")
         return full
 
     def try_place(self, request: MeetingRequest, slot: int) -> bool:
-        if self._parties_free(request, slot):
+        if self._full_parties(request, slot):
             return False
         assignment = self.interpreters_for(request, slot)
         if assignment is None:

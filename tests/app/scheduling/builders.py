@@ -17,7 +17,6 @@ from app.scheduling.model import (
     Problem,
     SolveResult,
     Venue,
-    VenueKind,
     language_pair,
 )
 from app.scheduling.validator import validate_schedule
@@ -80,5 +79,3 @@ def assert_valid(p: Problem, result: SolveResult) -> None:
     assert placed.isdisjoint(missing)
     assert placed | missing == {r.id for r in p.requests}
 
-
-__all__ = ["VenueKind", "assert_valid"]
