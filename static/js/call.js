@@ -56,6 +56,7 @@ export class CallSession extends EventTarget {
     this.screenTrack = null;
     this.published = new Set();
     this.lastPong = 0;
+    this.drops = []; // why the connection dropped, for support and the tests
     this.timers = [];
     this.iceTimer = null;
     this.onOffline = () => this.dropped("offline");
@@ -139,6 +140,8 @@ export class CallSession extends EventTarget {
   /** The connection is gone (socket, network or ICE): show it and come back by ourselves. */
   dropped(why) {
     if (this.state === "ended") return;
+    this.drops.push(why);
+    console.info("call: connection dropped:", why);
     const wasReconnecting = this.state === "reconnecting";
     this.state = "reconnecting";
     const ws = this.ws;

@@ -74,6 +74,9 @@ function explain(form, response, payload) {
     }
     return t("outcome.error.fields", { fields: [...new Set(names)].join(", ") });
   }
+  if (response.status === 422 && payload.field === "currency" && payload.currency) {
+    return t("outcome.error.rate", { currency: payload.currency });
+  }
   if (response.status === 409) return t("outcome.error.conflict");
   if (response.status === 403) return t("outcome.error.closed");
   return t("outcome.error.other", { message: payload.detail || response.statusText });
@@ -93,16 +96,6 @@ export async function bindOutcomeForm(form) {
   });
   form.addEventListener("input", () => showAmounts(form));
   form.addEventListener("change", () => showAmounts(form));
-  // The version list is empty (not a 404) before the first outcome is recorded.
-  const existing = await fetch(`/api/v1/meetings/${meetingId}/outcome/versions`);
-  const versions = existing.ok ? await existing.json() : [];
-  if (versions.length) {
-    const current = versions[versions.length - 1];
-    version = current.version;
-    fill(form, current);
-    setStatus(form, "info", t("outcome.loaded", { version, name: current.recorded_by }));
-  }
-  showAmounts(form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!form.elements.recorded_by.value.trim()) {
@@ -135,4 +128,14 @@ export async function bindOutcomeForm(form) {
       button.disabled = false;
     }
   });
+  // The version list is empty (not a 404) before the first outcome is recorded.
+  const existing = await fetch(`/api/v1/meetings/${meetingId}/outcome/versions`);
+  const versions = existing.ok ? await existing.json() : [];
+  if (versions.length) {
+    const current = versions[versions.length - 1];
+    version = current.version;
+    fill(form, current);
+    setStatus(form, "info", t("outcome.loaded", { version, name: current.recorded_by }));
+  }
+  showAmounts(form);
 }
