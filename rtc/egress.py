@@ -50,6 +50,7 @@ def _ignore_connection_error(task: asyncio.Future[None]) -> None:
     if not task.cancelled() and not isinstance(task.exception(), ConnectionError | None):
         logger.warning("egress: sending failed: %r", task.exception())
 
+
 _HistoryEntry = tuple[int, int, int, int, bytes, Any]  # seq, pt, ts, marker, payload, level
 
 

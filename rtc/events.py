@@ -22,6 +22,7 @@ class CloseReason(enum.Enum):
     UNPUBLISHED = "unpublished"
     UNSUBSCRIBED = "unsubscribed"
     ICE_FAILED = "ice_failed"
+    CONNECTION_CLOSED = "connection_closed"  # the client's DTLS ended, or ICE consent expired
     SIGNALLING_FAILED = "signalling_failed"
     ERROR = "error"
 

@@ -8,18 +8,20 @@ buffer and the decoder are never fed, so aiortc's decoder thread stays idle.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
+import pylibsrtp
 from aiortc import RTCRtpReceiver
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket
 
 logger = logging.getLogger(__name__)
 
-PacketHandler = Callable[[RtpPacket], Awaitable[None]]
+PacketHandler = Callable[[RtpPacket], None]
 
 
 class _NoJitterBuffer:
@@ -36,6 +38,7 @@ class Ingress:
         self.receiver = receiver
         self.on_packet: PacketHandler | None = None
         self.nacks_sent = 0
+        self._tasks: set[asyncio.Task[None]] = set()
         r: Any = receiver
         # These dicts are created in __init__ and filled by receive(): keep references.
         self._codecs: dict[int, Any] = r._RTCRtpReceiver__codecs
@@ -64,6 +67,11 @@ class Ingress:
         return ssrc
 
     async def handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        """aiortc's path (`RTCDtlsTransport._handle_rtp_data` awaits this)."""
+        self.process(packet)
+
+    def process(self, packet: RtpPacket) -> None:
+        """One packet from the publisher: statistics, RTX unwrapping, NACKs, then the track."""
         if not self.receiver._enabled:
             return
         codec = self._codecs.get(packet.payload_type)
@@ -92,7 +100,59 @@ class Ingress:
 
         if self._nack is not None and self._nack.add(packet):
             self.nacks_sent += 1
-            await self.receiver._send_rtcp_nack(packet.ssrc, sorted(self._nack.missing))
+            task = asyncio.ensure_future(
+                self.receiver._send_rtcp_nack(packet.ssrc, sorted(self._nack.missing))
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-        if self.on_packet is not None:
-            await self.on_packet(packet)
+        on_packet = self.on_packet
+        if on_packet is not None:
+            on_packet(packet)
+
+
+def install_fast_path(dtls_transport: Any, ingresses: dict[int, Ingress]) -> bool:
+    """Take the peer's incoming SRTP packets straight from the socket, synchronously.
+
+    aioice hands every datagram to an asyncio queue read by the DTLS transport's task,
+    which unprotects, parses and awaits the receiver: two task switches and a failed STUN
+    parse per packet. Once DTLS is up, this wraps the nominated pair's datagram_received:
+    SRTP (not SRTCP) packets routed to one of our ingresses are unprotected, parsed and
+    forwarded at once; everything else (STUN, DTLS, RTCP, other receivers) goes the usual
+    way. `ingresses` maps id(receiver) -> Ingress and may grow later. Returns False (and
+    nothing changes) if aiortc/aioice do not look as expected.
+    """
+    try:
+        srtp = dtls_transport._rx_srtp
+        router = dtls_transport._rtp_router
+        extensions_map = dtls_transport._rtp_header_extensions_map
+        protocol = dtls_transport.transport._connection._nominated[1].protocol
+        original = protocol.datagram_received
+    except (AttributeError, KeyError):
+        return False
+    if srtp is None or getattr(protocol, "_rtc_fast_path", False):
+        return False
+    unprotect = srtp.unprotect
+    route = router.route_rtp
+    parse = RtpPacket.parse
+
+    def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
+        if len(data) > 12 and 127 < data[0] < 192 and not 192 <= data[1] <= 208:
+            try:
+                packet = parse(unprotect(data), extensions_map)
+            except (pylibsrtp.Error, ValueError):
+                return
+            receiver = route(packet)
+            if receiver is None:
+                return
+            ingress = ingresses.get(id(receiver))
+            if ingress is not None:
+                ingress.process(packet)
+            else:
+                asyncio.ensure_future(receiver._handle_rtp_packet(packet, arrival_time_ms=0))
+            return
+        original(data, addr)
+
+    protocol.datagram_received = datagram_received
+    protocol._rtc_fast_path = True
+    return True

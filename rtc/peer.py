@@ -17,7 +17,7 @@ from .egress import Egress, IdleTrack
 from .errors import NegotiationError, PeerClosed, RtcError
 from .events import CloseReason, RelayListener, SignalSink
 from .ice import announce_address, drop_mdns_candidates, is_mdns_candidate, rtc_configuration
-from .ingress import Ingress
+from .ingress import Ingress, install_fast_path
 from .stats import PeerStats
 from .subscription import Subscription
 from .track import PublishedTrack
@@ -76,6 +76,8 @@ class Peer:
         self._negotiation_needed = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing: asyncio.Future[None] | None = None
+        self._fast_ingresses: dict[int, Ingress] = {}
+        self._fast_path_installed = False
 
     def __repr__(self) -> str:
         return f"Peer({self.id!r}, room={self.room.id!r})"
@@ -201,6 +203,7 @@ class Peer:
             logger.exception("room %s: peer %s: closing the connection", self.room.id, self.id)
         self._egresses.clear()
         self._slots.clear()
+        self._fast_ingresses.clear()
         self.room._emit("on_peer_closed", self, reason, peer=self)
         self.listener = None
 
@@ -242,6 +245,9 @@ class Peer:
     async def _negotiate(self) -> None:
         try:
             self._negotiation_needed = False
+            if self.closed or self._pc.signalingState == "closed":
+                self._negotiating = False
+                return
             self._apply_changes()
             offer = await self._pc.createOffer()
             await self._pc.setLocalDescription(offer)
@@ -265,6 +271,7 @@ class Peer:
                 prefer_relay_codecs(transceiver)
                 slot.transceiver = transceiver
                 slot.ingress = Ingress(transceiver.receiver)
+                self._fast_ingresses[id(transceiver.receiver)] = slot.ingress
             elif slot.pending_close:
                 slot.transceiver.direction = "inactive"
         for subscription in self.subscriptions.values():
@@ -310,6 +317,8 @@ class Peer:
                 self.tracks[track.id] = track
                 logger.info("room %s: peer %s publishes %s", self.room.id, self.id, track)
                 self.room._add_track(track)
+        if self.connection_state == "connected":
+            self._install_fast_path()
         for egress in self._egresses:
             subscription = egress.pending
             if subscription is None or egress.transceiver.currentDirection != "sendonly":
@@ -353,12 +362,33 @@ class Peer:
         logger.info("room %s: peer %s connection %s", self.room.id, self.id, state)
         self.room._emit("on_connection_state", self, state, peer=self)
         if state == "connected":
+            self._install_fast_path()
             for subscription in self.subscriptions.values():
                 if subscription.egress is not None and subscription.egress.waiting_keyframe:
                     subscription.track.request_keyframe()
-        elif state in ("failed", "closed") and not self.closed:
-            # "closed" without our close(): ICE consent expired (RFC 7675) or DTLS ended
+        elif state == "failed" and not self.closed:
             self._spawn(self.close(CloseReason.ICE_FAILED))
+        elif state == "closed" and not self.closed:
+            # not by our close(): the client ended DTLS, or ICE consent expired (RFC 7675)
+            self._spawn(self.close(CloseReason.CONNECTION_CLOSED))
+
+    def _install_fast_path(self) -> None:
+        ingresses = {id(s.ingress.receiver): s.ingress for s in self._slots if s.ingress}
+        self._fast_ingresses.update(ingresses)
+        if self._fast_path_installed or not self._slots:
+            return
+        transceiver = self._slots[0].transceiver
+        if transceiver is None:
+            return
+        self._fast_path_installed = install_fast_path(
+            transceiver.receiver.transport, self._fast_ingresses
+        )
+        logger.debug(
+            "room %s: peer %s: ingress fast path %s",
+            self.room.id,
+            self.id,
+            self._fast_path_installed,
+        )
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -68,7 +68,7 @@ class PublishedTrack:
 
     # --- the per-packet path -------------------------------------------------------------
 
-    async def _on_video_packet(self, packet: RtpPacket) -> None:
+    def _on_video_packet(self, packet: RtpPacket) -> None:
         stats = self.stats
         stats.packets_in += 1
         stats.bytes_in += len(packet.payload)
@@ -76,7 +76,7 @@ class PublishedTrack:
             for egress in self._egresses:
                 egress.forward(packet)
 
-    async def _on_audio_packet(self, packet: RtpPacket) -> None:
+    def _on_audio_packet(self, packet: RtpPacket) -> None:
         stats = self.stats
         stats.packets_in += 1
         stats.bytes_in += len(packet.payload)
