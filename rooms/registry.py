@@ -10,7 +10,7 @@ from rooms.board import BoardBus
 from rooms.clock import Clock, isoformat
 from rooms.errors import MeetingNotOpen, MeetingOver, ServerShuttingDown
 from rooms.media import MediaEvents, MediaFactory, RoomMedia
-from rooms.room import MeetingInfo, Room, RoomPolicy, RoomStore
+from rooms.room import CloseOutcome, MeetingInfo, Room, RoomPolicy, RoomStore
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ class RoomRegistry:
         media: MediaFactory,
         bus: BoardBus | None = None,
         stats_interval: float = 2.0,
+        settle_interval: float = 60.0,
     ) -> None:
         self.policy = policy
         self.clock = clock
@@ -36,11 +37,33 @@ class RoomRegistry:
         self._rooms: dict[int, Room] = {}
         self._closing = False
         self._stats_interval = stats_interval
-        self._stats_task: asyncio.Task[None] | None = None
+        self._settle_interval = settle_interval
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        if self._stats_task is None:
-            self._stats_task = asyncio.create_task(self._publish_stats(), name="rooms-stats")
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._publish_stats(), name="rooms-stats"),
+                asyncio.create_task(self._settle_periodically(), name="rooms-settle"),
+            ]
+
+    async def settle(self) -> dict[int, CloseOutcome]:
+        """Give a final status to ended meetings no room is open for (see RoomStore)."""
+        open_ids = frozenset(room.meeting_id for room in self._rooms.values() if not room.closed)
+        settled = await self.store.settle_ended_meetings(
+            now=self.clock.now(), open_meeting_ids=open_ids
+        )
+        for meeting_id, outcome in settled.items():
+            logger.info("meeting %s settled without a room: %s", meeting_id, outcome)
+        return settled
+
+    async def _settle_periodically(self) -> None:
+        while True:
+            try:
+                await self.settle()
+            except Exception:  # the database may be away for a while; try again later
+                logger.exception("settling ended meetings failed")
+            await asyncio.sleep(self._settle_interval)
 
     def get(self, meeting_id: int) -> Room | None:
         return self._rooms.get(meeting_id)
@@ -99,8 +122,8 @@ class RoomRegistry:
     async def close(self) -> None:
         """Close every room (service shutdown): seats are told to come back later."""
         self._closing = True
-        if self._stats_task is not None:
-            self._stats_task.cancel()
+        for task in self._tasks:
+            task.cancel()
         rooms = list(self._rooms.values())
         results = await asyncio.gather(
             *(room.close(ServerShuttingDown(), final=False) for room in rooms),

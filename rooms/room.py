@@ -100,6 +100,13 @@ class RoomStore(Protocol):
 
     async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None: ...
 
+    async def settle_ended_meetings(
+        self, *, now: datetime, open_meeting_ids: frozenset[int]
+    ) -> dict[int, CloseOutcome]:
+        """Settle meetings whose slot is over and that have no open room: nobody came, or
+        the service stopped while they ran. Same rule as a closing room."""
+        ...
+
 
 class SeatConnection(Protocol):
     """A seat's signalling connection as the room sees it; the edge maps errors to close codes."""

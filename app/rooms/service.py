@@ -185,6 +185,13 @@ async def mission_meetings(*, session: AsyncSession, mission_id: int) -> list[Me
     return list(rows)
 
 
+def company_met_buyer(rows: list[Attendance], *, until: datetime) -> bool:
+    """True if a company stay and a buyer stay overlap (an open stay lasts until `until`)."""
+    company = [(r.joined_at, r.left_at or until) for r in rows if r.seat is Seat.COMPANY]
+    buyer = [(r.joined_at, r.left_at or until) for r in rows if r.seat is Seat.BUYER]
+    return any(c0 < b1 and b0 < c1 for c0, c1 in company for b0, b1 in buyer)
+
+
 # The room's store -----------------------------------------------------------------------------
 
 
@@ -229,6 +236,37 @@ class DatabaseRoomStore:
                 .where(Meeting.id == meeting_id, Meeting.status == MeetingStatus.SCHEDULED)
                 .values(status=MeetingStatus.LIVE)
             )
+
+    async def settle_ended_meetings(
+        self, *, now: datetime, open_meeting_ids: frozenset[int]
+    ) -> dict[int, CloseOutcome]:
+        settled: dict[int, CloseOutcome] = {}
+        async with self._sessionmaker() as session, session.begin():
+            meetings = list(
+                await session.scalars(
+                    select(Meeting).where(
+                        Meeting.status.in_([MeetingStatus.SCHEDULED, MeetingStatus.LIVE]),
+                        Meeting.ends_at <= now,
+                    )
+                )
+            )
+            for meeting in meetings:
+                if meeting.id in open_meeting_ids:
+                    continue
+                rows = await list_attendance(session=session, meeting_id=meeting.id)
+                outcome = (
+                    CloseOutcome.COMPLETED
+                    if company_met_buyer(rows, until=meeting.ends_at)
+                    else CloseOutcome.NO_SHOW
+                )
+                meeting.status = MeetingStatus(outcome.value)
+                # A stay cut short by a stopped service ends, at the latest, with the slot.
+                for row in rows:
+                    if row.left_at is None:
+                        row.left_at = min(now, meeting.ends_at)
+                        row.left_reason = "not_closed"
+                settled[meeting.id] = outcome
+        return settled
 
     async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None:
         status = MeetingStatus(outcome.value)

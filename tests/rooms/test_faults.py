@@ -97,3 +97,60 @@ async def test_many_rooms_in_one_process_keep_to_themselves(
         chat = await buyer.wait_for(lambda m: m["type"] == "chat")
         assert chat["text"] == f"room {i}"
         assert len(buyer.of_type("chat")) == 1
+
+
+async def test_ended_meetings_without_a_room_are_settled(live_server: LiveServer) -> None:
+    from datetime import timedelta
+
+    from app.meetings.models import Meeting, MeetingStatus
+    from app.rooms.models import Attendance
+
+    nobody = await create_meeting(
+        live_server, starts_in=timedelta(minutes=-50), length=timedelta(minutes=30)
+    )
+    crashed = await create_meeting(
+        live_server,
+        starts_in=timedelta(minutes=-50),
+        length=timedelta(minutes=30),
+        status=MeetingStatus.LIVE,
+    )
+    alone = await create_meeting(
+        live_server,
+        starts_in=timedelta(minutes=-50),
+        length=timedelta(minutes=30),
+        status=MeetingStatus.LIVE,
+    )
+    later = await create_meeting(live_server, starts_in=timedelta(minutes=5))
+    start = live_server.clock.now() - timedelta(minutes=50)
+    async with live_server.sessionmaker() as session, session.begin():
+        # The service stopped mid-consultation: stays never closed.
+        session.add_all(
+            [
+                Attendance(meeting_id=crashed.meeting_id, seat=Seat.COMPANY, joined_at=start),
+                Attendance(
+                    meeting_id=crashed.meeting_id,
+                    seat=Seat.BUYER,
+                    joined_at=start + timedelta(minutes=2),
+                ),
+                Attendance(meeting_id=alone.meeting_id, seat=Seat.COMPANY, joined_at=start),
+            ]
+        )
+
+    settled = await live_server.app.state.rooms.settle()
+    assert settled[nobody.meeting_id] == "no_show"
+    assert settled[crashed.meeting_id] == "completed"
+    assert settled[alone.meeting_id] == "no_show"
+    assert later.meeting_id not in settled
+    async with live_server.sessionmaker() as session:
+        statuses = {
+            meeting_id: (await session.get(Meeting, meeting_id)).status  # type: ignore[union-attr]
+            for meeting_id in (nobody.meeting_id, crashed.meeting_id, later.meeting_id)
+        }
+    assert statuses == {
+        nobody.meeting_id: "no_show",
+        crashed.meeting_id: "completed",
+        later.meeting_id: "scheduled",
+    }
+    rows = await live_server.http.get(f"/api/v1/meetings/{crashed.meeting_id}/attendance")
+    assert all(row["left_reason"] == "not_closed" for row in rows.json())
+    assert all(row["left_at"] is not None for row in rows.json())
