@@ -78,4 +78,3 @@ def assert_valid(p: Problem, result: SolveResult) -> None:
     missing = {u.request_id for u in result.unplaced}
     assert placed.isdisjoint(missing)
     assert placed | missing == {r.id for r in p.requests}
-

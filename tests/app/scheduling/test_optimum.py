@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from app.scheduling.model import Buyer, Meeting, MeetingRequest, Problem, Schedu
 from app.scheduling.model import local_window as window
 from app.scheduling.solver import priority_weights, solve
 from app.scheduling.validator import validate_schedule
+from bench.schedule import build, upper_bound
 from tests.app.scheduling.builders import (
     KO_EN,
     KO_ID,
@@ -128,3 +130,22 @@ def test_neighbourhood_path_reaches_the_known_optimum(monkeypatch: pytest.Monkey
     # Nine ko-id interpreters for ten slots: 90 is the interpreter-bound optimum.
     assert result.placed == 90
     assert result.status in {"greedy", "improved"}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bench_upper_bound_is_never_below_the_true_maximum(seed: int) -> None:
+    # With every priority equal, the exhaustive search counts the most meetings that fit.
+    p = tiny(seed)
+    flat = replace(p, requests=tuple(replace(r, priority=1) for r in p.requests))
+    assert upper_bound_of(flat) >= best_by_search(flat)
+
+
+def test_small_synthetic_expo_is_valid_and_within_its_bound() -> None:
+    p = build(seed=7, companies=12, buyers=40, requests=80, interpreters=5)
+    result = solve(p, time_limit_s=5)
+    assert_valid(p, result)
+    assert 0 < result.placed <= upper_bound_of(p)
+
+
+def upper_bound_of(p: Problem) -> int:
+    return min(upper_bound(p).values())
