@@ -209,6 +209,8 @@ export class CallView {
   banner(show) {
     this.$("#reconnect-banner").hidden = !show;
     this.root.classList.toggle("is-reconnecting", show);
+    this.qualityLast = null;
+    this.pollQuality();
   }
 
   slotTimer({ seconds_left, warning, ends_at }) {
@@ -238,9 +240,14 @@ export class CallView {
   async pollQuality() {
     const pc = this.session.pc;
     const box = this.$("#quality");
+    if (this.session.state === "reconnecting") {
+      box.dataset.level = "bad";
+      this.$("#quality-text").textContent = t("call.quality.lost");
+      return;
+    }
     if (!pc || pc.connectionState !== "connected") {
-      box.dataset.level = this.session.state === "connected" && pc ? "unknown" : "bad";
-      this.$("#quality-text").textContent = t(pc ? "call.quality.unknown" : "call.quality.bad");
+      box.dataset.level = "unknown";
+      this.$("#quality-text").textContent = t("call.quality.unknown");
       return;
     }
     const stats = await pc.getStats();
