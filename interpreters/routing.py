@@ -62,7 +62,7 @@ def floor_speakers(state: RoomState) -> frozenset[str]:
     speakers: set[str] = set()
     for peer_id, participant in state.participants.items():
         if participant.role is Role.ORGANISER:
-            if participant.speaking:
+            if participant.on_air:
                 speakers.add(peer_id)
         elif participant.role is Role.INTERPRETER:
             if state.mode is Mode.CONSECUTIVE:

@@ -54,7 +54,7 @@ class Participant:
     language: str | None = None  # the floor language the seat speaks (informational)
     # Only read for the organiser, who is muted to the room unless they chose to speak;
     # the other seats are always heard.
-    speaking: bool = False
+    on_air: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ def participants(draw: st.DrawFn) -> dict[str, Participant]:
             seats[f"{role.value}{k}"] = Participant(
                 role=role,
                 language=draw(st.sampled_from(LANGUAGES)),
-                speaking=draw(st.booleans()),
+                on_air=draw(st.booleans()),
             )
     return seats
 
@@ -86,7 +86,7 @@ def expected_floor(state: RoomState) -> frozenset[str]:
     return frozenset(
         peer_id
         for peer_id, p in state.participants.items()
-        if (p.role is Role.ORGANISER and p.speaking)
+        if (p.role is Role.ORGANISER and p.on_air)
         or p.role in (Role.COMPANY, Role.BUYER)
         or (p.role is Role.INTERPRETER and state.mode is Mode.CONSECUTIVE)
     )

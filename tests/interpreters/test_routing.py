@@ -52,7 +52,7 @@ def test_consecutive_one_to_one_everyone_hears_everyone_but_the_silent_organiser
 
 
 def test_the_organiser_who_speaks_is_heard_by_all() -> None:
-    seats = {**SEATS, "organiser": Participant(Role.ORGANISER, "ko", speaking=True)}
+    seats = {**SEATS, "organiser": Participant(Role.ORGANISER, "ko", on_air=True)}
     routing = route(RoomState(mode=Mode.CONSECUTIVE, participants=seats))
     assert all(mic("organiser") in routing[p] for p in ("company", "buyer", "interp"))
 
