@@ -42,6 +42,10 @@ from rooms.seats import Seat
 router = APIRouter(tags=["rooms"])
 
 BOARD_KEEPALIVE_SECONDS = 15.0
+# A feed ends after this long and the browser's EventSource reconnects (to a new snapshot):
+# uvicorn waits for open responses before it shuts down, and a feed never ends by itself.
+BOARD_STREAM_SECONDS = 60.0
+BOARD_RETRY_MS = 1000
 
 
 def _link_read(link: SeatLink, signer: LinkSigner, settings: Settings) -> LinkRead:
@@ -196,7 +200,12 @@ async def extend(
     "/meetings/{meeting_id}/room/close",
     summary="End the consultation now; the meeting's status is settled as at the slot's end",
 )
-async def close_room(meeting: MeetingDep, registry: RegistryDep) -> dict[str, Any]:
+async def close_room(
+    meeting: MeetingDep, session: SessionDep, registry: RegistryDep
+) -> dict[str, Any]:
+    # The room records the end through its own sessions: end this one's read transaction
+    # first, or SQLite would make those writes wait for this request to finish.
+    await session.close()
     room = registry.get(meeting.id)
     if room is None:
         raise NotFound(f"meeting {meeting.id} has no open room")
@@ -262,11 +271,14 @@ async def board_events(
     }
 
     async def stream() -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + BOARD_STREAM_SECONDS
         try:
+            yield f"retry: {BOARD_RETRY_MS}\n\n"
             yield _sse(snapshot)
-            while True:
+            while (left := ends - loop.time()) > 0:
                 try:
-                    event = await asyncio.wait_for(queue.get(), BOARD_KEEPALIVE_SECONDS)
+                    event = await asyncio.wait_for(queue.get(), min(left, BOARD_KEEPALIVE_SECONDS))
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue

@@ -37,6 +37,13 @@ class LiveServer:
     ws_url: str
     clock: ManualClock
     http: httpx.AsyncClient
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        """Shut the service down as a SIGTERM would (lifespan shutdown included)."""
+        self.server.should_exit = True
+        await asyncio.wait_for(asyncio.shield(self.task), 15)
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
@@ -112,9 +119,9 @@ async def _serve(
             await asyncio.sleep(0.01)
     base_url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
-        yield LiveServer(app, base_url, f"ws://127.0.0.1:{port}", clock, http)
-    server.should_exit = True
-    await asyncio.wait_for(task, 15)
+        live = LiveServer(app, base_url, f"ws://127.0.0.1:{port}", clock, http, server, task)
+        yield live
+    await live.stop()
 
 
 async def create_meeting(

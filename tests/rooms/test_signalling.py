@@ -380,3 +380,53 @@ async def test_join_timeout(live_server: LiveServer, seats: list[SeatClient]) ->
     started = asyncio.get_running_loop().time()
     assert await client.wait_closed(within=5) == (4005, "join_required")
     assert 0.4 < asyncio.get_running_loop().time() - started < 3
+
+
+async def test_the_organiser_ends_the_meeting_early(
+    live_server: LiveServer, seats: list[SeatClient]
+) -> None:
+    rows = await create_meeting(live_server)
+    links = await issue_links(live_server, rows.meeting_id)
+    company = await _client(live_server, seats, rows.meeting_id, links["company"], "company")
+    await company.join()
+    buyer = await _client(live_server, seats, rows.meeting_id, links["buyer"], "buyer")
+    await buyer.join()
+    response = await live_server.http.post(f"/api/v1/meetings/{rows.meeting_id}/room/close")
+    assert response.status_code == 200, response.text
+    assert await company.wait_closed() == (4012, "room_closed")
+    assert await meeting_status(live_server, rows.meeting_id) == "completed"
+    again = await live_server.http.post(
+        f"/api/v1/meetings/{rows.meeting_id}/room/extend", json={"minutes": 5}
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "room_closed")
+    closed = await live_server.http.post(f"/api/v1/meetings/{rows.meeting_id}/room/close")
+    assert closed.status_code == 404
+
+
+async def test_shutdown_closes_every_seat_and_keeps_the_meeting_live(
+    live_server: LiveServer, seats: list[SeatClient]
+) -> None:
+    rows = await create_meeting(live_server)
+    links = await issue_links(live_server, rows.meeting_id)
+    company = await _client(live_server, seats, rows.meeting_id, links["company"], "company")
+    await company.join()
+    buyer = await _client(live_server, seats, rows.meeting_id, links["buyer"], "buyer")
+    await buyer.join()
+    await live_server.stop()
+    for client in (company, buyer):
+        assert (await client.wait_closed())[0] == 1012  # service restart: come back soon
+    async with live_server.sessionmaker() as session:
+        from sqlalchemy import select
+
+        from app.meetings.models import Meeting
+        from app.rooms.models import Attendance
+
+        meeting = await session.get(Meeting, rows.meeting_id)
+        assert meeting is not None and meeting.status == "live"
+        log = list(
+            await session.scalars(
+                select(Attendance).where(Attendance.meeting_id == rows.meeting_id)
+            )
+        )
+    assert len(log) == 2
+    assert all(row.left_at is not None and row.left_reason == "server_shutdown" for row in log)
