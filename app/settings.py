@@ -81,6 +81,41 @@ class Settings(BaseSettings):
     board_stats_interval_seconds: float = Field(
         2, gt=0, description="How often the organiser's board feed gets media figures."
     )
+    turn_urls: list[str] = Field(
+        default_factory=list,
+        description='TURN server URLs (JSON list), e.g. ["turn:turn.example.org:3478?transport=udp"]; '
+        "each seat gets time-limited credentials for them (coturn use-auth-secret).",
+    )
+    turn_secret: SecretStr | None = Field(
+        None, description="coturn's static-auth-secret; needed when turn_urls is set."
+    )
+    turn_credential_ttl_seconds: int = Field(
+        4 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How long a seat's TURN credential allocates and refreshes: cover a slot, "
+        "its extensions and reconnects.",
+    )
+    session_hours: float = Field(
+        12, gt=0, le=24 * 30, description="A console sign-in lasts at most this long."
+    )
+    session_idle_minutes: float = Field(
+        60, gt=0, description="A console session unused this long is over."
+    )
+    session_cookie_secure: bool | None = Field(
+        None,
+        description="Mark the session cookies Secure; unset = when the public base URL is https "
+        "or in production.",
+    )
+    sign_in_max_failures: int = Field(
+        5, ge=1, description="Failed sign-ins for one account within the window that lock it."
+    )
+    sign_in_max_failures_per_ip: int = Field(
+        20, ge=1, description="Failed sign-ins from one client address within the window."
+    )
+    sign_in_window_minutes: float = Field(
+        15, gt=0, description="The window failed sign-ins are counted over (the lock-out time)."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     demo: bool = Field(False, description="Create the demo mission at start-up (idempotent).")
 
@@ -93,8 +128,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "TRADEBOOTH_SECRET_KEY must be set to a secret of your own in production"
             )
+        if self.turn_urls and self.turn_secret is None:
+            raise ValueError("TRADEBOOTH_TURN_SECRET must be set when TRADEBOOTH_TURN_URLS is")
         return self
 
     @cached_property
     def base_url(self) -> str:
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @cached_property
+    def cookies_secure(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.environment == "production" or self.base_url.startswith("https://")
