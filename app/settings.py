@@ -83,8 +83,9 @@ class Settings(BaseSettings):
     )
     turn_urls: list[str] = Field(
         default_factory=list,
-        description='TURN server URLs (JSON list), e.g. ["turn:turn.example.org:3478?transport=udp"]; '
-        "each seat gets time-limited credentials for them (coturn use-auth-secret).",
+        description="TURN server URLs (JSON list), e.g. "
+        '["turn:turn.example.org:3478?transport=udp"]; each seat gets time-limited '
+        "credentials for them (coturn use-auth-secret).",
     )
     turn_secret: SecretStr | None = Field(
         None, description="coturn's static-auth-secret; needed when turn_urls is set."
