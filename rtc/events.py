@@ -30,8 +30,12 @@ class CloseReason(enum.Enum):
 class SignalSink(Protocol):
     """Where a peer's offers go; the caller forwards them to the client (websocket).
 
-    Messages: ``{"type": "offer", "sdp": str}``. The client's answer comes back through
-    ``Peer.handle_answer`` and its trickled candidates through ``Peer.add_ice_candidate``.
+    Messages: ``{"type": "offer", "sdp": str, "mids": {mid: {...}}}`` where ``mids`` says
+    what each m-line carries: ``{"direction": "publish", "kind", "label", "track_id"}``
+    for what the client sends, ``{"direction": "subscribe", "kind", "track_id",
+    "peer_id", "label", "metadata"}`` for what it receives, or ``{"direction":
+    "inactive", "kind"}``. The client's answer comes back through ``Peer.handle_answer``
+    and its trickled candidates through ``Peer.add_ice_candidate``.
     """
 
     async def send(self, message: dict[str, Any]) -> None: ...

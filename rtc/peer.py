@@ -255,7 +255,7 @@ class Peer:
             self._offer_in_flight = True
             self._negotiating = False
             logger.debug("room %s: peer %s: offer sent", self.room.id, self.id)
-            await self._sink.send({"type": "offer", "sdp": sdp})
+            await self._sink.send({"type": "offer", "sdp": sdp, "mids": self._describe_mids()})
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -282,6 +282,37 @@ class Peer:
                 sender: Any = egress.sender
                 sender._track_id = subscription.track.id
                 sender._stream_id = subscription.track.peer.id
+
+    def _describe_mids(self) -> dict[str, dict[str, Any]]:
+        """What each m-line of the offer carries, for the client to label its streams (a
+        reused transceiver keeps its MID but may carry another track)."""
+        mids: dict[str, dict[str, Any]] = {}
+        for slot in self._slots:
+            if slot.transceiver is not None and slot.transceiver.mid is not None:
+                mids[slot.transceiver.mid] = {
+                    "direction": "publish",
+                    "kind": slot.kind,
+                    "label": slot.label,
+                    "track_id": slot.track.id if slot.track else None,
+                }
+        for egress in self._egresses:
+            subscription = egress.pending or egress.subscription
+            mid = egress.transceiver.mid
+            if mid is None:
+                continue
+            if subscription is None:
+                mids[mid] = {"direction": "inactive", "kind": egress.kind}
+            else:
+                track = subscription.track
+                mids[mid] = {
+                    "direction": "subscribe",
+                    "kind": track.kind,
+                    "track_id": track.id,
+                    "peer_id": track.peer.id,
+                    "label": track.label,
+                    "metadata": track.metadata,
+                }
+        return mids
 
     def _take_egress(self, kind: str) -> Egress:
         for egress in self._egresses:
