@@ -18,7 +18,13 @@ from app.money.currencies import (
 
 def test_the_iso_4217_list_and_its_minor_units() -> None:
     assert [minor_unit(code) for code in ("KRW", "USD", "VND", "IDR", "KZT", "BHD", "CLF")] == [
-        0, 2, 0, 2, 2, 3, 4,
+        0,
+        2,
+        0,
+        2,
+        2,
+        3,
+        4,
     ]
     assert all(is_currency(code) for code in ("RUB", "AED", "JPY", "EUR"))
     assert not any(is_currency(code) for code in ("XYZ", "usd", "DEM", "XAU", ""))

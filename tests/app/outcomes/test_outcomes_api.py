@@ -44,7 +44,9 @@ async def test_editing_twice_leaves_three_versions_with_who_and_when(
     second = await client.put(
         url,
         json=outcome(
-            expected_version=1, recorded_by="Park Interpreter", role="interpreter",
+            expected_version=1,
+            recorded_by="Park Interpreter",
+            role="interpreter",
             consultation_value="120000.50",
         ),
     )
@@ -52,8 +54,12 @@ async def test_editing_twice_leaves_three_versions_with_who_and_when(
     third = await client.put(
         url,
         json=outcome(
-            expected_version=2, recorded_by="Organiser Kim", role="organiser",
-            currency="VND", consultation_value="2500000000", onsite_contract_amount="250000000",
+            expected_version=2,
+            recorded_by="Organiser Kim",
+            role="organiser",
+            currency="VND",
+            consultation_value="2500000000",
+            onsite_contract_amount="250000000",
         ),
     )
     assert third.status_code == 200, third.text
@@ -107,8 +113,13 @@ async def test_a_version_number_taken_meanwhile_is_409_not_an_overwrite(
     assert v1 is not None
     # A row for version 2 written behind the service's back (as a racing writer would).
     intruder = OutcomeVersion(
-        meeting_id=meeting.id, version=2, currency="USD", usd_rate=v1.usd_rate,
-        krw_per_usd=v1.krw_per_usd, krw_rate_date=v1.krw_rate_date, recorded_by="intruder",
+        meeting_id=meeting.id,
+        version=2,
+        currency="USD",
+        usd_rate=v1.usd_rate,
+        krw_per_usd=v1.krw_per_usd,
+        krw_rate_date=v1.krw_rate_date,
+        recorded_by="intruder",
         recorded_by_role=v1.recorded_by_role,
     )
     session.add(intruder)
@@ -237,8 +248,11 @@ async def test_after_closing_only_the_organiser_amends_and_with_a_reason(
     amended = await client.put(
         url,
         json=outcome(
-            expected_version=1, recorded_by="Organiser Kim", role="organiser",
-            reason="buyer confirmed a higher figure by email", consultation_value="150000",
+            expected_version=1,
+            recorded_by="Organiser Kim",
+            role="organiser",
+            reason="buyer confirmed a higher figure by email",
+            consultation_value="150000",
         ),
     )
     assert amended.status_code == 200, amended.text
