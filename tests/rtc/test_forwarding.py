@@ -104,3 +104,16 @@ async def test_published_and_subscribed_tracks_are_reported(
     assert publisher_stats.packets_in >= stats.packets_out / 2
     # the subscriber's client sees the published track ids (msid) it receives
     assert set(subscriber.video) | set(subscriber.audio) == set(room.tracks)
+
+    # Sender reports are coherent enough for the client's receiver reports to give an
+    # RTT; the client's REMB reaches the relay and its minimum goes to the publisher.
+    video_sub = next(s for s in peer.subscriptions.values() if s.kind == "video")
+    await wait_for(
+        lambda: all(s.stats.rtt_s is not None for s in peer.subscriptions.values()),
+        10,
+        what="RTT from the subscriber's receiver reports",
+    )
+    assert all(0 < (s.stats.rtt_s or 0) < 1.0 for s in peer.subscriptions.values())
+    await wait_for(lambda: video_sub.stats.remb_bps is not None, 15, what="REMB")
+    await wait_for(lambda: video_sub.track.stats.remb_sent_bps is not None, 5, what="REMB up")
+    assert (video_sub.track.stats.remb_sent_bps or 0) > 0
