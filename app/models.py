@@ -1,7 +1,10 @@
 """Every table, imported in one place for Alembic and the schema test."""
 
+from app.audit.models import AuditEvent
+from app.auth.models import AuthSession, SignInFailure, User, UserMission, UserRole
 from app.database import Base
 from app.followups.models import FollowUp, FollowUpStage
+from app.matching.models import BuyerWantsRecord, CompanyWantsRecord, MeetingRequest
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission, MissionStatus, Venue, VenueKind
 from app.money.models import ExchangeRate
@@ -9,25 +12,36 @@ from app.organisations.models import Organisation
 from app.outcomes.models import InterestLevel, Outcome, OutcomeVersion
 from app.participants.models import Buyer, Company, Interpreter
 from app.rooms.models import Attendance, SeatLink
+from app.scheduling.models import PartyPlan
 
 __all__ = [
     "Attendance",
+    "AuditEvent",
+    "AuthSession",
     "Base",
     "Buyer",
+    "BuyerWantsRecord",
     "Company",
+    "CompanyWantsRecord",
     "ExchangeRate",
     "FollowUp",
     "FollowUpStage",
     "InterestLevel",
     "Interpreter",
     "Meeting",
+    "MeetingRequest",
     "MeetingStatus",
     "Mission",
     "MissionStatus",
     "Organisation",
     "Outcome",
     "OutcomeVersion",
+    "PartyPlan",
     "SeatLink",
+    "SignInFailure",
+    "User",
+    "UserMission",
+    "UserRole",
     "Venue",
     "VenueKind",
 ]

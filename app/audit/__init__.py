@@ -1,0 +1,1 @@
+"""The audit log: who changed what (schedule, links, outcomes, accounts) and when."""
