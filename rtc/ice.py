@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import aioice.ice
-from aiortc import RTCConfiguration, RTCIceServer
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 
 from .config import RelayConfig
 
@@ -47,8 +47,16 @@ def _ice_server(server: Any) -> RTCIceServer:
 
 
 def rtc_configuration(config: RelayConfig) -> RTCConfiguration:
-    """The RTCConfiguration for a relay peer: only the configured ICE servers, never a default."""
-    return RTCConfiguration(iceServers=[_ice_server(s) for s in config.ice_servers])
+    """The RTCConfiguration for a relay peer: only the configured ICE servers, never a
+    default; max-bundle, one transport from the first offer. (With aiortc's default
+    "balanced" policy a second m-line of a kind in the same offer shares the first one's
+    transport but is skipped when the answer's BUNDLE moves transceivers to the primary
+    transport, so that track never flows: a seat joining a room with tracks would miss
+    all but one of each kind.)"""
+    return RTCConfiguration(
+        iceServers=[_ice_server(s) for s in config.ice_servers],
+        bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+    )
 
 
 def announce_address(sdp: str, address: str | None) -> str:

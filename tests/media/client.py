@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from aiortc import (
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpTransceiver,
@@ -87,7 +88,11 @@ class LoopbackClient:
         self.unpublished: list[MediaStreamTrack] = list(publish)
         self.ignore_remb = ignore_remb
         self.measure_psnr = measure_psnr
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        # max-bundle: with aiortc's default ("balanced") a second m-line of a kind in one
+        # offer keeps a transport that BUNDLE then stops, and its track never flows.
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        )
         self.video: dict[str, ReceivedVideo] = {}
         self.audio: dict[str, ReceivedAudio] = {}
         self.offers = 0

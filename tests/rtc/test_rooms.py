@@ -81,6 +81,25 @@ async def test_all_to_all_then_one_leaves(registry: object, clients: ClientFacto
     assert len(recorder.closed) == 1
 
 
+async def test_a_seat_joining_a_busy_room_receives_every_track(
+    room: Room, clients: ClientFactory
+) -> None:
+    """Its first offer has several m-lines of each kind (its publish slots and one per
+    existing track): every one must carry media (one transport, max-bundle)."""
+    early = [clients(name, measure_psnr=False) for name in ("company", "buyer")]
+    for client in early:
+        join(room, client)
+    await wait_for(lambda: len(room.tracks) == 4, 15, what="the first two seats' tracks")
+    late = clients("interpreter", measure_psnr=False)
+    join(room, late)
+    for name in ("company", "buyer"):
+        await wait_for(lambda n=name: frames_from(late, n) >= 10, 20, what=f"video from {name}")
+        audio = [a for a in late.audio.values() if a.track_id.startswith(name + ".")]
+        await wait_for(lambda a=audio: a and a[0].frames >= 10, 10, what=f"audio from {name}")
+    for client in early:
+        await wait_for(lambda c=client: frames_from(c, "interpreter") >= 10, 20, what="back")
+
+
 def transceiver_count(room: Room) -> int:
     return sum(len(p.pc.getTransceivers()) for p in room.peers.values())
 
