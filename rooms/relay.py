@@ -84,6 +84,15 @@ class RelayRoomMedia(RelayListener):
     async def close(self) -> None:
         await self.rtc_room.close(CloseReason.ROOM_CLOSED)
 
+    def forwarded(self, track: PublishedTrack) -> bool:
+        """The organiser observes unseen and is heard only once it chose to speak (`publish`
+        audio), whatever its client sends; every other seat's tracks go to everyone."""
+        seat = self.seats.get(track.peer.id)
+        if seat is not Seat.ORGANISER:
+            return True
+        media = self.current.get(seat)
+        return track.kind == "audio" and media is not None and media.speaks
+
     def seat_of(self, peer_id: str | None) -> Seat | None:
         return self.seats.get(peer_id) if peer_id is not None else None
 
@@ -127,6 +136,7 @@ class SeatRelayMedia:
         self._offer_in_flight: str | None = None
         self._closed = False
         self.ready = False  # the first answer is applied: the others' tracks may be added
+        self.speaks = seat is not Seat.ORGANISER  # the organiser's audio waits for `publish`
 
     async def start(self) -> None:
         # add_peer has already queued the first offer (the seat's two publish slots).
@@ -136,9 +146,8 @@ class SeatRelayMedia:
         peer = self.peer
         if peer is None or peer.closed or track.peer is peer or track.closed:
             return
-        if track.kind == "video" and self.room.seats.get(track.peer.id) is Seat.ORGANISER:
-            return  # the organiser observes unseen, whatever its client sends
-
+        if not self.room.forwarded(track):
+            return
         try:
             peer.subscribe(track)
         except RtcError as exc:
@@ -203,8 +212,17 @@ class SeatRelayMedia:
                     }
                 )
             case Publish():
+                if self.seat is Seat.ORGANISER and request.kind == "audio" and not self.speaks:
+                    self.speaks = True
+                    # Its audio already flowing to the relay now reaches the others too.
+                    for track in list(peer.tracks.values()):
+                        for media in list(self.room.current.values()):
+                            if media.ready:
+                                media.subscribe_to(track)
                 peer.publish(request.kind)
             case Unpublish():
+                if self.seat is Seat.ORGANISER and request.kind == "audio":
+                    self.speaks = False
                 tracks = [t for t in peer.tracks.values() if t.kind == request.kind]
                 if not tracks:
                     raise NotFound(f"the seat publishes no {request.kind}")

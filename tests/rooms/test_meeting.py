@@ -19,7 +19,7 @@ from tests.rooms.conftest import (
     wait_until,
 )
 
-TONES = {"company": 440.0, "buyer": 660.0, "interpreter": 880.0}
+TONES = {"company": 440.0, "buyer": 660.0, "interpreter": 880.0, "organiser": 990.0}
 MEDIA_TIMEOUT = 20.0
 
 
@@ -186,7 +186,12 @@ async def test_pause_resume_and_the_unseen_organiser(
     links = await issue_links(live_server, rows.meeting_id)
     company = _seat(live_server, media_seats, rows.meeting_id, links["company"], "company")
     buyer = _seat(live_server, media_seats, rows.meeting_id, links["buyer"], "buyer")
-    organiser = _seat(live_server, media_seats, rows.meeting_id, links["organiser"], "organiser")
+    # This organiser's client sends a tone and video from the start; the relay forwards
+    # neither until the organiser chooses to speak, and never its video.
+    organiser = MediaSeat(
+        live_server.ws_url, rows.meeting_id, links["organiser"], name="organiser", tone_hz=990
+    )
+    media_seats.append(organiser)
     await company.join()
     await buyer.join()
     await organiser.join()
@@ -221,8 +226,11 @@ async def test_pause_resume_and_the_unseen_organiser(
     missing = await buyer.signal.request("pause", seat="interpreter", kind="audio")
     assert missing["code"] == "not_found"
 
-    # The organiser may not show video; it may choose to speak.
+    # The organiser may not show video; it may choose to speak, and is heard from then on.
+    assert not company.audio_from("organiser") and not buyer.video_from("organiser")
     refused = await organiser.signal.request("publish", kind="video")
     assert refused["code"] == "permission_denied"
     assert (await organiser.signal.request("publish", kind="audio"))["type"] == "response"
+    await wait_for(lambda: _hears(company, "organiser"), MEDIA_TIMEOUT, what="organiser heard")
+    await wait_for(lambda: _hears(buyer, "organiser"), MEDIA_TIMEOUT, what="organiser heard")
     assert not company.video_from("organiser") and not buyer.video_from("organiser")
