@@ -100,12 +100,12 @@ def encode(seconds: float = 5.0, tone_hz: float = 440.0) -> EncodedMedia:
     for start in range(0, total, OPUS_SAMPLES):
         t = (np.arange(OPUS_SAMPLES) + start) / AUDIO_RATE
         wave = (0.3 * 32767 * np.sin(2 * math.pi * tone_hz * t)).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(
+        sound = av.AudioFrame.from_ndarray(
             np.repeat(wave, 2).reshape(1, -1), format="s16", layout="stereo"
         )
-        frame.sample_rate = AUDIO_RATE
-        frame.pts = start
-        audio += [bytes(p) for p in opus.encode(frame)]
+        sound.sample_rate = AUDIO_RATE
+        sound.pts = start
+        audio += [bytes(p) for p in opus.encode(sound)]
     return EncodedMedia(video=video, keyframes=keyframes, audio=audio)
 
 
@@ -157,7 +157,7 @@ class ReplayVideoTrack(_Paced):
     def request_keyframe(self) -> None:
         self._keyframe_wanted = True
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         index = await self._tick()
         position = index % len(self._media.video)
         if self._keyframe_wanted:
@@ -178,7 +178,7 @@ class ReplayAudioTrack(_Paced):
         super().__init__(OPUS_SAMPLES / AUDIO_RATE)
         self._media = media
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         index = await self._tick()
         packet = av.Packet(self._media.audio[index % len(self._media.audio)])
         packet.pts = index * OPUS_SAMPLES

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import av
 import numpy as np
 from aiortc import (
     RTCBundlePolicy,
@@ -156,6 +157,7 @@ class LoopbackClient:
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
+                assert isinstance(frame, av.VideoFrame)
                 luma = luma_of(frame)
                 counter = read_counter(luma)
                 if counter is None:
@@ -171,6 +173,7 @@ class LoopbackClient:
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
+                assert isinstance(frame, av.AudioFrame)
                 if audio.first_frame_at is None:
                     audio.first_frame_at = time.monotonic()
                 audio.frames += 1

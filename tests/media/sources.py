@@ -32,7 +32,7 @@ def make_luma(counter: int) -> np.ndarray:
     pattern = 128.0 + 50.0 * np.sin(2 * math.pi * _xx / 96.0 + phase) * np.cos(
         2 * math.pi * _yy / 72.0
     )
-    luma = pattern.astype(np.uint8)
+    luma: np.ndarray = pattern.astype(np.uint8)
     for bit in range(COUNTER_BITS):
         on = (counter >> bit) & 1
         x = COUNTER_X + bit * BLOCK
