@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record, user_actor
@@ -59,7 +60,11 @@ async def create_user(
         organisation_id=organisation_id,
     )
     session.add(user)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise UserEmailTaken(user.email) from exc
     for mission_id in mission_ids or []:
         session.add(UserMission(user_id=user.id, mission_id=mission_id))
     await commit_or_raise(session, UserEmailTaken(user.email))
