@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import openpyxl
+import pytest
 from icalendar import Calendar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.meetings.models import Meeting
 from app.missions.models import Mission, VenueKind
 from app.rooms import service as rooms
+from app.scheduling import service as scheduling_service
 from app.scheduling import validate_schedule
 from app.scheduling.loader import Grid, load
 from rooms.seats import Seat
@@ -275,3 +278,114 @@ async def test_party_plans_shape_the_schedule(
     b1 = [m for m in proposal["meetings"] if m["buyer_id"] == cast.buyers[0]]
     assert len(b1) == 2
     assert all(window[0] <= m["starts_at"].replace("+00:00", "Z") < window[1] for m in b1)
+
+
+async def _applied(session: AsyncSession, client: httpx.AsyncClient) -> Cast:
+    cast = await _cast(session, client)
+    proposal = await _solve(client, cast.mission.id)
+    answer = await client.post(
+        f"{API}/missions/{cast.mission.id}/schedule/apply",
+        json={"version": proposal["version"], "meetings": proposal["meetings"]},
+    )
+    assert answer.status_code == 200, answer.text
+    return cast
+
+
+async def _preview(client: httpx.AsyncClient, mission_id: int) -> dict[str, Any]:
+    now = datetime.combine(MISSION_DAY, datetime.min.time(), tzinfo=UTC) - timedelta(hours=9)
+    answer = await client.post(
+        f"{API}/missions/{mission_id}/schedule/reschedule/preview",
+        json={"time_limit_s": 2, "now": now.isoformat()},
+    )
+    assert answer.status_code == 200, answer.text
+    preview: dict[str, Any] = answer.json()
+    return preview
+
+
+def _fields(meeting: dict[str, Any], request_id: int) -> dict[str, Any]:
+    keep = ("company_id", "buyer_id", "interpreter_id", "company_venue_id", "buyer_venue_id",
+            "language_pair", "starts_at", "ends_at", "priority")
+    return {"request_id": request_id, **{k: meeting[k] for k in keep}}
+
+
+async def test_swapping_two_meetings_parks_one(
+    session: AsyncSession, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two meetings that trade places (same booth, room and interpreter) cannot move one
+    after the other without a moment's clash: applying parks one and books it back."""
+    cast = await _applied(session, client)
+    stored = {m["id"]: m for m in await _meetings(client, cast.mission.id)}
+    ids = {}
+    for key in ("c1-b1", "c1-b2"):
+        ids[key] = (await client.get(f"{API}/meeting-requests/{cast.requests[key]}")
+                    ).json()["meeting_id"]
+    a, b = stored[ids["c1-b1"]], stored[ids["c1-b2"]]
+    swapped_a = _fields(a, cast.requests["c1-b1"]) | {
+        "starts_at": b["starts_at"], "ends_at": b["ends_at"]}
+    swapped_b = _fields(b, cast.requests["c1-b2"]) | {
+        "starts_at": a["starts_at"], "ends_at": a["ends_at"]}
+    version = (await _preview(client, cast.mission.id))["version"]
+    caplog.set_level("INFO", logger="app.scheduling.service")
+    answer = await client.post(
+        f"{API}/missions/{cast.mission.id}/schedule/reschedule/apply",
+        json={"version": version, "moves": [
+            {"meeting_id": a["id"], "before": _fields(a, cast.requests["c1-b1"]),
+             "after": swapped_a},
+            {"meeting_id": b["id"], "before": _fields(b, cast.requests["c1-b2"]),
+             "after": swapped_b},
+        ]},
+    )
+    assert answer.status_code == 200, answer.text
+    after = {m["id"]: m for m in await _meetings(client, cast.mission.id)}
+    assert (after[a["id"]]["starts_at"], after[b["id"]]["starts_at"]) == (
+        b["starts_at"], a["starts_at"])
+    assert after[a["id"]]["status"] == after[b["id"]]["status"] == "scheduled"
+    assert len([r for r in caplog.records if "parked" in r.getMessage()]) == 1
+    _assert_no_double_booking(list(after.values()))
+    await _validate(session, cast.mission)
+
+
+async def test_withdrawn_request_is_cancelled_on_reschedule(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    cast = await _applied(session, client)
+    request_id = cast.requests["c3-b3"]
+    meeting_id = (await client.get(f"{API}/meeting-requests/{request_id}")).json()["meeting_id"]
+    declined = await client.post(f"{API}/meeting-requests/{request_id}/decline")
+    assert declined.json()["status"] == "declined"
+    preview = await _preview(client, cast.mission.id)
+    assert preview["removals"] == [{"meeting_id": meeting_id, "request_id": request_id,
+                                    "reason": "cancelled",
+                                    "detail": "its request is no longer approved"}]
+    assert preview["moves"] == [] and preview["additions"] == []
+    body = {k: preview[k] for k in ("version", "moves", "additions", "removals")}
+    done = await client.post(
+        f"{API}/missions/{cast.mission.id}/schedule/reschedule/apply", json=body
+    )
+    assert done.status_code == 200, done.text
+    assert [m["id"] for m in done.json()["cancelled"]] == [meeting_id]
+    assert (await client.get(f"{API}/meetings/{meeting_id}")).json()["status"] == "cancelled"
+    # Applying the same change again does nothing more.
+    again = await client.post(
+        f"{API}/missions/{cast.mission.id}/schedule/reschedule/apply", json=body
+    )
+    assert again.status_code == 200 and again.json() == {
+        "moved": [], "booked": [], "cancelled": []}
+
+
+async def test_solver_runs_off_the_event_loop(
+    session: AsyncSession, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cast = await _cast(session, client)
+    loop_thread = threading.get_ident()
+    seen: list[tuple[int, float]] = []
+    real_solve = scheduling_service.solve
+
+    def solve(problem: Any, **options: Any) -> Any:
+        seen.append((threading.get_ident(), options["time_limit_s"]))
+        return real_solve(problem, **options)
+
+    monkeypatch.setattr(scheduling_service, "solve", solve)
+    await _solve(client, cast.mission.id)
+    assert len(seen) == 1
+    assert seen[0][0] != loop_thread and seen[0][1] == 3
