@@ -201,7 +201,7 @@ async def _party(
     session: AsyncSession, mission: Mission, model: type[Company] | type[Buyer], party_id: int
 ) -> Any:
     kind = "company" if model is Company else "buyer"
-    row = await session.get(model, party_id)
+    row: Company | Buyer | None = await session.get(model, party_id)
     if row is None:
         raise ParticipantNotFound(kind, party_id)
     if row.mission_id != mission.id:

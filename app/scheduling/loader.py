@@ -255,7 +255,7 @@ async def load(*, session: AsyncSession, mission: Mission, grid: Grid) -> Loaded
             same_city = [
                 gid for gid in centres if groups[gid][0].city.casefold() == buyer.city.casefold()
             ]
-            buyer_group = (same_city or centres or [None])[0]
+            buyer_group = next(iter(same_city or centres), None)
         if buyer_group is not None:
             tz = groups[buyer_group][0].timezone
         tz = tz or _country_zone(buyer.country) or ""

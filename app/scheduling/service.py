@@ -423,7 +423,9 @@ async def put_plan(
     party_id: int,
     data: PartyPlanWrite,
 ) -> PartyPlan:
-    party = await session.get(_PARTY_MODELS[kind], party_id)
+    party: Company | Buyer | Interpreter | None = await session.get(
+        _PARTY_MODELS[kind], party_id
+    )
     if party is None or party.mission_id != mission.id:
         raise ParticipantNotFound(kind.value, party_id)
     if data.venue_id is not None:
