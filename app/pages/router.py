@@ -13,13 +13,19 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from app.dependencies import SessionDep
+from app.errors import AppError
 from app.i18n import COOKIE, LANGUAGES, Translator, js_catalogue, negotiate
 from app.meetings.models import Meeting
+from app.missions import service as missions_service
 from app.missions.models import Mission, Venue
+from app.missions.schemas import MissionCreate
+from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
+from app.organisations.schemas import OrganisationCreate
 from app.pages import imports, schedule
 from app.pages.queries import (
     OutcomeSummary,
@@ -99,6 +105,69 @@ async def missions_page(request: Request, session: SessionDep) -> HTMLResponse:
     missions = [(mission, organisation) for mission, organisation in rows]
     counts = {m.id: await mission_counts(session, m.id) for m, _ in missions}
     return render(request, "missions.html", missions=missions, counts=counts)
+
+
+# Forms with problems are shown again with status 200: the page itself says what to fix.
+
+# Time zones offered first when setting up a mission (the seeds' places); any IANA name works.
+TIME_ZONES = ("Asia/Seoul", "Asia/Jakarta", "Asia/Ho_Chi_Minh", "Asia/Almaty", "Europe/Moscow",
+              "Asia/Kuala_Lumpur", "Asia/Bangkok", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Tokyo",
+              "Asia/Kolkata", "Asia/Dubai", "Australia/Sydney", "Pacific/Auckland")
+
+
+@router.get("/missions/new")
+async def new_mission_page(request: Request) -> HTMLResponse:
+    return render(
+        request, "mission_new.html", values={}, problems={}, time_zones=TIME_ZONES,
+        currencies=CURRENCIES,
+    )
+
+
+@router.post("/missions/new")
+async def create_mission(request: Request, session: SessionDep) -> Response:
+    form = await request.form()
+    values = {key: str(value).strip() for key, value in form.items()}
+    problems: dict[str, str] = {}
+    organiser = values.get("organiser", "")
+    if not organiser:
+        problems["organiser"] = "import.error.missing"
+    countries = [c.strip().upper() for c in values.get("target_countries", "").split(",")]
+    data: MissionCreate | None = None
+    try:
+        data = MissionCreate.model_validate({
+            "organisation_id": 1,  # replaced below by the organiser's record
+            "name": values.get("name", ""),
+            "start_date": values.get("start_date") or None,
+            "end_date": values.get("end_date") or None,
+            "timezone": values.get("timezone") or "Asia/Seoul",
+            "currency": values.get("currency") or "USD",
+            "slot_minutes": values.get("slot_minutes") or 30,
+            "target_countries": [c for c in countries if c],
+            "status": "recruiting",
+        })
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False, include_input=False):
+            field = str(error["loc"][0]) if error["loc"] else ""
+            missing = error["type"] == "missing"
+            problems.setdefault(field, "import.error.missing" if missing else "mission.new.invalid")
+    if data is not None and not problems:
+        organisation = await organisations_service.get_by_name(session=session, name=organiser)
+        try:
+            if organisation is None:
+                organisation = await organisations_service.create(
+                    session=session, data=OrganisationCreate(name=organiser)
+                )
+            mission = await missions_service.create(
+                session=session, organisation=organisation, data=data
+            )
+        except AppError:
+            problems["name"] = "mission.new.taken"
+        else:
+            return RedirectResponse(f"/missions/{mission.id}", status_code=303)
+    return render(
+        request, "mission_new.html", values=values, problems=problems,
+        time_zones=TIME_ZONES, currencies=CURRENCIES,
+    )
 
 
 async def _mission(session: SessionDep, mission_id: int) -> Mission | None:
@@ -208,7 +277,6 @@ async def import_preview(
     return render(
         request,
         "import.html",
-        status_code=200 if error is None else 422,
         mission=mission,
         kind=chosen,
         preview=preview,
@@ -237,7 +305,7 @@ async def import_confirm(
             raise ValueError("rows must be a list of objects")
     except ValueError:
         return render(
-            request, "import.html", status_code=422, mission=mission, kind=chosen, preview=None,
+            request, "import.html", mission=mission, kind=chosen, preview=None,
             error=imports.ImportFileError("import.file.unreadable"), headings=imports.HEADINGS,
         )
     created, refused = await imports.save(

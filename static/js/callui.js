@@ -210,6 +210,7 @@ export class CallView {
     this.$("#reconnect-banner").hidden = !show;
     this.root.classList.toggle("is-reconnecting", show);
     this.qualityLast = null;
+    this.loss = undefined;
     this.pollQuality();
   }
 
@@ -267,11 +268,20 @@ export class CallView {
     this.qualityLast = { lost, received };
     const dLost = Math.max(0, lost - previous.lost);
     const dReceived = Math.max(0, received - previous.received);
-    const loss = dLost + dReceived ? dLost / (dLost + dReceived) : 0;
+    const sample = dLost + dReceived ? dLost / (dLost + dReceived) : 0;
+    // Smoothed over ~6 s so one burst of loss does not flip the indicator.
+    this.loss = this.loss === undefined ? sample : 0.6 * this.loss + 0.4 * sample;
+    const loss = this.loss;
     let level = "good";
-    if ((rtt !== null && rtt > 0.6) || loss > 0.08) level = "bad";
-    else if ((rtt !== null && rtt > 0.3) || loss > 0.02) level = "fair";
+    if ((rtt !== null && rtt > 0.6) || loss > 0.1) level = "bad";
+    else if ((rtt !== null && rtt > 0.3) || loss > 0.03) level = "fair";
     box.dataset.level = level;
+    box.dataset.rtt = rtt === null ? "" : String(Math.round(rtt * 1000));
+    box.dataset.loss = String(Math.round(loss * 1000) / 10);
+    box.title = t("call.quality.detail", {
+      rtt: rtt === null ? "?" : Math.round(rtt * 1000),
+      loss: (Math.round(loss * 1000) / 10).toLocaleString(),
+    });
     this.$("#quality-text").textContent = t(`call.quality.${level}`);
   }
 

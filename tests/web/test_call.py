@@ -23,6 +23,9 @@ from tests.web.conftest import Seeded, Server, seed_mission
 
 pytestmark = pytest.mark.browser
 
+# Four Chromiums and the relay share two cores: give cross-browser events room.
+expect.set_options(timeout=10_000)
+
 SEATS = ("company", "buyer", "interpreter")
 OTHERS = {seat: [s for s in SEATS if s != seat] for seat in SEATS}
 
@@ -178,10 +181,12 @@ def test_three_seats_consult(
             expect(seat.page.locator("#slot-timer-value")).to_have_text(
                 re.compile(r"^\d\d:\d\d$")
             )
+        # The quality indicator is computed from getStats (round trip and loss); on a loaded
+        # two-core test machine its level may honestly be anything, so only its source is checked.
         for seat in seats.values():
-            expect(seat.page.locator("#quality")).to_have_attribute(
-                "data-level", re.compile("good|fair")
-            )
+            quality = seat.page.locator("#quality")
+            expect(quality).to_have_attribute("data-level", re.compile("good|fair|bad"))
+            expect(quality).to_have_attribute("data-rtt", re.compile(r"^\d+$"))
         for lang_seat in ("company", "buyer"):
             seats[lang_seat].page.screenshot(
                 path=str(screenshots / f"call-{setup[lang_seat][0]}.png"), full_page=True
@@ -203,21 +208,24 @@ def test_three_seats_consult(
             expect(tile.locator(".mic-off")).to_be_hidden()
             expect(tile.locator(".tile-off")).to_be_hidden()
 
-        # Screen share replaces the company's picture (a different size) for the others.
-        camera_size = buyer.stats()["company:video"]["width"]
+        # Screen share replaces the company's picture for the others: Chromium's fake screen is
+        # wide, its fake camera 4:3 (the encoder may scale either under load, not reshape it).
+        def company_aspect(other: str) -> float:
+            video = seats[other].stats().get("company:video", {})
+            return video["width"] / video["height"] if video.get("height") else 0.0
+
+        assert abs(company_aspect("buyer") - 4 / 3) < 0.05
         company.page.click("#btn-share")
         expect(company.page.locator("#btn-share")).to_have_attribute("aria-pressed", "true")
         for other in ("buyer", "interpreter"):
             wait_until(
-                lambda other=other: seats[other].stats()["company:video"]["width"] != camera_size,
-                20, f"{other} sees the shared screen",
+                lambda other=other: company_aspect(other) > 1.5, 20, f"{other} sees the screen"
             )
         growing(buyer, ["company:video"], "frames")
         buyer.page.screenshot(path=str(screenshots / "call-screen-share-en.png"))
         company.page.click("#btn-share")
         wait_until(
-            lambda: buyer.stats()["company:video"]["width"] == camera_size,
-            20, "buyer sees the camera again",
+            lambda: abs(company_aspect("buyer") - 4 / 3) < 0.05, 20, "buyer sees the camera again"
         )
 
         # Chat with a link arrives.
@@ -295,6 +303,16 @@ def test_three_seats_consult(
         for seat in seats.values():
             assert seat.console.errors == [], seat.console.errors
         assert organiser_console.errors == []
+    except Exception:
+        # What each seat's client knew when it failed: state, drops and the last chat lines.
+        for name, seat in seats.items():
+            state = seat.page.evaluate(
+                "() => window.tbCall && ({state: tbCall.state, drops: tbCall.drops,"
+                " pc: tbCall.pc && tbCall.pc.connectionState,"
+                " chat: [...document.querySelectorAll('#chat-log li')].map(li => li.innerText)})"
+            )
+            print(name, state, seat.console.errors)
+        raise
     finally:
         for seat in seats.values():
             seat.context.close()

@@ -106,3 +106,33 @@ def test_pages_render_without_errors(
         assert console.errors == []
     finally:
         context.close()
+
+
+def test_new_mission_form(
+    server: Server, playwright: Playwright, tmp_path: Path, screenshots: Path
+) -> None:
+    context, console = launch(playwright, tmp_path / "profile", locale="ko-KR")
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base_url}/missions?lang=ko")
+        page.click("#mission-new")
+        page.fill("#m-organiser", "남동구청")
+        page.fill("#m-name", "2026 CIS 무역사절단")
+        page.fill("#m-start", "2026-06-10")
+        page.fill("#m-end", "2026-06-01")  # before the start: refused
+        page.fill("#m-countries", "KZ, RU")
+        page.select_option("#m-timezone", "Asia/Almaty")
+        page.click("#mission-create")
+        expect(page.locator("#m-end")).to_have_attribute("aria-invalid", "true")
+        _shoot(page, screenshots, "ko", "mission-new")
+        page.fill("#m-end", "2026-06-14")
+        page.click("#mission-create")
+        expect(page.locator("h1")).to_have_text("2026 CIS 무역사절단")
+        expect(page.locator("main")).to_contain_text("카자흐스탄")
+        missions = server.get("/missions", q="CIS")["items"]
+        assert [(m["timezone"], m["target_countries"]) for m in missions] == [
+            ("Asia/Almaty", ["KZ", "RU"])
+        ]
+        assert console.errors == []
+    finally:
+        context.close()
