@@ -13,7 +13,8 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.core import get_global
 from sqlalchemy import select
@@ -162,6 +163,39 @@ def _windows(raw: list[list[str]] | None) -> tuple[core.Window, ...] | None:
     )
 
 
+def _busy(meetings: Iterable[Meeting]) -> dict[tuple[PartyKind, int], list[core.Window]]:
+    """When each party is in a meeting the scheduler did not make (booked by hand)."""
+    busy: defaultdict[tuple[PartyKind, int], list[core.Window]] = defaultdict(list)
+    for m in meetings:
+        window = core.Window(m.starts_at, m.ends_at)
+        busy[(PartyKind.COMPANY, m.company_id)].append(window)
+        busy[(PartyKind.BUYER, m.buyer_id)].append(window)
+        if m.interpreter_id is not None:
+            busy[(PartyKind.INTERPRETER, m.interpreter_id)].append(window)
+    return busy
+
+
+def _minus(
+    windows: tuple[core.Window, ...] | None, busy: list[core.Window], span: core.Window
+) -> tuple[core.Window, ...] | None:
+    """Availability with the busy spans cut out; None (any time) stays None if not busy."""
+    if not busy:
+        return windows
+    free = list(windows) if windows is not None else [span]
+    for taken in sorted(busy):
+        cut: list[core.Window] = []
+        for w in free:
+            if taken.end <= w.start or taken.start >= w.end:
+                cut.append(w)
+                continue
+            if w.start < taken.start:
+                cut.append(core.Window(w.start, taken.start))
+            if taken.end < w.end:
+                cut.append(core.Window(taken.end, w.end))
+        free = cut
+    return tuple(free)
+
+
 def _pairs(labels: Iterable[str]) -> frozenset[core.LanguagePair]:
     return frozenset(core.language_pair(*label.split("-")) for label in labels)
 
@@ -203,6 +237,34 @@ async def load(*, session: AsyncSession, mission: Mission, grid: Grid) -> Loaded
         for m in await session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids)))
     }
 
+    live = list(
+        await session.scalars(
+            select(Meeting)
+            .where(Meeting.mission_id == mission.id, Meeting.status != MeetingStatus.CANCELLED)
+            .order_by(Meeting.id)
+        )
+    )
+    linked = {r.meeting_id for r in approved if r.meeting_id is not None}
+    withdrawn_ids = set(
+        await session.scalars(
+            select(MeetingRequest.meeting_id).where(
+                MeetingRequest.mission_id == mission.id,
+                MeetingRequest.status != RequestStatus.APPROVED,
+                MeetingRequest.meeting_id.is_not(None),
+            )
+        )
+    )
+    busy = _busy(m for m in live if m.id not in linked and m.id not in withdrawn_ids)
+    first = datetime.combine(mission.start_date, time(), tzinfo=ZoneInfo(mission.timezone))
+    span = core.Window(first - timedelta(days=1), first + timedelta(
+        days=(mission.end_date - mission.start_date).days + 2))
+
+    def availability(kind: PartyKind, party_id: int, plan: PartyPlan | None) -> (
+        tuple[core.Window, ...] | None
+    ):
+        windows = _windows(plan.availability) if plan else None
+        return _minus(windows, busy.get((kind, party_id), []), span)
+
     groups = venue_groups(venues)
     group_of = {venue.id: gid for gid, rows in groups.items() for venue in rows}
     core_venues = tuple(
@@ -235,7 +297,7 @@ async def load(*, session: AsyncSession, mission: Mission, grid: Grid) -> Loaded
                 id=company.id,
                 venue_id=venue_group,
                 name=company.name,
-                availability=_windows(plan.availability) if plan else None,
+                availability=availability(PartyKind.COMPANY, company.id, plan),
             )
         )
 
@@ -271,7 +333,7 @@ async def load(*, session: AsyncSession, mission: Mission, grid: Grid) -> Loaded
                 tz=tz,
                 name=f"{buyer.name} ({buyer.company_name})",
                 venue_id=buyer_group,
-                availability=_windows(plan.availability) if plan else None,
+                availability=availability(PartyKind.BUYER, buyer.id, plan),
             )
         )
 
@@ -284,7 +346,7 @@ async def load(*, session: AsyncSession, mission: Mission, grid: Grid) -> Loaded
                 tz=(plan.timezone if plan else "") or mission.timezone,
                 pairs=_pairs(interpreter.language_pairs),
                 name=interpreter.name,
-                availability=_windows(plan.availability) if plan else None,
+                availability=availability(PartyKind.INTERPRETER, interpreter.id, plan),
             )
         )
 
@@ -326,13 +388,6 @@ async def load(*, session: AsyncSession, mission: Mission, grid: Grid) -> Loaded
         for request in approved
         if request.meeting_id is not None and request.meeting_id in meetings
     }
-    live = list(
-        await session.scalars(
-            select(Meeting)
-            .where(Meeting.mission_id == mission.id, Meeting.status != MeetingStatus.CANCELLED)
-            .order_by(Meeting.id)
-        )
-    )
     withdrawn = await session.execute(
         select(MeetingRequest.id, Meeting)
         .join(MeetingRequest, MeetingRequest.meeting_id == Meeting.id)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.meetings import service as meetings
+from app.meetings.exceptions import MeetingClash
 from app.meetings.models import Meeting, MeetingStatus
 from app.meetings.schemas import MeetingCreate, MeetingUpdate
 from app.missions.exceptions import VenueNotFound
@@ -225,6 +226,15 @@ async def apply(*, session: AsyncSession, mission: Mission, body: ApplyRequest) 
         raise StaleProposal(body.version, loaded.version)
     schedule = core.Schedule(tuple(_to_core(loaded, item) for item in body.meetings))
     _check(loaded, schedule)
+    # A booth or room taken by a meeting booked by hand is not known to the solver: find
+    # every such clash before writing anything, rather than stop half-way.
+    clashes = []
+    for item in body.meetings:
+        clashes += await meetings.find_clashes(
+            session=session, mission=mission, booking=_booking(item)
+        )
+    if clashes:
+        raise MeetingClash(clashes)
     booked = [await _book(session, mission, loaded, item) for item in body.meetings]
     logger.info("mission %s: %d meetings booked from a proposal", mission.id, len(booked))
     return {"booked": booked, "already_booked": 0}
@@ -353,6 +363,19 @@ async def apply_reschedule(
     return {"moved": moved, "booked": booked, "cancelled": cancelled}
 
 
+def _booking(item: ProposedMeeting) -> meetings.Booking:
+    return meetings.Booking(
+        company_id=item.company_id,
+        buyer_id=item.buyer_id,
+        interpreter_id=item.interpreter_id,
+        company_venue_id=item.company_venue_id,
+        buyer_venue_id=item.buyer_venue_id,
+        language_pair=item.language_pair,
+        starts_at=item.starts_at,
+        ends_at=item.ends_at,
+    )
+
+
 def _update_of(item: ProposedMeeting, *, restore: bool) -> MeetingUpdate:
     fields = item.model_dump(
         include={
@@ -376,18 +399,9 @@ async def _move_all(
     while pending:
         progress = False
         for row, after in list(pending):
-            booking = meetings.Booking(
-                company_id=after.company_id,
-                buyer_id=after.buyer_id,
-                interpreter_id=after.interpreter_id,
-                company_venue_id=after.company_venue_id,
-                buyer_venue_id=after.buyer_venue_id,
-                language_pair=after.language_pair,
-                starts_at=after.starts_at,
-                ends_at=after.ends_at,
-            )
             clashes = await meetings.find_clashes(
-                session=session, mission=mission, booking=booking, ignore_meeting_id=row.id
+                session=session, mission=mission, booking=_booking(after),
+                ignore_meeting_id=row.id,
             )
             if clashes and len(parked) < len(moving):
                 continue

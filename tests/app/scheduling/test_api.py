@@ -38,8 +38,9 @@ class Cast:
     requests: dict[str, int]  # "c1-b1" -> request id
 
 
-async def _request(client: httpx.AsyncClient, mission_id: int, company: int, buyer: int,
-                   priority: int) -> int:
+async def _request(
+    client: httpx.AsyncClient, mission_id: int, company: int, buyer: int, priority: int
+) -> int:
     answer = await client.post(
         f"{API}/missions/{mission_id}/meeting-requests",
         json={"company_id": company, "buyer_id": buyer, "requested_by": "buyer"},
@@ -59,8 +60,13 @@ async def _cast(session: AsyncSession, client: httpx.AsyncClient) -> Cast:
     mission = await factories.mission(session, end_date=MISSION_DAY)
     booths = [(await factories.venue(session, mission_=mission)).id for _ in range(2)]
     room = await factories.venue(
-        session, mission_=mission, name="KBC Jakarta room 1", kind=VenueKind.BUSINESS_CENTRE,
-        city="Jakarta", country="ID", timezone="Asia/Jakarta",
+        session,
+        mission_=mission,
+        name="KBC Jakarta room 1",
+        kind=VenueKind.BUSINESS_CENTRE,
+        city="Jakarta",
+        country="ID",
+        timezone="Asia/Jakarta",
     )
     c1 = await factories.company(session, mission_=mission)
     c2 = await factories.company(session, mission_=mission)
@@ -79,7 +85,12 @@ async def _cast(session: AsyncSession, client: httpx.AsyncClient) -> Cast:
         "c2-b3": await _request(client, mission.id, c2.id, b3.id, 1),  # ko-vi: nobody
     }
     return Cast(
-        mission, [c1.id, c2.id, c3.id], [b1.id, b2.id, b3.id], interpreter.id, booths, room.id,
+        mission,
+        [c1.id, c2.id, c3.id],
+        [b1.id, b2.id, b3.id],
+        interpreter.id,
+        booths,
+        room.id,
         requests,
     )
 
@@ -104,7 +115,7 @@ def _assert_no_double_booking(meetings: list[dict[str, Any]]) -> None:
     """The booking rules, checked from the stored rows: no resource in two overlapping ones."""
     live = [m for m in meetings if m["status"] != "cancelled"]
     for i, a in enumerate(live):
-        for b in live[i + 1:]:
+        for b in live[i + 1 :]:
             if a["starts_at"] < b["ends_at"] and b["starts_at"] < a["ends_at"]:
                 assert a["company_id"] != b["company_id"]
                 assert a["buyer_id"] != b["buyer_id"]
@@ -145,8 +156,11 @@ async def test_solve_apply_reschedule_and_export(
 
     applied = await client.post(
         f"{API}/missions/{mission_id}/schedule/apply",
-        json={"version": proposal["version"], "grid": proposal["grid"],
-              "meetings": proposal["meetings"]},
+        json={
+            "version": proposal["version"],
+            "grid": proposal["grid"],
+            "meetings": proposal["meetings"],
+        },
     )
     assert applied.status_code == 200, applied.text
     assert len(applied.json()["booked"]) == 4
@@ -164,8 +178,9 @@ async def test_solve_apply_reschedule_and_export(
     )
     assert again.status_code == 200 and again.json() == {"booked": [], "already_booked": 4}
     assert len(await _meetings(client, mission_id)) == 4
-    assert (await client.post(f"{API}/missions/{mission_id}/schedule/solve", json={})
-            ).status_code == 409
+    assert (
+        await client.post(f"{API}/missions/{mission_id}/schedule/solve", json={})
+    ).status_code == 409
 
     # A cancellation: the preview re-places its request; applying moves exactly the shown.
     cancelled_id = request["meeting_id"]
@@ -196,13 +211,21 @@ async def test_solve_apply_reschedule_and_export(
     await _validate(session, cast.mission)
 
     # Downloads: the company's calendar with its seat's join link, the organiser's grid.
-    c1_meetings = [m for m in after.values()
-                   if m["company_id"] == cast.companies[0] and m["status"] == "scheduled"]
+    c1_meetings = [
+        m
+        for m in after.values()
+        if m["company_id"] == cast.companies[0] and m["status"] == "scheduled"
+    ]
     assert len(c1_meetings) == 2
     row = await session.get(Meeting, c1_meetings[0]["id"])
     assert row is not None
-    await rooms.issue_link(session=session, meeting=row, seat=Seat.COMPANY,
-                           expires_at=row.ends_at + timedelta(hours=2), now=row.starts_at)
+    await rooms.issue_link(
+        session=session,
+        meeting=row,
+        seat=Seat.COMPANY,
+        expires_at=row.ends_at + timedelta(hours=2),
+        now=row.starts_at,
+    )
     await session.commit()
     ics = await client.get(
         f"{API}/missions/{mission_id}/schedule/agendas/company/{cast.companies[0]}/calendar.ics"
@@ -234,27 +257,30 @@ async def test_solve_apply_reschedule_and_export(
 async def test_bad_input(session: AsyncSession, client: httpx.AsyncClient) -> None:
     cast = await _cast(session, client)
     base = f"{API}/missions/{cast.mission.id}/schedule"
-    assert (await client.post(f"{API}/missions/999999/schedule/solve", json={})
-            ).status_code == 404
+    assert (await client.post(f"{API}/missions/999999/schedule/solve", json={})).status_code == 404
     assert (await client.post(f"{base}/solve", json={"time_limit_s": 0})).status_code == 422
     assert (await client.post(f"{base}/solve", json={"time_limit_s": 600})).status_code == 422
-    assert (await client.post(f"{base}/solve", json={"grid": {"hours": {
-        "open": "18:00", "close": "09:00"}}})).status_code == 422
+    assert (
+        await client.post(
+            f"{base}/solve", json={"grid": {"hours": {"open": "18:00", "close": "09:00"}}}
+        )
+    ).status_code == 422
     assert (await client.get(f"{base}/agendas/caterer/1")).status_code == 422
     assert (await client.get(f"{base}/agendas/company/999999")).status_code == 404
-    assert (await client.get(f"{base}/grid.xlsx", params={"tz": "Mars/Olympus"})
-            ).status_code == 422
+    assert (await client.get(f"{base}/grid.xlsx", params={"tz": "Mars/Olympus"})).status_code == 422
 
     proposal = await _solve(client, cast.mission.id)
-    stale = await client.post(f"{base}/apply", json={"version": "0" * 16, "meetings":
-                                                     proposal["meetings"]})
+    stale = await client.post(
+        f"{base}/apply", json={"version": "0" * 16, "meetings": proposal["meetings"]}
+    )
     assert stale.status_code == 409
     # An edited proposal (a meeting moved to 03:00 in Seoul) is refused before anything is written.
     edited = [dict(m) for m in proposal["meetings"]]
     edited[0]["starts_at"] = "2026-03-09T18:00:00Z"
     edited[0]["ends_at"] = "2026-03-09T18:30:00Z"
-    refused = await client.post(f"{base}/apply", json={"version": proposal["version"],
-                                                       "meetings": edited})
+    refused = await client.post(
+        f"{base}/apply", json={"version": proposal["version"], "meetings": edited}
+    )
     assert refused.status_code == 422, refused.text
     assert refused.json()["violations"]
     assert await _meetings(client, cast.mission.id) == []
@@ -267,12 +293,17 @@ async def test_party_plans_shape_the_schedule(
     cast = await _cast(session, client)
     base = f"{API}/missions/{cast.mission.id}/schedule"
     window = ["2026-03-10T07:00:00Z", "2026-03-10T08:00:00Z"]  # 14:00-15:00 WIB
-    answer = await client.put(f"{base}/parties/buyer/{cast.buyers[0]}",
-                              json={"venue_id": cast.room, "availability": [window]})
+    answer = await client.put(
+        f"{base}/parties/buyer/{cast.buyers[0]}",
+        json={"venue_id": cast.room, "availability": [window]},
+    )
     assert answer.status_code == 200, answer.text
     assert (await client.put(f"{base}/parties/buyer/999999", json={})).status_code == 404
-    assert (await client.put(f"{base}/parties/interpreter/{cast.interpreter}",
-                             json={"venue_id": cast.room})).status_code == 422
+    assert (
+        await client.put(
+            f"{base}/parties/interpreter/{cast.interpreter}", json={"venue_id": cast.room}
+        )
+    ).status_code == 422
     assert len((await client.get(f"{base}/parties")).json()) == 1
     proposal = await _solve(client, cast.mission.id)
     b1 = [m for m in proposal["meetings"] if m["buyer_id"] == cast.buyers[0]]
@@ -303,8 +334,17 @@ async def _preview(client: httpx.AsyncClient, mission_id: int) -> dict[str, Any]
 
 
 def _fields(meeting: dict[str, Any], request_id: int) -> dict[str, Any]:
-    keep = ("company_id", "buyer_id", "interpreter_id", "company_venue_id", "buyer_venue_id",
-            "language_pair", "starts_at", "ends_at", "priority")
+    keep = (
+        "company_id",
+        "buyer_id",
+        "interpreter_id",
+        "company_venue_id",
+        "buyer_venue_id",
+        "language_pair",
+        "starts_at",
+        "ends_at",
+        "priority",
+    )
     return {"request_id": request_id, **{k: meeting[k] for k in keep}}
 
 
@@ -317,28 +357,44 @@ async def test_swapping_two_meetings_parks_one(
     stored = {m["id"]: m for m in await _meetings(client, cast.mission.id)}
     ids = {}
     for key in ("c1-b1", "c1-b2"):
-        ids[key] = (await client.get(f"{API}/meeting-requests/{cast.requests[key]}")
-                    ).json()["meeting_id"]
+        ids[key] = (await client.get(f"{API}/meeting-requests/{cast.requests[key]}")).json()[
+            "meeting_id"
+        ]
     a, b = stored[ids["c1-b1"]], stored[ids["c1-b2"]]
     swapped_a = _fields(a, cast.requests["c1-b1"]) | {
-        "starts_at": b["starts_at"], "ends_at": b["ends_at"]}
+        "starts_at": b["starts_at"],
+        "ends_at": b["ends_at"],
+    }
     swapped_b = _fields(b, cast.requests["c1-b2"]) | {
-        "starts_at": a["starts_at"], "ends_at": a["ends_at"]}
+        "starts_at": a["starts_at"],
+        "ends_at": a["ends_at"],
+    }
     version = (await _preview(client, cast.mission.id))["version"]
     caplog.set_level("INFO", logger="app.scheduling.service")
     answer = await client.post(
         f"{API}/missions/{cast.mission.id}/schedule/reschedule/apply",
-        json={"version": version, "moves": [
-            {"meeting_id": a["id"], "before": _fields(a, cast.requests["c1-b1"]),
-             "after": swapped_a},
-            {"meeting_id": b["id"], "before": _fields(b, cast.requests["c1-b2"]),
-             "after": swapped_b},
-        ]},
+        json={
+            "version": version,
+            "moves": [
+                {
+                    "meeting_id": a["id"],
+                    "before": _fields(a, cast.requests["c1-b1"]),
+                    "after": swapped_a,
+                },
+                {
+                    "meeting_id": b["id"],
+                    "before": _fields(b, cast.requests["c1-b2"]),
+                    "after": swapped_b,
+                },
+            ],
+        },
     )
     assert answer.status_code == 200, answer.text
     after = {m["id"]: m for m in await _meetings(client, cast.mission.id)}
     assert (after[a["id"]]["starts_at"], after[b["id"]]["starts_at"]) == (
-        b["starts_at"], a["starts_at"])
+        b["starts_at"],
+        a["starts_at"],
+    )
     assert after[a["id"]]["status"] == after[b["id"]]["status"] == "scheduled"
     assert len([r for r in caplog.records if "parked" in r.getMessage()]) == 1
     _assert_no_double_booking(list(after.values()))
@@ -354,9 +410,14 @@ async def test_withdrawn_request_is_cancelled_on_reschedule(
     declined = await client.post(f"{API}/meeting-requests/{request_id}/decline")
     assert declined.json()["status"] == "declined"
     preview = await _preview(client, cast.mission.id)
-    assert preview["removals"] == [{"meeting_id": meeting_id, "request_id": request_id,
-                                    "reason": "cancelled",
-                                    "detail": "its request is no longer approved"}]
+    assert preview["removals"] == [
+        {
+            "meeting_id": meeting_id,
+            "request_id": request_id,
+            "reason": "cancelled",
+            "detail": "its request is no longer approved",
+        }
+    ]
     assert preview["moves"] == [] and preview["additions"] == []
     body = {k: preview[k] for k in ("version", "moves", "additions", "removals")}
     done = await client.post(
@@ -369,8 +430,7 @@ async def test_withdrawn_request_is_cancelled_on_reschedule(
     again = await client.post(
         f"{API}/missions/{cast.mission.id}/schedule/reschedule/apply", json=body
     )
-    assert again.status_code == 200 and again.json() == {
-        "moved": [], "booked": [], "cancelled": []}
+    assert again.status_code == 200 and again.json() == {"moved": [], "booked": [], "cancelled": []}
 
 
 async def test_solver_runs_off_the_event_loop(
@@ -389,3 +449,32 @@ async def test_solver_runs_off_the_event_loop(
     await _solve(client, cast.mission.id)
     assert len(seen) == 1
     assert seen[0][0] != loop_thread and seen[0][1] == 3
+
+
+async def test_meetings_booked_by_hand_are_worked_around(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    """Company 1 and buyer 2 already meet 09:00-17:00 Seoul (booked by hand, no request):
+    the scheduler puts their requested meetings outside that time."""
+    cast = await _cast(session, client)
+    hand = await client.post(
+        f"{API}/missions/{cast.mission.id}/meetings",
+        json={
+            "company_id": cast.companies[0],
+            "buyer_id": cast.buyers[1],
+            "starts_at": "2026-03-10T00:00:00Z",
+            "ends_at": "2026-03-10T08:00:00Z",
+        },
+    )
+    assert hand.status_code == 201, hand.text
+    proposal = await _solve(client, cast.mission.id)
+    assert proposal["violations"] == []
+    for meeting in proposal["meetings"]:
+        if meeting["company_id"] == cast.companies[0] or meeting["buyer_id"] == cast.buyers[1]:
+            assert meeting["starts_at"] >= "2026-03-10T08:00:00"
+    answer = await client.post(
+        f"{API}/missions/{cast.mission.id}/schedule/apply",
+        json={"version": proposal["version"], "meetings": proposal["meetings"]},
+    )
+    assert answer.status_code == 200, answer.text
+    _assert_no_double_booking(await _meetings(client, cast.mission.id))
