@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from starlette.routing import Match
 
 from app.database import create_engine, create_sessionmaker
-from app.demo import ensure_demo_mission
+from app.demo import TryNow, ensure_demo_mission, ensure_meeting_open_now
 from app.main import create_app
 from app.migrations import upgrade
 from app.missions.models import Mission
@@ -54,12 +54,34 @@ def wants_demo(settings: Settings, flag: bool | None) -> bool:
     return settings.demo if "demo" in settings.model_fields_set else True
 
 
-async def _ensure_demo(settings: Settings) -> Mission:
+async def _ensure_demo(settings: Settings, base_url: str) -> tuple[Mission, TryNow]:
     engine = create_engine(settings.database_url)
     try:
-        return await ensure_demo_mission(create_sessionmaker(engine))
+        sessionmaker = create_sessionmaker(engine)
+        mission = await ensure_demo_mission(sessionmaker)
+        try_now = await ensure_meeting_open_now(
+            sessionmaker,
+            mission=mission,
+            base_url=base_url,
+            secret_key=settings.secret_key.get_secret_value(),
+        )
+        return mission, try_now
     finally:
         await engine.dispose()
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def with_loopback_media(settings: Settings) -> Settings:
+    """Serving on loopback only: keep the relay's ICE candidates on loopback too.
+
+    Otherwise aioice would gather this machine's other addresses, which a loopback-only
+    service has no business announcing.
+    """
+    if settings.host in LOOPBACK_HOSTS and settings.ice_host_addresses is None:
+        return settings.model_copy(update={"ice_host_addresses": ["127.0.0.1"]})
+    return settings
 
 
 def _serves(app: FastAPI, path: str) -> bool:
@@ -94,16 +116,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     logger.info("migrating %s", settings.database_url)
     upgrade(settings.database_url)  # synchronous: before any event loop runs
-    mission = asyncio.run(_ensure_demo(settings)) if wants_demo(settings, args.demo) else None
-    app = create_app(settings)
-
+    settings = with_loopback_media(settings)
     # A wildcard bind address is not something to click: show loopback instead.
     host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(settings.host, settings.host)
-    base_url = f"http://{host}:{settings.port}"
+    base_url = settings.public_base_url or f"http://{host}:{settings.port}"
+    mission, try_now = (
+        asyncio.run(_ensure_demo(settings, base_url))
+        if wants_demo(settings, args.demo)
+        else (None, None)
+    )
+    app = create_app(settings)
+
     lines = [f"TradeBooth is starting on {base_url}"]
     if mission is not None:
         lines.append(f'Demo mission {mission.id}: "{mission.name}"')
     lines += [f"  {label:<22} {url}" for label, url in links(app, base_url, mission)]
+    if try_now is not None:
+        lines.append(
+            f"Try a call now: demo meeting {try_now.meeting.id} is open until "
+            f"{try_now.meeting.ends_at:%H:%M} UTC. Open each seat in its own browser window:"
+        )
+        lines += [f"  Join as {seat:<16} {url}" for seat, url in try_now.links.items()]
     print("\n".join(lines), flush=True)
 
     # log_config=None: uvicorn's loggers go through the logging configured above.

@@ -267,3 +267,103 @@ async def ensure_demo_mission(
             raise
         logger.info("demo mission %s created for %s", mission.id, day)
         return mission
+
+
+# A meeting open now, so that someone who just ran `make run` can try a call -------------------
+
+TRY_NOW_SLOT = timedelta(minutes=60)
+
+
+@dataclass(frozen=True)
+class TryNow:
+    """A demo meeting covering the current time and one join URL per seat."""
+
+    meeting: Meeting
+    links: dict[str, str]
+
+
+async def _open_now(session: AsyncSession, mission: Mission, now: datetime) -> Meeting | None:
+    return await session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.mission_id == mission.id,
+            Meeting.starts_at <= now,
+            Meeting.ends_at > now + timedelta(minutes=15),
+            Meeting.status.in_([MeetingStatus.SCHEDULED, MeetingStatus.LIVE]),
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+
+
+async def _book_now(session: AsyncSession, mission: Mission, now: datetime) -> Meeting:
+    """Book the first free company, buyer, interpreter and booth for the next hour."""
+    starts_at = now.replace(second=0, microsecond=0)
+    ends_at = starts_at + TRY_NOW_SLOT
+    if ends_at.astimezone(SEOUL).date() > mission.end_date:
+        mission.end_date = ends_at.astimezone(SEOUL).date()
+    if starts_at.astimezone(SEOUL).date() < mission.start_date:
+        mission.start_date = starts_at.astimezone(SEOUL).date()
+    companies = list(await session.scalars(
+        select(Company).where(Company.mission_id == mission.id).order_by(Company.id)))
+    buyers = list(await session.scalars(
+        select(Buyer).where(Buyer.mission_id == mission.id).order_by(Buyer.id)))
+    interpreters = list(await session.scalars(
+        select(Interpreter).where(Interpreter.mission_id == mission.id).order_by(Interpreter.id)))
+    booths = list(await session.scalars(
+        select(Venue).where(Venue.mission_id == mission.id, Venue.kind == VenueKind.BOOTH)
+        .order_by(Venue.id)))
+    for company in companies:
+        for buyer in buyers:
+            pair = f"ko-{'en' if 'en' in buyer.languages else 'id'}"
+            for interpreter in (i for i in interpreters if pair in i.language_pairs):
+                for booth in booths:
+                    booking = Booking(
+                        company_id=company.id, buyer_id=buyer.id,
+                        interpreter_id=interpreter.id, company_venue_id=booth.id,
+                        buyer_venue_id=None, language_pair=pair,
+                        starts_at=starts_at, ends_at=ends_at,
+                    )
+                    if not await find_clashes(session=session, mission=mission, booking=booking):
+                        meeting = Meeting(mission_id=mission.id,
+                                          status=MeetingStatus.SCHEDULED, **booking.__dict__)
+                        session.add(meeting)
+                        await session.flush()
+                        return meeting
+    raise RuntimeError("no free company, buyer, interpreter and booth for a demo meeting now")
+
+
+async def ensure_meeting_open_now(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    mission: Mission,
+    base_url: str,
+    secret_key: str,
+    now: datetime | None = None,
+) -> TryNow:
+    """A demo meeting running now (found, or booked for the next hour) and fresh seat links.
+
+    The demo day's own meetings are often over or not yet open when someone tries the demo;
+    this one lets them join a call at once. Links are re-issued each start (older ones stop).
+    """
+    # rooms/ sits above app's records; imported here so the records do not depend on it.
+    from app.rooms import service as rooms_service
+    from rooms.links import LinkSigner
+
+    now = now or datetime.now(UTC)
+    signer = LinkSigner(secret_key)
+    async with sessionmaker() as session:
+        await claim_write_lock(session)
+        mission = await session.get_one(Mission, mission.id)
+        meeting = await _open_now(session, mission, now) or await _book_now(session, mission, now)
+        links: dict[str, str] = {}
+        for seat in rooms_service.seats_of(meeting):
+            link = await rooms_service.issue_link(
+                session=session, meeting=meeting, seat=seat,
+                expires_at=meeting.ends_at + timedelta(hours=2), now=now,
+            )
+            links[seat.value] = f"{base_url}/join#{signer.sign(rooms_service.claims_of(link))}"
+        await session.commit()
+        logger.info("demo meeting %s open now (%s to %s)", meeting.id, meeting.starts_at,
+                    meeting.ends_at)
+        return TryNow(meeting=meeting, links=links)

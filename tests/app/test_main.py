@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -62,6 +64,8 @@ def _run_once(tmp_path: Path, database: Path, run: int) -> tuple[dict[str, objec
             missions = httpx.get(f"{base_url}/api/v1/missions")
             assert missions.status_code == 200
             page: dict[str, object] = missions.json()
+            log.flush()
+            _check_try_now_links(base_url, output.read_text())
         finally:
             process.terminate()
             try:
@@ -70,6 +74,24 @@ def _run_once(tmp_path: Path, database: Path, run: int) -> tuple[dict[str, objec
                 process.kill()
                 process.wait()
     return page, output.read_text()
+
+
+def _check_try_now_links(base_url: str, printed: str) -> None:
+    """Each printed seat link admits to a meeting that is running now, in that seat."""
+    joins = dict(re.findall(r"Join as (\w+)\s+(\S+)", printed))
+    assert {"company", "buyer", "interpreter"} <= set(joins), printed
+    meetings = set()
+    for seat, url in joins.items():
+        assert url.startswith(f"{base_url}/join#"), url
+        details = httpx.post(f"{base_url}/api/v1/join", json={"token": url.split("#", 1)[1]})
+        assert details.status_code == 200, details.text
+        body = details.json()
+        assert body["seat"] == seat
+        starts = datetime.fromisoformat(body["starts_at"])
+        ends = datetime.fromisoformat(body["ends_at"])
+        assert starts <= datetime.now(UTC) < ends
+        meetings.add(body["meeting_id"])
+    assert len(meetings) == 1
 
 
 @pytest.mark.timeout(180)
@@ -96,3 +118,12 @@ def test_the_demo_is_on_unless_switched_off(monkeypatch: pytest.MonkeyPatch) -> 
     assert wants_demo(Settings(demo=False), None) is False
     assert wants_demo(Settings(demo=True), False) is False
     assert wants_demo(Settings(), True) is True
+
+
+def test_a_loopback_service_keeps_its_media_candidates_on_loopback() -> None:
+    from app.__main__ import with_loopback_media
+
+    assert with_loopback_media(Settings(host="127.0.0.1")).ice_host_addresses == ["127.0.0.1"]
+    chosen = Settings(host="127.0.0.1", ice_host_addresses=["::1"])
+    assert with_loopback_media(chosen).ice_host_addresses == ["::1"]
+    assert with_loopback_media(Settings(host="0.0.0.0")).ice_host_addresses is None
