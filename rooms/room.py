@@ -490,6 +490,7 @@ class Room(MediaEvents):
             "phase": self.phase,
             "seats": {s.value: p.state.value for s, p in self._seats.items()},
             "muted": {s.value: dict(p.muted) for s, p in self._seats.items() if s is not seat},
+            "speaking": sorted(s.value for s, p in self._seats.items() if p.speaking),
             "starts_at": isoformat(self.info.starts_at),
             "ends_at": isoformat(self.info.ends_at),
         }

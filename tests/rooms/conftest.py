@@ -118,7 +118,9 @@ async def _serve(
                 task.result()
             await asyncio.sleep(0.01)
     base_url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+    # A connection per request: a pooled one may meet uvicorn closing it (keep-alive timeout).
+    limits = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base_url, timeout=10, limits=limits) as http:
         live = LiveServer(app, base_url, f"ws://127.0.0.1:{port}", clock, http, server, task)
         yield live
     await live.stop()

@@ -97,7 +97,7 @@ async def test_board_feed_shows_join_speaking_and_leave_within_a_second(
 
     buyer = MediaSeat(live_server.ws_url, rows.meeting_id, links["buyer"], name="buyer")
     cleanup.append(buyer)
-    await buyer.join()
+    buyer_joined = await buyer.join()
     _, event = await feed.wait_for(
         lambda e: e["type"] == "presence" and e["seat"] == "buyer" and e["phase"] == "live"
     )
@@ -107,10 +107,11 @@ async def test_board_feed_shows_join_speaking_and_leave_within_a_second(
         lambda e: e["type"] == "speaking" and e["seat"] == "company" and e["speaking"]
     )
     assert _lag(arrived, event) < FEED_DELAY
-    heard_by_buyer = await buyer.signal.wait_for(
-        lambda m: m["type"] == "speaking" and m["seat"] == "company" and m["speaking"]
-    )
-    assert heard_by_buyer["at"] == event["at"]
+    # The buyer knows too: from its join response if the company spoke first, or told.
+    if "company" not in buyer_joined["data"]["speaking"]:
+        await buyer.signal.wait_for(
+            lambda m: m["type"] == "speaking" and m["seat"] == "company" and m["speaking"]
+        )
 
     # The company stops publishing audio: speaking ends.
     stopped_at = time.time()
