@@ -61,8 +61,8 @@ class RoomRegistry:
         while True:
             try:
                 await self.settle()
-            except Exception:  # the database may be away for a while; try again later
-                logger.exception("settling ended meetings failed")
+            except Exception as exc:  # the database may be away for a while; try again later
+                logger.warning("settling ended meetings failed: %s", exc)
             await asyncio.sleep(self._settle_interval)
 
     def get(self, meeting_id: int) -> Room | None:
