@@ -315,11 +315,11 @@ async def apply_reschedule(
     loaded = await _load(session, mission, body.grid)
     if body.version != loaded.version:
         done = _already(loaded, [*(m.after for m in body.moves), *body.additions])
-        removed = all(
-            not _live(loaded.meeting_of.get(r.request_id))
-            or loaded.meeting_of[r.request_id].id != r.meeting_id
-            for r in body.removals
-        )
+        removed = True
+        for r in body.removals:
+            row = loaded.meeting_of.get(r.request_id) or loaded.withdrawn.get(r.request_id)
+            if row is not None and row.id == r.meeting_id and _live(row):
+                removed = False
         if done and removed:
             return {"moved": [], "booked": [], "cancelled": []}
         raise StaleProposal(body.version, loaded.version)
