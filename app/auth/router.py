@@ -21,14 +21,15 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 def _set_cookies(response: Response, settings: Settings, signed: service.SignedIn) -> None:
     max_age = int(settings.session_hours * 3600)
-    common = {"max_age": max_age, "path": "/", "secure": settings.cookies_secure}
-    response.set_cookie(
-        session_cookie_name(settings), signed.token, httponly=True, samesite="strict", **common
-    )
-    # Readable by the console's script, which echoes it in X-CSRF-Token; useless elsewhere.
-    response.set_cookie(
-        csrf_cookie_name(settings), signed.csrf_token, httponly=False, samesite="strict", **common
-    )
+    # The CSRF cookie is readable by the console's script, which echoes it in X-CSRF-Token.
+    for name, value, http_only in (
+        (session_cookie_name(settings), signed.token, True),
+        (csrf_cookie_name(settings), signed.csrf_token, False),
+    ):
+        response.set_cookie(
+            name, value, max_age=max_age, path="/", secure=settings.cookies_secure,
+            httponly=http_only, samesite="strict",
+        )
 
 
 def _clear_cookies(response: Response, settings: Settings) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.audit.service import record, user_actor
 from app.auth.exceptions import SignInRefused, SignInThrottled, UserEmailTaken
@@ -76,12 +77,12 @@ async def get_by_email(*, session: AsyncSession, email: str) -> User | None:
 
 
 async def _failures_since(
-    session: AsyncSession, column: object, value: str, since: datetime
+    session: AsyncSession, column: InstrumentedAttribute[str], value: str, since: datetime
 ) -> tuple[int, datetime | None]:
     row = (
         await session.execute(
             select(func.count(), func.min(SignInFailure.at)).where(
-                column == value, SignInFailure.at > since  # type: ignore[operator]
+                column == value, SignInFailure.at > since
             )
         )
     ).one()
@@ -215,7 +216,7 @@ async def organised_mission_ids(*, session: AsyncSession, user: User) -> set[int
     )
 
 
-def visible_missions_query(user: User) -> Select[tuple[Mission]]:
+def visible_missions_query(user: User) -> Select[Mission]:
     """Missions `user` may read: all for an admin, their organisation's for everyone else."""
     statement = select(Mission).order_by(Mission.start_date.desc(), Mission.id)
     if user.role is UserRole.ADMIN:
