@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,9 @@ from app.scheduling.validator import Violation, validate_schedule
 logger = logging.getLogger(__name__)
 
 NUM_WORKERS = 2
+# One solve at a time: each uses NUM_WORKERS cores, and the media relay needs the rest.
+# Later solves wait their turn in the event loop without blocking it.
+_SOLVER = anyio.CapacityLimiter(1)
 LinkUrl = Callable[[SeatLink], str | None]
 
 
@@ -139,7 +143,8 @@ async def propose(*, session: AsyncSession, mission: Mission, body: SolveRequest
             num_workers=NUM_WORKERS,
             strict_priority=body.strict_priority,
             seed=body.seed,
-        )
+        ),
+        limiter=_SOLVER,
     )
     violations = validate_schedule(loaded.problem, result.schedule)
     if violations:  # the validator shares nothing with the solver: say so, never hide it
@@ -263,7 +268,8 @@ async def preview_reschedule(
             time_limit_s=body.time_limit_s,
             num_workers=NUM_WORKERS,
             seed=body.seed,
-        )
+        ),
+        limiter=_SOLVER,
     )
     violations = validate_schedule(loaded.problem, changes.schedule)
     removals = [

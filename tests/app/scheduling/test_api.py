@@ -433,7 +433,7 @@ async def test_withdrawn_request_is_cancelled_on_reschedule(
     assert again.status_code == 200 and again.json() == {"moved": [], "booked": [], "cancelled": []}
 
 
-async def test_solver_runs_off_the_event_loop(
+async def test_solver_runs_off_the_event_loop_one_at_a_time(
     session: AsyncSession, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cast = await _cast(session, client)
@@ -442,6 +442,9 @@ async def test_solver_runs_off_the_event_loop(
     real_solve = scheduling_service.solve
 
     def solve(problem: Any, **options: Any) -> Any:
+        # Inside the one-token limiter: a second solve would wait for this one.
+        assert scheduling_service._SOLVER.total_tokens == 1
+        assert scheduling_service._SOLVER.borrowed_tokens == 1
         seen.append((threading.get_ident(), options["time_limit_s"]))
         return real_solve(problem, **options)
 
