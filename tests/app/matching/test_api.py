@@ -15,25 +15,37 @@ async def test_wants_suggestions_and_requests(
 ) -> None:
     mission = await factories.mission(session)
     filters = await factories.company(
-        session, mission_=mission, industry="beauty devices",
-        products=["Vitamin shower filters", "Handheld shower heads"], languages=["ko", "en"],
+        session,
+        mission_=mission,
+        industry="beauty devices",
+        products=["Vitamin shower filters", "Handheld shower heads"],
+        languages=["ko", "en"],
     )
     masks = await factories.company(session, mission_=mission)  # cosmetics, sheet masks, ko
     buyer = await factories.buyer(
-        session, mission_=mission, industries_sought=["beauty devices"],
-        products_sought=["shower filter"], languages=["id", "en"],
+        session,
+        mission_=mission,
+        industries_sought=["beauty devices"],
+        products_sought=["shower filter"],
+        languages=["id", "en"],
     )
 
     assert (await client.get(f"{API}/companies/{filters.id}/wants")).json()[
-        "origin_country"] == "KR"  # the default, unsaved
-    put = await client.put(f"{API}/companies/{filters.id}/wants",
-                           json={"buyer_countries": ["ID"], "buyer_industries": ["retail"]})
+        "origin_country"
+    ] == "KR"  # the default, unsaved
+    put = await client.put(
+        f"{API}/companies/{filters.id}/wants",
+        json={"buyer_countries": ["ID"], "buyer_industries": ["retail"]},
+    )
     assert put.status_code == 200, put.text
-    put = await client.put(f"{API}/buyers/{buyer.id}/wants",
-                           json={"industries": ["retail"], "origin_countries": ["KR"]})
+    put = await client.put(
+        f"{API}/buyers/{buyer.id}/wants",
+        json={"industries": ["retail"], "origin_countries": ["KR"]},
+    )
     assert put.status_code == 200, put.text
-    assert (await client.put(f"{API}/buyers/{buyer.id}/wants",
-                             json={"origin_countries": ["XX"]})).status_code == 422
+    assert (
+        await client.put(f"{API}/buyers/{buyer.id}/wants", json={"origin_countries": ["XX"]})
+    ).status_code == 422
 
     suggestions = (await client.get(f"{API}/buyers/{buyer.id}/matches")).json()
     assert [s["company_id"] for s in suggestions] == [filters.id, masks.id]
@@ -50,15 +62,24 @@ async def test_wants_suggestions_and_requests(
     assert [s["buyer_id"] for s in reverse] == [buyer.id]
 
     base = f"{API}/missions/{mission.id}/meeting-requests"
-    first = await client.post(base, json={"company_id": masks.id, "buyer_id": buyer.id,
-                                          "requested_by": "company"})
+    first = await client.post(
+        base, json={"company_id": masks.id, "buyer_id": buyer.id, "requested_by": "company"}
+    )
     assert first.status_code == 201, first.text
     assert first.json()["score"] == 12.5 and first.json()["language_pair"] == "ko-id"
-    second = await client.post(base, json={"company_id": filters.id, "buyer_id": buyer.id,
-                                           "requested_by": "buyer", "priority": 2})
+    second = await client.post(
+        base,
+        json={
+            "company_id": filters.id,
+            "buyer_id": buyer.id,
+            "requested_by": "buyer",
+            "priority": 2,
+        },
+    )
     assert second.status_code == 201
-    duplicate = await client.post(base, json={"company_id": filters.id, "buyer_id": buyer.id,
-                                              "requested_by": "organiser"})
+    duplicate = await client.post(
+        base, json={"company_id": filters.id, "buyer_id": buyer.id, "requested_by": "organiser"}
+    )
     assert duplicate.status_code == 409
     assert duplicate.json()["request_id"] == second.json()["id"]
 
@@ -86,18 +107,26 @@ async def test_bad_requests(session: AsyncSession, client: httpx.AsyncClient) ->
     company = await factories.company(session, mission_=mission)
     stranger = await factories.buyer(session, mission_=other)
     base = f"{API}/missions/{mission.id}/meeting-requests"
-    wrong_mission = await client.post(base, json={"company_id": company.id,
-                                                  "buyer_id": stranger.id,
-                                                  "requested_by": "buyer"})
+    wrong_mission = await client.post(
+        base, json={"company_id": company.id, "buyer_id": stranger.id, "requested_by": "buyer"}
+    )
     assert wrong_mission.status_code == 422
     assert wrong_mission.json()["field"] == "buyer_id"
-    unknown = await client.post(base, json={"company_id": company.id, "buyer_id": 999999,
-                                            "requested_by": "buyer"})
+    unknown = await client.post(
+        base, json={"company_id": company.id, "buyer_id": 999999, "requested_by": "buyer"}
+    )
     assert unknown.status_code == 404
-    assert (await client.post(base, json={"company_id": company.id, "buyer_id": stranger.id,
-                                          "requested_by": "caterer"})).status_code == 422
-    assert (await client.post(f"{API}/missions/999999/meeting-requests", json={
-        "company_id": company.id, "buyer_id": stranger.id, "requested_by": "buyer"})
+    assert (
+        await client.post(
+            base,
+            json={"company_id": company.id, "buyer_id": stranger.id, "requested_by": "caterer"},
+        )
+    ).status_code == 422
+    assert (
+        await client.post(
+            f"{API}/missions/999999/meeting-requests",
+            json={"company_id": company.id, "buyer_id": stranger.id, "requested_by": "buyer"},
+        )
     ).status_code == 404
     assert (await client.get(f"{API}/meeting-requests/999999")).status_code == 404
     assert (await client.get(f"{API}/buyers/999999/matches")).status_code == 404

@@ -22,10 +22,14 @@ def test_busy_time_is_cut_out_of_availability() -> None:
     span = Window(_at(0), _at(12))
     assert _minus(None, [], span) is None
     assert _minus(None, [Window(_at(2), _at(3))], span) == (
-        Window(_at(0), _at(2)), Window(_at(3), _at(12)))
+        Window(_at(0), _at(2)),
+        Window(_at(3), _at(12)),
+    )
     windows = (Window(_at(1), _at(4)), Window(_at(6), _at(8)))
     assert _minus(windows, [Window(_at(0), _at(1, 30)), Window(_at(7), _at(9))], span) == (
-        Window(_at(1, 30), _at(4)), Window(_at(6), _at(7)))
+        Window(_at(1, 30), _at(4)),
+        Window(_at(6), _at(7)),
+    )
     assert _minus((Window(_at(1), _at(2)),), [Window(_at(1), _at(2))], span) == ()
 
 
@@ -33,8 +37,12 @@ async def test_booths_pool_by_place(session: AsyncSession) -> None:
     mission = await factories.mission(session, end_date=MISSION_DAY)
     booths = [await factories.venue(session, mission_=mission) for _ in range(3)]
     centre = await factories.venue(
-        session, mission_=mission, kind=VenueKind.BUSINESS_CENTRE, city="Jakarta",
-        country="ID", timezone="Asia/Jakarta",
+        session,
+        mission_=mission,
+        kind=VenueKind.BUSINESS_CENTRE,
+        city="Jakarta",
+        country="ID",
+        timezone="Asia/Jakarta",
     )
     await factories.venue(session, mission_=mission, kind=VenueKind.REMOTE)
     company = await factories.company(session, mission_=mission)
@@ -43,9 +51,10 @@ async def test_booths_pool_by_place(session: AsyncSession) -> None:
     loaded = await load(session=session, mission=mission, grid=Grid())
     problem = loaded.problem
     assert sorted((v.tz, v.capacity) for v in problem.venues) == [
-        ("Asia/Jakarta", 1), ("Asia/Seoul", 3)]
-    assert loaded.groups[str(problem.company_by_id[company.id].venue_id)] == [
-        b.id for b in booths]
+        ("Asia/Jakarta", 1),
+        ("Asia/Seoul", 3),
+    ]
+    assert loaded.groups[str(problem.company_by_id[company.id].venue_id)] == [b.id for b in booths]
     assert problem.buyer_by_id[jakarta.id].venue_id == f"venues:{centre.id}"
     assert problem.buyer_by_id[hanoi.id].venue_id is None
     assert problem.buyer_tz(hanoi.id) == "Asia/Ho_Chi_Minh"
@@ -61,8 +70,10 @@ async def test_missing_plans_answer_422(session: AsyncSession, client: httpx.Asy
     answer = await client.post(url, json={})
     assert answer.status_code == 422
     assert "several time zones" in answer.json()["detail"]
-    plan = await client.put(f"/api/v1/missions/{mission.id}/schedule/parties/buyer/{buyer.id}",
-                            json={"timezone": "Asia/Jakarta"})
+    plan = await client.put(
+        f"/api/v1/missions/{mission.id}/schedule/parties/buyer/{buyer.id}",
+        json={"timezone": "Asia/Jakarta"},
+    )
     assert plan.status_code == 200
     assert (await client.post(url, json={"time_limit_s": 1})).status_code == 200
     # A second booth place (another city): the company must say which one it uses.
