@@ -71,7 +71,8 @@ class LoopbackClient:
 
     `publish` tracks are attached, in order by kind, to the m-lines the server offers to
     receive; by default a counter video and a tone. `ignore_remb` keeps the publisher's
-    bitrate (and so its keyframes) fixed, as keyframe tests need.
+    bitrate (and so its keyframes) fixed, as keyframe tests need. `decode=False` only
+    counts the packets of each received track (`packets`), for cheap extra seats.
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class LoopbackClient:
         tone_hz: float = 440.0,
         ignore_remb: bool = True,
         measure_psnr: bool = True,
+        decode: bool = True,
     ) -> None:
         self.name = name
         if publish is None:
@@ -89,6 +91,8 @@ class LoopbackClient:
         self.unpublished: list[MediaStreamTrack] = list(publish)
         self.ignore_remb = ignore_remb
         self.measure_psnr = measure_psnr
+        self.decode = decode
+        self.packets: dict[str, int] = {}  # per received track id, when not decoding
         # max-bundle: with aiortc's default ("balanced") a second m-line of a kind in one
         # offer keeps a transport that BUNDLE then stops, and its track never flows.
         self.pc = RTCPeerConnection(
@@ -146,6 +150,9 @@ class LoopbackClient:
     # --- receiving -----------------------------------------------------------------------
 
     def _on_track(self, track: MediaStreamTrack) -> None:
+        if not self.decode:
+            self._count_packets(track)
+            return
         if track.kind == "video":
             video = self.video.setdefault(track.id, ReceivedVideo(track.id))
             self._tasks.append(asyncio.ensure_future(self._consume_video(track, video)))
@@ -180,6 +187,19 @@ class LoopbackClient:
                 samples = frame.to_ndarray().reshape(-1)
                 channels = len(frame.layout.channels)
                 audio.add(samples[::channels].copy())
+
+    def _count_packets(self, track: MediaStreamTrack) -> None:
+        """Count the track's packets instead of decoding them (cheap load peers)."""
+        receiver: Any = next(
+            t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track
+        )
+        self.packets[track.id] = 0
+        packets = self.packets
+
+        async def count(packet: Any, arrival_time_ms: int) -> None:
+            packets[track.id] += 1
+
+        receiver._handle_rtp_packet = count
 
     def any_video(self) -> ReceivedVideo | None:
         return next(iter(self.video.values()), None)
