@@ -400,6 +400,13 @@ async def outcome_page(request: Request, session: SessionDep, meeting_id: PathId
     return render(request, "outcome.html", currencies=CURRENCIES, **context)
 
 
+@router.get("/sign-in")
+async def sign_in_page(
+    request: Request, next: Annotated[str, Query(max_length=500)] = "/missions"
+) -> HTMLResponse:
+    return render(request, "sign_in.html", next=next)
+
+
 # -- join flow ---------------------------------------------------------------------------------
 
 

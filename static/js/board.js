@@ -1,5 +1,6 @@
 // The organiser's live board: the mission's rooms from the board API, kept live by its SSE feed.
 import { formatClock, t } from "./i18n.js";
+import { api } from "./http.js";
 
 const table = document.getElementById("board");
 const feed = document.getElementById("board-feed");
@@ -130,10 +131,9 @@ function connect() {
 
 async function listen(meetingId) {
   // The organiser's own seat: unseen and muted until they choose to speak.
-  const response = await fetch(`/api/v1/meetings/${meetingId}/links`, {
+  const response = await api(`/api/v1/meetings/${meetingId}/links`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ seats: ["organiser"] }),
+    body: { seats: ["organiser"] },
   });
   if (!response.ok) {
     window.alert(t("links.unavailable"));

@@ -35,6 +35,7 @@ export class CallView {
     this.stopSelfMeter = null;
     this.speaker = savedChoice().speaker;
     this.qualityLast = null;
+    this.listen = { channel: "floor", floor: 0.2 };
     this.$ = (selector) => root.querySelector(selector);
   }
 
@@ -133,7 +134,18 @@ export class CallView {
     const holder = this.tiles.get(seat) || this.root;
     holder.querySelector(`audio[data-seat="${seat}"]`)?.remove();
     holder.append(audio);
+    this.applyListen();
     audio.play().catch(() => {});
+  }
+
+  /** The listener's choice, applied locally until the relay routes channels: with a language
+   *  channel chosen, the original voices play at the floor level and the interpreter in full. */
+  applyListen() {
+    const { channel, floor } = this.listen;
+    for (const audio of this.root.querySelectorAll("audio[data-seat]")) {
+      const isFloor = audio.dataset.seat === "company" || audio.dataset.seat === "buyer";
+      audio.volume = channel !== "floor" && isFloor ? floor : 1;
+    }
   }
 
   detach({ seat, kind }) {
@@ -417,14 +429,15 @@ export class CallView {
       for (const code of pair) select.add(new Option(t("interp.channel.language", { language: code.toUpperCase() }), code));
       const level = this.$("#floor-level");
       const shown = this.$("#floor-level-value");
-      level.addEventListener("input", () => {
+      const changed = () => {
         shown.value = `${level.value}%`;
-        this.session.emit("listen", { channel: select.value, floor: Number(level.value) / 100 });
-      });
-      select.addEventListener("change", () => {
         level.disabled = select.value === "floor";
-        this.session.emit("listen", { channel: select.value, floor: Number(level.value) / 100 });
-      });
+        this.listen = { channel: select.value, floor: Number(level.value) / 100 };
+        this.applyListen();
+        this.session.emit("listen", this.listen);
+      };
+      level.addEventListener("input", changed);
+      select.addEventListener("change", changed);
       level.disabled = true;
     }
   }

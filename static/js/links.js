@@ -1,5 +1,6 @@
 // Seat links of one meeting: list, issue, re-issue and copy.
 import { formatDateTime, t } from "./i18n.js";
+import { api as request } from "./http.js";
 
 const box = document.getElementById("links");
 const list = document.getElementById("links-list");
@@ -72,7 +73,7 @@ function render(links) {
 }
 
 async function load() {
-  const response = await fetch(api);
+  const response = await request(api);
   if (!response.ok) {
     say(t("links.unavailable"), "error");
     return;
@@ -81,11 +82,7 @@ async function load() {
 }
 
 async function issue(seats) {
-  const response = await fetch(api, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(seats ? { seats } : {}),
-  });
+  const response = await request(api, { method: "POST", body: seats ? { seats } : {} });
   if (!response.ok) {
     say(t("links.unavailable"), "error");
     return;

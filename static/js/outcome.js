@@ -1,5 +1,6 @@
 // The outcome form: amounts with a currency, posted to /api/v1/meetings/{id}/outcome.
 import { formatMoney, t } from "./i18n.js";
+import { api } from "./http.js";
 
 const AMOUNTS = ["consultation_value", "expected_contract_value", "onsite_contract_amount", "mou_amount"];
 
@@ -110,11 +111,7 @@ export async function bindOutcomeForm(form) {
     const button = form.querySelector("#outcome-save");
     button.disabled = true;
     try {
-      const response = await fetch(`/api/v1/meetings/${meetingId}/outcome`, {
-        method,
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(data),
-      });
+      const response = await api(`/api/v1/meetings/${meetingId}/outcome`, { method, body: data });
       const payload = await response.json().catch(() => ({}));
       if (!response.ok) {
         if (response.status === 409 && payload.current_version) version = payload.current_version;
@@ -129,7 +126,7 @@ export async function bindOutcomeForm(form) {
     }
   });
   // The version list is empty (not a 404) before the first outcome is recorded.
-  const existing = await fetch(`/api/v1/meetings/${meetingId}/outcome/versions`);
+  const existing = await api(`/api/v1/meetings/${meetingId}/outcome/versions`);
   const versions = existing.ok ? await existing.json() : [];
   if (versions.length) {
     const current = versions[versions.length - 1];

@@ -65,10 +65,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = (folder / "uvicorn.log").open("w")
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
         ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -124,8 +136,12 @@ def seed_mission(server: Server, *, live_meeting: bool = False) -> Seeded:
     n = next(_counter)
     organisation = server.post(
         "/organisations",
-        {"name": f"Namdong-gu Office {n}", "kind": "district_office", "country": "KR",
-         "city": "Incheon"},
+        {
+            "name": f"Namdong-gu Office {n}",
+            "kind": "district_office",
+            "country": "KR",
+            "city": "Incheon",
+        },
     )
     now = datetime.now(UTC)
     day = now.date()
@@ -146,21 +162,39 @@ def seed_mission(server: Server, *, live_meeting: bool = False) -> Seeded:
     )
     mid = mission["id"]
     booths = [
-        server.post(f"/missions/{mid}/venues", {
-            "name": f"Booth {i}", "kind": "booth", "city": "Incheon", "country": "KR",
-            "timezone": "Asia/Seoul",
-        })
+        server.post(
+            f"/missions/{mid}/venues",
+            {
+                "name": f"Booth {i}",
+                "kind": "booth",
+                "city": "Incheon",
+                "country": "KR",
+                "timezone": "Asia/Seoul",
+            },
+        )
         for i in (1, 2)
     ]
-    centre = server.post(f"/missions/{mid}/venues", {
-        "name": "KBC Jakarta room", "kind": "business_centre", "city": "Jakarta", "country": "ID",
-        "timezone": "Asia/Jakarta",
-    })
+    centre = server.post(
+        f"/missions/{mid}/venues",
+        {
+            "name": "KBC Jakarta room",
+            "kind": "business_centre",
+            "city": "Jakarta",
+            "country": "ID",
+            "timezone": "Asia/Jakarta",
+        },
+    )
     companies = [
-        server.post(f"/missions/{mid}/companies", {
-            "name": name, "industry": industry, "products": products,
-            "contact_name": "Kim Minji", "languages": ["ko"],
-        })
+        server.post(
+            f"/missions/{mid}/companies",
+            {
+                "name": name,
+                "industry": industry,
+                "products": products,
+                "contact_name": "Kim Minji",
+                "languages": ["ko"],
+            },
+        )
         for name, industry, products in (
             ("Hanbit Cosmetics", "cosmetics", ["cushion foundation", "sheet masks"]),
             ("Daeyang Motors", "machinery", ["blowers", "BLDC motors"]),
@@ -168,15 +202,26 @@ def seed_mission(server: Server, *, live_meeting: bool = False) -> Seeded:
         )
     ]
     buyers = [
-        server.post(f"/missions/{mid}/buyers", {
-            "name": name, "company_name": company, "country": "ID", "city": "Jakarta",
-            "languages": ["id", "en"], "products_sought": ["cosmetics"],
-        })
+        server.post(
+            f"/missions/{mid}/buyers",
+            {
+                "name": name,
+                "company_name": company,
+                "country": "ID",
+                "city": "Jakarta",
+                "languages": ["id", "en"],
+                "products_sought": ["cosmetics"],
+            },
+        )
         for name, company in (("Siti Rahma", "PT Cantik Abadi"), ("Budi Santoso", "PT Maju Teknik"))
     ]
-    interpreter = server.post(f"/missions/{mid}/interpreters", {
-        "name": "Lee Jiwon", "language_pairs": ["ko-id"],
-    })
+    interpreter = server.post(
+        f"/missions/{mid}/interpreters",
+        {
+            "name": "Lee Jiwon",
+            "language_pairs": ["ko-id"],
+        },
+    )
     if live_meeting:
         start = now - timedelta(minutes=1)
     else:

@@ -59,9 +59,7 @@ class Seat:
         return result
 
 
-def wait_until(
-    condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition"
-) -> Any:
+def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
     """Poll `condition` until it is truthy; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -77,13 +75,15 @@ def growing(seat: Seat, keys: list[str], field: str, *, timeout: float = 20.0) -
     """`field` of every one of `keys` grows in `seat`'s inbound stats."""
     first = wait_until(
         lambda: (s := seat.stats()) and all(s.get(k, {}).get(field, 0) > 0 for k in keys) and s,
-        timeout, f"{seat.name}: {field} of {keys}",
+        timeout,
+        f"{seat.name}: {field} of {keys}",
     )
     wait_until(
-        lambda: (s := seat.stats()) and all(
-            s.get(k, {}).get(field, 0) > first[k][field] for k in keys
+        lambda: (
+            (s := seat.stats()) and all(s.get(k, {}).get(field, 0) > first[k][field] for k in keys)
         ),
-        timeout, f"{seat.name}: {field} of {keys} growing",
+        timeout,
+        f"{seat.name}: {field} of {keys} growing",
     )
 
 
@@ -94,9 +94,12 @@ def meeting(server: Server) -> Iterator[tuple[Seeded, dict[str, str]]]:
     day = seeded.meetings[0]["starts_at"][:10]
     server.api.put(
         f"/missions/{seeded.mission['id']}/exchange-rates",
-        json={"entered_by": "Organiser", "rates": [
-            {"currency": "KRW", "rate_date": "2026-01-01", "units_per_usd": "1380.50"},
-        ]},
+        json={
+            "entered_by": "Organiser",
+            "rates": [
+                {"currency": "KRW", "rate_date": "2026-01-01", "units_per_usd": "1380.50"},
+            ],
+        },
     ).raise_for_status()
     assert day >= "2026-01-01"
     links = server.post(f"/meetings/{meeting_id}/links", {})
@@ -138,9 +141,7 @@ def test_three_seats_consult(
         board.goto(f"{server.base_url}/missions/{mission_id}/board?lang=ko")
         expect(board.locator("#board-feed")).to_have_attribute("data-state", "live")
         for name, (_lang, locale, zone) in setup.items():
-            context, console = launch(
-                playwright, tmp_path / name, locale=locale, timezone_id=zone
-            )
+            context, console = launch(playwright, tmp_path / name, locale=locale, timezone_id=zone)
             page = context.new_page()
             page.on("dialog", lambda dialog: dialog.accept())
             seats[name] = Seat(name, context, console, page)
@@ -167,6 +168,18 @@ def test_three_seats_consult(
             growing(seats[name], ["interpreter:audio"], "energy")
 
         company, buyer = seats["company"], seats["buyer"]
+        # The speaking indicator lights on a tile when that seat's voice comes in (the fake
+        # microphone beeps): a MutationObserver latches it so a short beep is not missed.
+        buyer.page.evaluate(
+            """() => { window.spoke = new Set();
+              new MutationObserver((records) => records.forEach((r) => {
+                const on = r.target.classList;
+                if (on.contains("speaking") || on.contains("speaking-local"))
+                  window.spoke.add(r.target.dataset.seat);
+              })).observe(document.getElementById("tiles"),
+                          { subtree: true, attributes: true, attributeFilter: ["class"] }); }"""
+        )
+        buyer.page.wait_for_function("window.spoke.size >= 1", timeout=15_000)
         expect(buyer.page.locator('#tiles .tile[data-seat="company"] .name')).to_have_text(
             "Hanbit Cosmetics"
         )
@@ -178,9 +191,7 @@ def test_three_seats_consult(
         )
         # The slot timer counts down.
         for seat in seats.values():
-            expect(seat.page.locator("#slot-timer-value")).to_have_text(
-                re.compile(r"^\d\d:\d\d$")
-            )
+            expect(seat.page.locator("#slot-timer-value")).to_have_text(re.compile(r"^\d\d:\d\d$"))
         # The quality indicator is computed from getStats (round trip and loss); on a loaded
         # two-core test machine its level may honestly be anything, so only its source is checked.
         for seat in seats.values():

@@ -44,10 +44,16 @@ def _buyers_xlsx() -> bytes:
 
 def _empty_mission(server: Server) -> int:
     organisation = server.post("/organisations", {"name": "Gangseo-gu Office import test"})
-    mission = server.post("/missions", {
-        "organisation_id": organisation["id"], "name": "Import test mission",
-        "start_date": "2026-03-10", "end_date": "2026-03-12", "target_countries": ["VN"],
-    })
+    mission = server.post(
+        "/missions",
+        {
+            "organisation_id": organisation["id"],
+            "name": "Import test mission",
+            "start_date": "2026-03-10",
+            "end_date": "2026-03-12",
+            "target_countries": ["VN"],
+        },
+    )
     return int(mission["id"])
 
 
@@ -99,11 +105,14 @@ def test_import_companies_csv_and_buyers_xlsx(
 
         # Buyers from an Excel workbook, in English: country names become ISO codes.
         page.goto(f"{server.base_url}/missions/{mission_id}/import?kind=buyers&lang=en")
-        page.set_input_files("#import-file", {
-            "name": "buyers.xlsx",
-            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "buffer": _buyers_xlsx(),
-        })
+        page.set_input_files(
+            "#import-file",
+            {
+                "name": "buyers.xlsx",
+                "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "buffer": _buyers_xlsx(),
+            },
+        )
         page.click("#import-check")
         expect(page.locator("#import-preview tr.row-ok")).to_have_count(2)
         expect(page.locator("#import-preview tr.row-bad")).to_have_count(1)

@@ -33,7 +33,11 @@ def seeded(server: Server) -> Seeded:
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_pages_render_without_errors(
-    lang: str, server: Server, seeded: Seeded, playwright: Playwright, tmp_path: Path,
+    lang: str,
+    server: Server,
+    seeded: Seeded,
+    playwright: Playwright,
+    tmp_path: Path,
     screenshots: Path,
 ) -> None:
     # A Korean clerk in Incheon; an English-reading buyer in Jakarta.
@@ -57,6 +61,8 @@ def test_pages_render_without_errors(
             "results": f"/missions/{mid}/results",
             "meeting": f"/meetings/{meeting['id']}",
             "outcome": f"/meetings/{meeting['id']}/outcome",
+            "mission-new": "/missions/new",
+            "sign-in": "/sign-in",
         }
         for name, path in pages.items():
             page.goto(base + path)
