@@ -20,6 +20,7 @@ from typing import Any
 
 import av
 import numpy as np
+from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamTrack
 
 WIDTH, HEIGHT, FPS = 640, 480, 30
@@ -117,6 +118,12 @@ def cached(seconds: float = 4.0) -> Path:
         partial.write_bytes(pickle.dumps(encode(seconds)))
         partial.replace(path)
     return path
+
+
+def packets_per_second(media: EncodedMedia) -> float:
+    """RTP packets one publisher sends per second (video as aiortc packetizes it + audio)."""
+    video = sum(len(Vp8Encoder._packetize(frame, 0)) for frame in media.video)
+    return video / len(media.video) * FPS + AUDIO_RATE / OPUS_SAMPLES
 
 
 def load(path: Path) -> EncodedMedia:
