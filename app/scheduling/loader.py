@@ -131,7 +131,11 @@ def _number(
     *,
     strict: bool = False,
 ) -> int | None:
-    if group is None or venue_id is None:
+    if group is None:
+        return None
+    if venue_id is None:
+        if strict:
+            raise PlanIncomplete("a meeting at a booth or business centre needs its venue_id")
         return None
     rows = groups[str(group)]
     if venue_id in rows:

@@ -214,9 +214,12 @@ def _already(loaded: Loaded, items: Iterable[ProposedMeeting]) -> bool:
 async def _book(
     session: AsyncSession, mission: Mission, loaded: Loaded, item: ProposedMeeting
 ) -> Meeting:
-    data = MeetingCreate(**item.model_dump(exclude={"request_id"}))
-    meeting = await meetings.book(session=session, mission=mission, data=data)
     request = loaded.requests[item.request_id]
+    # The request's priority, whatever was posted back.
+    data = MeetingCreate(
+        **item.model_dump(exclude={"request_id", "priority"}), priority=request.priority
+    )
+    meeting = await meetings.book(session=session, mission=mission, data=data)
     request.meeting_id = meeting.id
     await session.commit()
     return meeting
