@@ -429,11 +429,19 @@ class Room(MediaEvents):
             if self._timer is not asyncio.current_task():
                 self._timer.cancel()
             now = self.clock.now()
+            if final:
+                # The record first: tearing media down can take a while on a busy machine.
+                outcome = CloseOutcome.COMPLETED if self._met else CloseOutcome.NO_SHOW
+                logger.info("meeting %s closed: %s", self.meeting_id, outcome)
+                await self._record(
+                    self.store.meeting_closed(meeting_id=self.meeting_id, outcome=outcome)
+                )
             reason = "room_closed" if final else "server_shutdown"
             for presence in self._seats.values():
                 if presence.state is SeatState.LEFT:
                     continue
                 connection = presence.connection
+                presence.media = None  # the relay room closes every peer at once, below
                 await self._seat_left(presence, at=presence.dropped_at or now, reason=reason)
                 if connection is not None:
                     await connection.close(error)
@@ -441,12 +449,6 @@ class Room(MediaEvents):
                 await self.media.close()
             except Exception:  # the media layer's failure must not keep the room half-open
                 logger.exception("meeting %s: closing media failed", self.meeting_id)
-            if final:
-                outcome = CloseOutcome.COMPLETED if self._met else CloseOutcome.NO_SHOW
-                logger.info("meeting %s closed: %s", self.meeting_id, outcome)
-                await self._record(
-                    self.store.meeting_closed(meeting_id=self.meeting_id, outcome=outcome)
-                )
             self._board("room", phase="closed", final=final)
         for task in list(self._tasks):
             if task is not asyncio.current_task():

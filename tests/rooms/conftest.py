@@ -208,7 +208,7 @@ async def attendance(server: LiveServer, meeting_id: int) -> list[dict[str, Any]
 
 
 async def wait_until(
-    condition: Any, *, within: float = 5.0, interval: float = 0.02, what: str = "condition"
+    condition: Any, *, within: float = 15.0, interval: float = 0.02, what: str = "condition"
 ) -> Any:
     """Poll an async or plain callable until it returns something truthy."""
     deadline = asyncio.get_running_loop().time() + within
