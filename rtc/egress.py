@@ -32,13 +32,13 @@ from aiortc.rtp import (
     RtcpRrPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
-    RtpPacket,
     unpack_remb_fci,
 )
 
 from .rtp import NTP_EPOCH_OFFSET, HeaderWriter, is_vp8_keyframe_start, ntp_now, rtx_payload
 
 if TYPE_CHECKING:
+    from .ingress import AnyRtpPacket
     from .subscription import Subscription
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class Egress:
                 return mapped
         return None
 
-    def _anchor(self, packet: RtpPacket) -> None:
+    def _anchor(self, packet: AnyRtpPacket) -> None:
         if self._last_seq is None:
             target_seq = random.randint(0, 32767)
             target_ts = random.getrandbits(32)
@@ -206,7 +206,7 @@ class Egress:
         self._send = send
         return send
 
-    def forward(self, packet: RtpPacket) -> None:
+    def forward(self, packet: AnyRtpPacket) -> None:
         """Rewrite one publisher packet for this subscriber and send it (synchronously)."""
         sub = self.subscription
         if sub is None or sub.paused:

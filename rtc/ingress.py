@@ -19,9 +19,12 @@ from aiortc import RTCRtpReceiver
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket
 
+from .rtp import FastPacket, parse_rtp
+
 logger = logging.getLogger(__name__)
 
-PacketHandler = Callable[[RtpPacket], None]
+AnyRtpPacket = RtpPacket | FastPacket
+PacketHandler = Callable[[AnyRtpPacket], None]
 
 
 class _NoJitterBuffer:
@@ -43,7 +46,7 @@ class Ingress:
         # These dicts are created in __init__ and filled by receive(): keep references.
         self._codecs: dict[int, Any] = r._RTCRtpReceiver__codecs
         self._rtx_ssrc: dict[int, int] = r._RTCRtpReceiver__rtx_ssrc
-        self._streams: dict[int, StreamStatistics] = r._RTCRtpReceiver__remote_streams
+        self._streams: dict[int, Any] = r._RTCRtpReceiver__remote_streams
         self._nack = r._RTCRtpReceiver__nack_generator
         # REMB upstream is the minimum of the subscribers' (see PublishedTrack), not aiortc's
         # own estimate of the publisher's link.
@@ -66,18 +69,18 @@ class Ingress:
         ssrc: int | None = r._RTCRtpReceiver__rtcp_ssrc
         return ssrc
 
-    async def handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+    async def handle(self, packet: AnyRtpPacket, arrival_time_ms: int) -> None:
         """aiortc's path (`RTCDtlsTransport._handle_rtp_data` awaits this)."""
         self.process(packet)
 
-    def process(self, packet: RtpPacket) -> None:
+    def process(self, packet: AnyRtpPacket) -> None:
         """One packet from the publisher: statistics, RTX unwrapping, NACKs, then the track."""
         if not self.receiver._enabled:
             return
         codec = self._codecs.get(packet.payload_type)
         if codec is None:
             return
-        stream = self._streams.get(packet.ssrc)
+        stream: Any = self._streams.get(packet.ssrc)
         if stream is None:
             stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
         stream.add(packet)
@@ -87,16 +90,17 @@ class Ingress:
             apt = codec.parameters.get("apt")
             if original_ssrc is None or apt not in self._codecs or len(packet.payload) < 2:
                 return
-            original = RtpPacket(
-                payload_type=apt,
-                marker=packet.marker,
-                sequence_number=struct.unpack_from("!H", packet.payload)[0],
-                timestamp=packet.timestamp,
-                ssrc=original_ssrc,
-                payload=packet.payload[2:],
+            packet = FastPacket(
+                packet.marker,
+                apt,
+                struct.unpack_from("!H", packet.payload)[0],
+                packet.timestamp,
+                original_ssrc,
+                packet.payload[2:],
+                packet.extensions,
+                0,
+                packet.csrc,
             )
-            original.extensions = packet.extensions
-            packet = original
 
         if self._nack is not None and self._nack.add(packet):
             self.nacks_sent += 1
@@ -117,15 +121,18 @@ def install_fast_path(dtls_transport: Any, ingresses: dict[int, Ingress]) -> boo
     aioice hands every datagram to an asyncio queue read by the DTLS transport's task,
     which unprotects, parses and awaits the receiver: two task switches and a failed STUN
     parse per packet. Once DTLS is up, this wraps the nominated pair's datagram_received:
-    SRTP (not SRTCP) packets routed to one of our ingresses are unprotected, parsed and
-    forwarded at once; everything else (STUN, DTLS, RTCP, other receivers) goes the usual
-    way. `ingresses` maps id(receiver) -> Ingress and may grow later. Returns False (and
-    nothing changes) if aiortc/aioice do not look as expected.
+    SRTP (not SRTCP) packets routed to one of our ingresses are unprotected, parsed (only
+    the audio level among the extensions: `rtc.rtp.parse_rtp`) and forwarded at once;
+    everything else (STUN, DTLS, RTCP, other receivers) goes the usual way. `ingresses`
+    maps id(receiver) -> Ingress and may grow later. Returns False (and nothing changes)
+    if aiortc/aioice do not look as expected.
     """
     try:
         srtp = dtls_transport._rx_srtp
         router = dtls_transport._rtp_router
-        extensions_map = dtls_transport._rtp_header_extensions_map
+        # aiortc's map of negotiated extension ids, updated in place as answers come
+        extension_ids = dtls_transport._rtp_header_extensions_map._HeaderExtensionsMap__ids
+        extension_ids.audio_level  # noqa: B018 - fail here, not per packet
         protocol = dtls_transport.transport._connection._nominated[1].protocol
         original = protocol.datagram_received
     except (AttributeError, KeyError):
@@ -134,12 +141,11 @@ def install_fast_path(dtls_transport: Any, ingresses: dict[int, Ingress]) -> boo
         return False
     unprotect = srtp.unprotect
     route = router.route_rtp
-    parse = RtpPacket.parse
 
     def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
         if len(data) > 12 and 127 < data[0] < 192 and not 192 <= data[1] <= 208:
             try:
-                packet = parse(unprotect(data), extensions_map)
+                packet = parse_rtp(unprotect(data), extension_ids.audio_level)
             except (pylibsrtp.Error, ValueError):
                 return
             receiver = route(packet)

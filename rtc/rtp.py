@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
 
@@ -107,3 +108,117 @@ class HeaderWriter:
 def rtx_payload(original_sequence_number: int, payload: bytes) -> bytes:
     """An RTX payload (RFC 4588): the original sequence number, then the original payload."""
     return _SEQUENCE_NUMBER.pack(original_sequence_number) + payload
+
+
+class FastExtensions:
+    """The header extensions the relay reads from a publisher: the audio level only."""
+
+    __slots__ = ("abs_send_time", "audio_level", "mid", "transmission_offset")
+
+    def __init__(self) -> None:
+        self.abs_send_time: int | None = None
+        self.audio_level: tuple[bool, int] | None = None
+        self.mid: str | None = None
+        self.transmission_offset: int | None = None
+
+
+class FastPacket:
+    """What `RtpPacket.parse` gives, made cheaply (the fields aiortc's router, statistics
+    and NACK generator read, and those the relay forwards)."""
+
+    __slots__ = (
+        "csrc",
+        "extensions",
+        "marker",
+        "padding_size",
+        "payload",
+        "payload_type",
+        "sequence_number",
+        "ssrc",
+        "timestamp",
+        "version",
+    )
+
+    def __init__(
+        self,
+        marker: int,
+        payload_type: int,
+        sequence_number: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+        extensions: Any,
+        padding_size: int,
+        csrc: list[int],
+    ) -> None:
+        self.version = 2
+        self.marker = marker
+        self.payload_type = payload_type
+        self.sequence_number = sequence_number
+        self.timestamp = timestamp
+        self.ssrc = ssrc
+        self.payload = payload
+        self.extensions = extensions
+        self.padding_size = padding_size
+        self.csrc = csrc
+
+
+def parse_rtp(data: bytes, audio_level_id: int | None) -> FastPacket:
+    """Parse an RTP packet, reading only the RFC 6464 audio level among the one-byte
+    header extensions (about five times cheaper than aiortc's general parser)."""
+    if len(data) < 12:
+        raise ValueError("RTP packet too short")
+    first, second, sequence_number, timestamp, ssrc = _HEADER.unpack_from(data)
+    if first >> 6 != 2:
+        raise ValueError("not RTP version 2")
+    pos = 12
+    csrc: list[int] = []
+    if first & 0x0F:
+        count = first & 0x0F
+        if len(data) < pos + 4 * count:
+            raise ValueError("RTP packet has truncated CSRC")
+        csrc = list(struct.unpack_from(f"!{count}L", data, pos))
+        pos += 4 * count
+    extensions = FastExtensions()
+    if first & 0x10:
+        if len(data) < pos + 4:
+            raise ValueError("RTP packet has truncated extension header")
+        profile, words = struct.unpack_from("!HH", data, pos)
+        pos += 4
+        end = pos + 4 * words
+        if len(data) < end:
+            raise ValueError("RTP packet has truncated extension")
+        if audio_level_id and profile == 0xBEDE:
+            i = pos
+            while i < end:
+                element = data[i]
+                if element == 0:  # padding
+                    i += 1
+                    continue
+                element_id = element >> 4
+                if element_id == 15:
+                    break
+                if element_id == audio_level_id and i + 1 < end:
+                    value = data[i + 1]
+                    extensions.audio_level = (bool(value & 0x80), value & 0x7F)
+                i += 2 + (element & 0x0F)
+        pos = end
+    padding_size = 0
+    if first & 0x20:
+        padding_size = data[-1]
+        if not padding_size or padding_size > len(data) - pos:
+            raise ValueError("RTP packet padding length is invalid")
+        payload = data[pos:-padding_size]
+    else:
+        payload = data[pos:]
+    return FastPacket(
+        second >> 7,
+        second & 0x7F,
+        sequence_number,
+        timestamp,
+        ssrc,
+        payload,
+        extensions,
+        padding_size,
+        csrc,
+    )

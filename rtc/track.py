@@ -7,12 +7,12 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci
 
 from .audio_level import SILENCE_DBOV, SpeakingDetector, level_from_opus_size
 from .config import RelayConfig
 from .events import CloseReason
-from .ingress import Ingress
+from .ingress import AnyRtpPacket, Ingress
 from .stats import TrackStats
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class PublishedTrack:
 
     # --- the per-packet path -------------------------------------------------------------
 
-    def _on_video_packet(self, packet: RtpPacket) -> None:
+    def _on_video_packet(self, packet: AnyRtpPacket) -> None:
         stats = self.stats
         stats.packets_in += 1
         stats.bytes_in += len(packet.payload)
@@ -76,7 +76,7 @@ class PublishedTrack:
             for egress in self._egresses:
                 egress.forward(packet)
 
-    def _on_audio_packet(self, packet: RtpPacket) -> None:
+    def _on_audio_packet(self, packet: AnyRtpPacket) -> None:
         stats = self.stats
         stats.packets_in += 1
         stats.bytes_in += len(packet.payload)

@@ -17,7 +17,14 @@ from rtc.ice import (
     is_mdns_candidate,
     rtc_configuration,
 )
-from rtc.rtp import URI_ABS_SEND_TIME, URI_AUDIO_LEVEL, URI_MID, HeaderWriter, is_vp8_keyframe_start
+from rtc.rtp import (
+    URI_ABS_SEND_TIME,
+    URI_AUDIO_LEVEL,
+    URI_MID,
+    HeaderWriter,
+    is_vp8_keyframe_start,
+    parse_rtp,
+)
 
 EXTENSIONS = [
     RTCRtpHeaderExtensionParameters(id=4, uri=URI_MID),
@@ -125,3 +132,38 @@ def test_opus_size_estimate_is_monotonic() -> None:
     sizes = [3, 10, 20, 40, 60, 80, 200]
     levels = [level_from_opus_size(s) for s in sizes]
     assert levels == sorted(levels) and levels[0] == -127.0 and levels[-1] == -20.0
+
+
+@pytest.mark.parametrize(
+    "audio_level, csrc, padding", [((True, 37), [], 0), (None, [7, 8], 0), ((False, 90), [], 5)]
+)
+def test_fast_parse_agrees_with_aiortc(
+    audio_level: tuple[bool, int] | None, csrc: list[int], padding: int
+) -> None:
+    extensions_map = HeaderExtensionsMap()
+    extensions_map.configure(RTCRtpParameters(headerExtensions=EXTENSIONS))
+    packet = RtpPacket(payload_type=111, marker=1, sequence_number=9, timestamp=10, ssrc=11)
+    packet.payload = b"opus-payload"
+    packet.csrc = csrc
+    packet.padding_size = padding
+    packet.extensions.mid = "0"
+    packet.extensions.abs_send_time = 123
+    packet.extensions.audio_level = audio_level
+    data = packet.serialize(extensions_map)
+
+    expected = RtpPacket.parse(data, extensions_map)
+    fast = parse_rtp(data, 9)
+    for field in (
+        "marker",
+        "payload_type",
+        "sequence_number",
+        "timestamp",
+        "ssrc",
+        "payload",
+        "padding_size",
+        "csrc",
+    ):
+        assert getattr(fast, field) == getattr(expected, field), field
+    assert fast.extensions.audio_level == expected.extensions.audio_level == audio_level
+    with pytest.raises(ValueError):
+        parse_rtp(data[:8], 9)
