@@ -10,7 +10,7 @@ const FATAL_CLOSE = {
   1009: "message_too_big",
 };
 const PING_EVERY_MS = 5000;
-const PING_TIMEOUT_MS = 8000;
+const PING_TIMEOUT_MS = 15000; // three pings unanswered: a busy relay is not a lost link
 const ICE_DISCONNECTED_GRACE_MS = 4000;
 
 /** mid -> direction of each m-section of an SDP. */

@@ -67,7 +67,7 @@ export class CallView {
     s.addEventListener("reconnecting", () => this.banner(true));
     s.addEventListener("screen", (e) => this.screen(e.detail.sharing));
     this.timers.push(setInterval(() => this.tick(), 500));
-    this.timers.push(setInterval(() => this.pollLevels(), 250));
+    this.timers.push(setInterval(() => this.pollLevels(), 300));
     this.timers.push(setInterval(() => this.pollQuality(), 2000));
   }
 
@@ -202,17 +202,25 @@ export class CallView {
     if (tile) tile.classList.toggle("speaking", on);
   }
 
-  pollLevels() {
-    // Speaking from the received audio's level (the server's `speaking` notices come on top).
+  async pollLevels() {
+    // Speaking from the received audio's level as the browser measures it while playing
+    // (inbound-rtp audioLevel); the relay's `speaking` notices come on top.
     const pc = this.session.pc;
-    if (!pc) return;
-    for (const receiver of pc.getReceivers()) {
-      if (receiver.track.kind !== "audio") continue;
-      const info = [...this.session.remote.values()].find((r) => r.track === receiver.track);
-      if (!info) continue;
-      const level = receiver.getSynchronizationSources()[0]?.audioLevel || 0;
-      const tile = this.tiles.get(info.seat);
-      if (tile) tile.classList.toggle("speaking-local", level > 0.05 && tile.dataset.micMuted !== "1");
+    if (!pc || this.levelsBusy) return;
+    this.levelsBusy = true;
+    try {
+      (await pc.getStats()).forEach((report) => {
+        if (report.type !== "inbound-rtp" || report.kind !== "audio") return;
+        const info = this.session.remote.get(report.mid);
+        const tile = info && this.tiles.get(info.seat);
+        if (!tile) return;
+        const level = report.audioLevel || 0;
+        tile.classList.toggle("speaking-local", level > 0.02 && tile.dataset.micMuted !== "1");
+      });
+    } catch {
+      // the connection closed meanwhile
+    } finally {
+      this.levelsBusy = false;
     }
   }
 

@@ -308,6 +308,20 @@ def test_three_seats_consult(
         expect(result_row).to_contain_text("High")
         results.screenshot(path=str(screenshots / "results-recorded-en.png"), full_page=True)
 
+        # The organiser amends it: the form loads version 1 and saves version 2 on top of it.
+        results.goto(f"{server.base_url}/meetings/{meeting_id}/outcome?lang=en")
+        expect(results.locator("#outcome-status")).to_contain_text("version 1")
+        expect(results.locator("#of-consultation_value")).to_have_value("120000.00")
+        results.fill("#of-recorded-by", "Park Organiser")
+        results.check("#of-has-mou")
+        results.fill("#of-mou_amount", "250000")
+        results.click("#outcome-save")
+        expect(results.locator("#outcome-form")).to_have_attribute("data-saved", "2")
+        amended = server.get(f"/meetings/{meeting_id}/outcome")
+        assert (amended["version"], amended["role"]) == (2, "organiser")
+        assert float(amended["mou_amount"]) == 250000
+        assert float(amended["onsite_contract_amount"]) == 10000
+
         # Only the buyer's connection dropped, and only when its network went away.
         drops = {name: seat.page.evaluate("window.tbCall.drops") for name, seat in seats.items()}
         assert drops == {"company": [], "buyer": ["offline"], "interpreter": []}
