@@ -140,7 +140,9 @@ def one_to_two(mode: str, media: str, window: float, late_joiner: bool) -> dict[
         processes.append(subscribers)
         wait_until(lambda: all_flowing(relay, ["a"], 2, 2), 30, "media to both subscribers")
         time.sleep(1.0)  # settle: first keyframes, REMB
+        window_start = time.time()
         cpu_s, packets = measure(relay, window)
+        window_end = time.time()
         figures: dict[str, Any] = {
             "cpu_s": cpu_s,
             "packets": packets,
@@ -166,7 +168,8 @@ def one_to_two(mode: str, media: str, window: float, late_joiner: bool) -> dict[
             (t - sent[crc]) * 1000
             for seat in subscribers.finish()
             for crc, t in seat["received_at"]
-            if crc in sent and t >= sent[crc]
+            # only during the window: not while the late joiner's process starts up
+            if crc in sent and t >= sent[crc] and window_start <= t <= window_end
         ]
         processes.remove(subscribers)
         if latencies:
