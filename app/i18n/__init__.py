@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -66,33 +66,33 @@ class Translator:
 
     # -- formatting ---------------------------------------------------------------------------
 
-    def datetime(self, value: datetime, tz: str, fmt: str = "medium") -> str:
-        return babel_format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=self.locale)
+    def datetime(self, value: dt.datetime, tz: str, fmt: str = "medium") -> str:
+        return str(babel_format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=self.locale))
 
-    def time(self, value: datetime, tz: str) -> str:
-        return babel_format_time(value, "HH:mm", tzinfo=ZoneInfo(tz), locale=self.locale)
+    def time(self, value: dt.datetime, tz: str) -> str:
+        return str(babel_format_time(value, "HH:mm", tzinfo=ZoneInfo(tz), locale=self.locale))
 
-    def date(self, value: date | datetime, fmt: str = "long") -> str:
-        return babel_format_date(value, fmt, locale=self.locale)
+    def date(self, value: dt.date | dt.datetime, fmt: str = "long") -> str:
+        return str(babel_format_date(value, fmt, locale=self.locale))
 
-    def local_day(self, value: datetime, tz: str) -> date:
+    def local_day(self, value: dt.datetime, tz: str) -> dt.date:
         return value.astimezone(ZoneInfo(tz)).date()
 
-    def local_date(self, value: datetime, tz: str, fmt: str = "long") -> str:
+    def local_date(self, value: dt.datetime, tz: str, fmt: str = "long") -> str:
         return self.date(self.local_day(value, tz), fmt)
 
     def money(self, amount: Decimal | None, currency: str) -> str:
         if amount is None:
             return "—"
-        return babel_format_currency(amount, currency, locale=self.locale)
+        return str(babel_format_currency(amount, currency, locale=self.locale))
 
     def country(self, code: str | None) -> str:
         if not code:
             return ""
-        return self.locale.territories.get(code.upper(), code)
+        return str(self.locale.territories.get(code.upper(), code))
 
     def language(self, code: str) -> str:
-        return self.locale.languages.get(code, code)
+        return str(self.locale.languages.get(code, code))
 
     def tz_city(self, tz: str) -> str:
         """A time zone as its city in the page language, e.g. 'Asia/Seoul' -> '서울'."""

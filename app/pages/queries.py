@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,7 +68,7 @@ async def mission_counts(session: AsyncSession, mission_id: int) -> dict[str, in
         ("meetings", Meeting),
     ):
         statement = select(func.count()).select_from(model).where(
-            model.mission_id == mission_id  # type: ignore[attr-defined]
+            model.mission_id == mission_id
         )
         counts[name] = int((await session.execute(statement)).scalar_one())
     return counts
@@ -86,11 +87,11 @@ async def meeting_parties(session: AsyncSession, meetings: list[Meeting]) -> dic
     if not meetings:
         return {}
 
-    async def by_id(model: type, ids: set[int | None]) -> dict[int, object]:
+    async def by_id(model: type[Any], ids: set[int | None]) -> dict[int, Any]:
         wanted = {i for i in ids if i is not None}
         if not wanted:
             return {}
-        rows = await session.scalars(select(model).where(model.id.in_(wanted)))  # type: ignore[attr-defined]
+        rows: Any = await session.scalars(select(model).where(model.id.in_(wanted)))
         return {row.id: row for row in rows}
 
     companies = await by_id(Company, {m.company_id for m in meetings})
@@ -101,11 +102,11 @@ async def meeting_parties(session: AsyncSession, meetings: list[Meeting]) -> dic
     )
     return {
         m.id: Party(
-            company=companies[m.company_id],  # type: ignore[arg-type]
-            buyer=buyers[m.buyer_id],  # type: ignore[arg-type]
-            interpreter=interpreters.get(m.interpreter_id) if m.interpreter_id else None,  # type: ignore[arg-type]
-            company_venue=venues.get(m.company_venue_id) if m.company_venue_id else None,  # type: ignore[arg-type]
-            buyer_venue=venues.get(m.buyer_venue_id) if m.buyer_venue_id else None,  # type: ignore[arg-type]
+            company=companies[m.company_id],
+            buyer=buyers[m.buyer_id],
+            interpreter=interpreters.get(m.interpreter_id) if m.interpreter_id else None,
+            company_venue=venues.get(m.company_venue_id) if m.company_venue_id else None,
+            buyer_venue=venues.get(m.buyer_venue_id) if m.buyer_venue_id else None,
         )
         for m in meetings
     }

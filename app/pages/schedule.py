@@ -43,7 +43,7 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
 
 
 def mission_days(mission: Mission) -> list[date]:
-    days = []
+    days: list[date] = []
     day = mission.start_date
     while day <= mission.end_date and len(days) < 31:
         days.append(day)

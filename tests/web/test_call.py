@@ -229,9 +229,11 @@ def test_three_seats_consult(
         company.page.click("#btn-share")
         expect(company.page.locator("#btn-share")).to_have_attribute("aria-pressed", "true")
         for other in ("buyer", "interpreter"):
-            wait_until(
-                lambda other=other: company_aspect(other) > 1.5, 20, f"{other} sees the screen"
-            )
+
+            def sees_screen(other: str = other) -> bool:
+                return company_aspect(other) > 1.5
+
+            wait_until(sees_screen, 20, f"{other} sees the screen")
         growing(buyer, ["company:video"], "frames")
         buyer.page.screenshot(path=str(screenshots / "call-screen-share-en.png"))
         company.page.click("#btn-share")

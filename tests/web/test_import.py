@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from playwright.sync_api import Playwright, expect
+from playwright.sync_api import FilePayload, Playwright, expect
 
 from tests.web.browser import launch
 from tests.web.conftest import Server
@@ -97,7 +97,9 @@ def test_import_companies_csv_and_buyers_xlsx(
 
         # The same file again: every row is already in the mission.
         page.goto(f"{server.base_url}/missions/{mission_id}/import?kind=companies")
-        again = {"name": "again.csv", "mimeType": "text/csv", "buffer": _companies_csv()}
+        again: FilePayload = {
+            "name": "again.csv", "mimeType": "text/csv", "buffer": _companies_csv()
+        }
         page.set_input_files("#import-file", again)
         page.click("#import-check")
         expect(page.locator("#import-preview tr.row-bad")).to_have_count(17)
