@@ -217,7 +217,12 @@ def rooms_scenario(media: str, rooms: int, window: float) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--window", type=float, default=10.0, help="seconds measured")
+    parser.add_argument(
+        "--window", type=float, default=20.0, help="seconds measured, 1->2 scenarios"
+    )
+    parser.add_argument(
+        "--rooms-window", type=float, default=10.0, help="seconds measured, rooms scenario"
+    )
     parser.add_argument("--rooms", type=int, default=4, help="concurrent 3-seat rooms")
     args = parser.parse_args(argv)
 
@@ -236,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{fwd.get('first_frame_s')} s",
         flush=True,
     )
-    many = rooms_scenario(media, args.rooms, args.window)
+    many = rooms_scenario(media, args.rooms, args.rooms_window)
     print(
         f"forwarding {many['rooms']} x 3-seat rooms: {many['packets']} packets, relay CPU "
         f"{many['cpu_s']:.3f} s ({100 * many['core_share']:.1f}% of a core), "
