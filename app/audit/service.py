@@ -59,9 +59,7 @@ def summary(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return dict(plain)
 
 
-def changes(
-    before: dict[str, Any], after: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the fields that differ, as a (before, after) pair for `record`."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}

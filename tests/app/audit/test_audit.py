@@ -111,3 +111,13 @@ async def test_admins_read_the_log_with_filters_others_are_refused(
     )
     failed = await auth_client.get("/api/v1/audit", params={"action": "auth.sign_in_failed"})
     assert failed.json()["items"][0]["entity_id"] == str(organiser.id)
+
+
+async def test_times_out_of_range_are_refused_not_errors(
+    auth_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await make_user(session, role=UserRole.ADMIN)
+    await sign_in(auth_client, admin.email)
+    for value in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-03-10T00:00"):
+        response = await auth_client.get("/api/v1/audit", params={"since": value})
+        assert response.status_code == 422, value

@@ -1,0 +1,323 @@
+"""Schemathesis over the real app's OpenAPI schema: no input gets a 5xx, the server keeps serving.
+
+The app runs as its own process (uvicorn, SQLite, the demo mission seeded so ids hit rows) on
+a loopback port. Every operation gets valid (positive) and invalid (negative) inputs; each
+5xx is collected, with its request, and all are reported at the end rather than stopping at
+the first. `make test` sends a few hundred inputs; `make test-slow` sends >= 10,000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+
+from app.database import create_engine, create_sessionmaker
+from app.demo import ensure_demo_mission
+from app.main import create_app
+from app.migrations import upgrade
+from app.settings import Settings
+from tests.conftest import create_sqlite_database
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_EXAMPLES = 300
+SLOW_EXAMPLES = 10_000
+HUGE_ID = "99999999999999999999"  # beyond any integer column
+
+# 5xx found by this fuzzing in code owned elsewhere, left for its owners to fix. A 5xx on
+# these operations does not fail the fuzz run (any other does); each has a strict-xfail
+# reproducer below that starts failing once it is fixed: then delete its entry here.
+REPORTS = "build_report -> press_release -> _join_en (app/reports/press.py) on an empty list"
+OVERFLOW = "an unbounded integer id reaches the database (OverflowError / DataError)"
+TIME_OVERFLOW = "UTCTime (app/schemas.py _utc): astimezone overflows near year 1 / 9999"
+AWARE_TIME = "Hours._in_order (app/scheduling/schemas.py) compares aware and naive times"
+SCHEDULE = f"{AWARE_TIME}; {TIME_OVERFLOW}"
+KNOWN_SERVER_ERRORS: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/meetings/{meeting_id}/outcome"): OVERFLOW,
+    ("POST", "/api/v1/meetings/{meeting_id}/outcome"): OVERFLOW,
+    ("PUT", "/api/v1/meetings/{meeting_id}/outcome"): OVERFLOW,
+    ("GET", "/api/v1/meetings/{meeting_id}/outcome/versions"): OVERFLOW,
+    ("GET", "/api/v1/meetings/{meeting_id}/outcome/versions/{version}"): OVERFLOW,
+    ("GET", "/api/v1/meetings/{meeting_id}/follow-up"): OVERFLOW,
+    ("GET", "/api/v1/missions/{mission_id}/follow-ups/reminders"): OVERFLOW,
+    ("PUT", "/api/v1/meetings/{meeting_id}/follow-up"): OVERFLOW,
+    ("POST", "/api/v1/missions/{mission_id}/meetings"): TIME_OVERFLOW,
+    ("PATCH", "/api/v1/meetings/{meeting_id}"): TIME_OVERFLOW,
+    ("POST", "/api/v1/meetings/{meeting_id}/links"): TIME_OVERFLOW,
+    ("POST", "/api/v1/missions/{mission_id}/schedule/solve"): SCHEDULE,
+    ("POST", "/api/v1/missions/{mission_id}/schedule/apply"): SCHEDULE,
+    ("POST", "/api/v1/missions/{mission_id}/schedule/reschedule/preview"): SCHEDULE,
+    ("POST", "/api/v1/missions/{mission_id}/schedule/reschedule/apply"): SCHEDULE,
+    ("PUT", "/api/v1/missions/{mission_id}/schedule/parties/{kind}/{party_id}"): TIME_OVERFLOW,
+    ("GET", "/api/v1/missions/{mission_id}/report"): f"{REPORTS}; {OVERFLOW}",
+    ("GET", "/api/v1/missions/{mission_id}/report.csv"): f"{REPORTS}; {OVERFLOW}",
+    ("GET", "/api/v1/missions/{mission_id}/report.xlsx"): f"{REPORTS}; {OVERFLOW}",
+    ("GET", "/api/v1/missions/{mission_id}/report/press"): f"{REPORTS}; {OVERFLOW}",
+    ("GET", "/api/v1/reports/summary"): f"{REPORTS}; {OVERFLOW}",
+    ("GET", "/api/v1/reports/comparison"): OVERFLOW,
+}
+
+
+def _schema() -> Any:
+    app = create_app(Settings(environment="test", database_url="sqlite+aiosqlite:///:memory:"))
+    return schemathesis.openapi.from_dict(app.openapi())
+
+
+SCHEMA = _schema()
+OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+CASES = st.one_of(
+    [
+        operation.as_strategy(generation_mode=mode)
+        for operation in OPERATIONS
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    ]
+)
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    demo_mission_id: int
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def alive(self) -> bool:
+        if self.process.poll() is not None:
+            return False
+        try:
+            return self.http.get(f"{self.base_url}/healthz", timeout=10).status_code == 200
+        except requests.RequestException:
+            return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _seed(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        return (await ensure_demo_mission(create_sessionmaker(engine))).id
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("fuzz")
+    url = create_sqlite_database(folder)
+    upgrade(url)
+    demo_mission_id = asyncio.run(_seed(url))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEBOOTH_")} | {
+        "TRADEBOOTH_ENVIRONMENT": "test",
+        "TRADEBOOTH_DATABASE_URL": url,
+        "TRADEBOOTH_HOST": "127.0.0.1",
+        "TRADEBOOTH_PORT": str(port),
+        "TRADEBOOTH_ICE_HOST_ADDRESSES": '["127.0.0.1"]',
+    }
+    log = folder / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    server = LiveServer(
+        base_url=f"http://127.0.0.1:{port}",
+        process=process,
+        log=log,
+        demo_mission_id=demo_mission_id,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not server.alive():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start:\n{log.read_text()}")
+            time.sleep(0.05)  # polling for readiness, bounded by the deadline above
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _describe(case: Any, response: requests.Response | None, error: str = "") -> dict[str, Any]:
+    body = case.body if not isinstance(case.body, bytes) else repr(case.body[:200])
+    if type(body).__name__ == "NotSet":
+        body = None
+    try:
+        body_text = json.dumps(body, default=repr)[:500]
+    except (TypeError, ValueError):
+        body_text = repr(body)[:500]
+    return {
+        "operation": f"{case.method} {case.path}",
+        "path_parameters": case.path_parameters,
+        "query": case.query,
+        "body": body_text,
+        "status": response.status_code if response is not None else None,
+        "response": (response.text[:300] if response is not None else error),
+    }
+
+
+def fuzz(server: LiveServer, examples: int) -> None:
+    failures: list[dict[str, Any]] = []
+    known: list[dict[str, Any]] = []
+    sent = 0
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],  # report every 5xx found, not one shrunk example
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=CASES)
+    def run(case: Any) -> None:
+        nonlocal sent
+        try:
+            response = case.call(base_url=server.base_url, session=server.http, timeout=30)
+        except (
+            requests.exceptions.InvalidHeader,
+            requests.exceptions.InvalidURL,
+            ValueError,
+            UnicodeError,
+        ):
+            return  # the client library refused to send it: nothing reached the server
+        except requests.RequestException as exc:
+            failures.append(_describe(case, None, f"no response: {exc!r}"))
+            return
+        sent += 1
+        if response.status_code >= 500:
+            found = known if (case.method, case.path) in KNOWN_SERVER_ERRORS else failures
+            found.append(_describe(case, response))
+
+    run()
+    assert server.alive(), f"the server stopped serving:\n{server.log.read_text()[-3000:]}"
+    readiness = server.http.get(f"{server.base_url}/readyz", timeout=10)
+    assert readiness.status_code == 200
+    unique = {(f["operation"], f["status"], f["response"][:120]): f for f in failures}
+    assert not unique, (
+        f"{len(failures)} server errors out of {sent} requests; one per kind:\n"
+        + "\n".join(json.dumps(f, default=repr) for f in unique.values())
+    )
+    assert sent >= examples * 0.9, f"only {sent} of {examples} inputs reached the server"
+    print(f"{sent} requests, {len(known)} known server errors:", *known, sep="\n")
+
+
+def test_the_schema_has_the_whole_api() -> None:
+    paths = {operation.path for operation in OPERATIONS}
+    assert {"/api/v1/missions", "/api/v1/auth/sign-in", "/api/v1/audit"} <= paths
+    assert len(OPERATIONS) > 40
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REPORTS)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/missions/{demo}/report",
+        "/api/v1/missions/{demo}/report.csv",
+        "/api/v1/missions/{demo}/report.xlsx",
+        "/api/v1/missions/{demo}/report/press",
+        "/api/v1/reports/summary?mission_id={demo}",
+    ],
+)
+def test_known_a_report_of_a_mission_without_outcomes(live_server: LiveServer, path: str) -> None:
+    url = live_server.base_url + path.format(demo=live_server.demo_mission_id)
+    assert live_server.http.get(url, timeout=30).status_code < 500
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=OVERFLOW)
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/missions/{HUGE_ID}/report",
+        f"/api/v1/missions/{HUGE_ID}/report.csv",
+        f"/api/v1/missions/{HUGE_ID}/report.xlsx",
+        f"/api/v1/missions/{HUGE_ID}/report/press",
+        f"/api/v1/reports/summary?mission_id={HUGE_ID}",
+        f"/api/v1/reports/comparison?mission_id={HUGE_ID}",
+    ],
+)
+def test_known_a_huge_mission_id_in_reports(live_server: LiveServer, path: str) -> None:
+    assert live_server.http.get(live_server.base_url + path, timeout=30).status_code < 500
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=OVERFLOW)
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/meetings/{HUGE_ID}/outcome",
+        f"/api/v1/meetings/{HUGE_ID}/follow-up",
+        f"/api/v1/meetings/{HUGE_ID}/outcome/versions/1",
+        f"/api/v1/missions/{HUGE_ID}/follow-ups/reminders",
+    ],
+)
+def test_known_a_huge_meeting_or_mission_id(live_server: LiveServer, path: str) -> None:
+    assert live_server.http.get(live_server.base_url + path, timeout=30).status_code < 500
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=TIME_OVERFLOW)
+def test_known_a_time_that_overflows_in_utc(live_server: LiveServer) -> None:
+    response = live_server.http.post(
+        f"{live_server.base_url}/api/v1/missions/{live_server.demo_mission_id}/meetings",
+        json={"starts_at": "0001-01-01T00:00:00+01:00", "ends_at": "0001-01-01T00:30:00+01:00"},
+        timeout=30,
+    )
+    assert response.status_code < 500
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=AWARE_TIME)
+def test_known_opening_hours_with_a_utc_offset(live_server: LiveServer) -> None:
+    response = live_server.http.post(
+        f"{live_server.base_url}/api/v1/missions/{live_server.demo_mission_id}/schedule/solve",
+        json={"grid": {"hours": {"open": "09:00:00+01:00"}}},
+        timeout=30,
+    )
+    assert response.status_code < 500
+
+
+def test_fuzz_the_api_briefly(live_server: LiveServer) -> None:
+    fuzz(live_server, DEFAULT_EXAMPLES)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_fuzz_the_api_ten_thousand_inputs(live_server: LiveServer) -> None:
+    fuzz(live_server, SLOW_EXAMPLES)
