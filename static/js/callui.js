@@ -44,6 +44,11 @@ export class CallView {
     const self = this.$("#self-video");
     self.srcObject = s.stream;
     if (!s.cameraTrack) this.$("#self-tile").classList.add("no-video");
+    if (s.seat === "organiser") {
+      // The organiser's seat is unseen: say so where the self view would be.
+      this.$("#self-tile").classList.add("camera-off");
+      this.$("#self-tile .tile-label").textContent = t("call.unseen");
+    }
     if (s.audioTrack) {
       this.stopSelfMeter = levelMeter(s.audioTrack, (level) => {
         this.$("#self-speaking").classList.toggle("on", level > 0.08 && !s.muted.audio);

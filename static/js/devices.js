@@ -77,6 +77,7 @@ export class DeviceCheck {
     this.error = root.querySelector("#devices-error");
     this.stream = null;
     this.stopMeter = null;
+    this.opening = Promise.resolve();
     this.heard = false;
     this.cameraSelect.addEventListener("change", () => this.open());
     this.micSelect.addEventListener("change", () => this.open());
@@ -97,7 +98,13 @@ export class DeviceCheck {
     await this.fillLists();
   }
 
-  async open(choice = this.choice()) {
+  /** Open the chosen devices; `this.opening` lets "continue" wait for a device still opening. */
+  open(choice = this.choice()) {
+    this.opening = this.openNow(choice);
+    return this.opening;
+  }
+
+  async openNow(choice) {
     this.error.hidden = true;
     this.stopPreview();
     try {

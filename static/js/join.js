@@ -58,7 +58,8 @@ async function devicesStep() {
   show("step-devices");
   if (!state.devices) {
     state.devices = new DeviceCheck(document.getElementById("step-devices"));
-    document.getElementById("devices-continue").addEventListener("click", () => {
+    document.getElementById("devices-continue").addEventListener("click", async () => {
+      await state.devices.opening; // a quick click must not leave the call without devices
       state.stream = state.devices.takeStream();
       lobbyStep();
     });
