@@ -204,6 +204,20 @@ def test_three_seats_consult(
             )
         board.screenshot(path=str(screenshots / "board-live-ko.png"), full_page=True)
 
+        # The buyer listens to the Indonesian interpretation with the original voices at 20%
+        # (applied in the page until the relay routes channels), then back to the floor.
+        volumes_js = (
+            "() => Object.fromEntries([...document.querySelectorAll('audio[data-seat]')]"
+            ".map((a) => [a.dataset.seat, a.volume]))"
+        )
+        buyer.page.select_option("#channel-select", "id")
+        expect(buyer.page.locator("#floor-level")).to_be_enabled()
+        assert buyer.page.evaluate(volumes_js) == {"company": 0.2, "interpreter": 1}
+        buyer.page.fill("#floor-level", "40")
+        assert buyer.page.evaluate(volumes_js)["company"] == 0.4
+        buyer.page.select_option("#channel-select", "floor")
+        assert buyer.page.evaluate(volumes_js) == {"company": 1, "interpreter": 1}
+
         # Mute and camera-off show for the others.
         company.page.click("#btn-mic")
         company.page.click("#btn-camera")
