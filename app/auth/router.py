@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from app.auth import service
 from app.auth.dependencies import (
@@ -12,6 +13,7 @@ from app.auth.dependencies import (
     csrf_cookie_name,
     session_cookie_name,
 )
+from app.auth.exceptions import SignInThrottled
 from app.auth.schemas import Me, SignedInRead, SignInRequest, UserRead
 from app.dependencies import SessionDep, SettingsDep
 from app.settings import Settings
@@ -51,15 +53,23 @@ async def sign_in(
     settings: SettingsDep,
     now: NowDep,
 ) -> SignedInRead:
-    signed = await service.sign_in(
-        session=session,
-        settings=settings,
-        email=body.email,
-        password=body.password,
-        client_ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
-        now=now,
-    )
+    try:
+        signed = await service.sign_in(
+            session=session,
+            settings=settings,
+            email=body.email,
+            password=body.password,
+            client_ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+            now=now,
+        )
+    except SignInThrottled as exc:
+        retry = str(exc.details["retry_after_seconds"])
+        return JSONResponse(  # type: ignore[return-value]
+            status_code=exc.status_code,
+            content={"detail": exc.message, **exc.details},
+            headers={"Retry-After": retry},
+        )
     _set_cookies(response, settings, signed)
     response.headers["Cache-Control"] = "no-store"
     return SignedInRead(

@@ -154,6 +154,7 @@ async def test_lock_out_after_failures_and_unlock_after_the_window(
     locked = await auth_client.post(SIGN_IN, json={"email": user.email, "password": PASSWORD})
     assert locked.status_code == 429
     retry = locked.json()["retry_after_seconds"]
+    assert locked.headers["retry-after"] == str(retry)
     assert 0 < retry <= 15 * 60
 
     clock.advance(seconds=retry - 30)  # not yet
