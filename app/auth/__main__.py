@@ -35,7 +35,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         command.add_argument("--password-stdin", action="store_true")
         if name == "create-user":
             command.add_argument(
-                "--role", choices=[UserRole.ORGANISER.value, UserRole.VIEWER.value],
+                "--role",
+                choices=[UserRole.ORGANISER.value, UserRole.VIEWER.value],
                 required=True,
             )
             command.add_argument("--organisation-id", type=int, required=True)

@@ -29,8 +29,13 @@ def _set_cookies(response: Response, settings: Settings, signed: service.SignedI
         (csrf_cookie_name(settings), signed.csrf_token, False),
     ):
         response.set_cookie(
-            name, value, max_age=max_age, path="/", secure=settings.cookies_secure,
-            httponly=http_only, samesite="strict",
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=settings.cookies_secure,
+            httponly=http_only,
+            samesite="strict",
         )
 
 
@@ -99,6 +104,4 @@ async def sign_out(
 async def me(principal: PrincipalDep, session: SessionDep) -> Me:
     user = principal.user
     missions = await service.organised_mission_ids(session=session, user=user)
-    return Me(
-        **UserRead.model_validate(user).model_dump(), organised_mission_ids=sorted(missions)
-    )
+    return Me(**UserRead.model_validate(user).model_dump(), organised_mission_ids=sorted(missions))

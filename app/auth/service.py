@@ -129,8 +129,12 @@ async def sign_in(
     if user is None or not known or not matches:
         session.add(SignInFailure(at=now, email=email, client_ip=client_ip))
         await record(
-            session, actor=f"anonymous@{client_ip}", action="auth.sign_in_failed",
-            entity="user", entity_id=user.id if user else None, at=now,
+            session,
+            actor=f"anonymous@{client_ip}",
+            action="auth.sign_in_failed",
+            entity="user",
+            entity_id=user.id if user else None,
+            at=now,
         )
         await session.commit()
         raise SignInRefused()
@@ -151,8 +155,13 @@ async def sign_in(
         )
     )
     await record(
-        session, actor=user_actor(user), action="auth.sign_in", entity="user",
-        entity_id=user.id, after={"client_ip": client_ip}, at=now,
+        session,
+        actor=user_actor(user),
+        action="auth.sign_in",
+        entity="user",
+        entity_id=user.id,
+        after={"client_ip": client_ip},
+        at=now,
     )
     await session.commit()
     return SignedIn(user=user, token=token, csrf_token=csrf, expires_at=expires_at)
@@ -185,8 +194,12 @@ def csrf_matches(row: AuthSession, presented: str | None) -> bool:
 async def sign_out(*, session: AsyncSession, row: AuthSession, user: User, now: datetime) -> None:
     row.revoked_at = now
     await record(
-        session, actor=user_actor(user), action="auth.sign_out", entity="user",
-        entity_id=user.id, at=now,
+        session,
+        actor=user_actor(user),
+        action="auth.sign_out",
+        entity="user",
+        entity_id=user.id,
+        at=now,
     )
     await session.commit()
 

@@ -73,7 +73,10 @@ async def turn_client(
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(
         lambda: TurnClientUdpProtocol(
-            server.address, username=username, password=password, lifetime=60,
+            server.address,
+            username=username,
+            password=password,
+            lifetime=60,
             channel_refresh_time=50,
         ),
         remote_addr=server.address,
