@@ -2,10 +2,11 @@
 
 Load peers run in their own processes and replay pre-encoded media (bench/relay_media.py);
 the relay runs in its own process and only ITS CPU time is measured. Scenarios:
-  1. forwarding, 1 publisher -> 2 subscribers: CPU per 1000 forwarded packets, added
-     latency (publisher send -> subscriber receive, both on this machine's clock, so an
-     upper bound including two loopback hops and the clients' SRTP), a late joiner's first
-     decoded frame;
+  1. forwarding, 1 publisher -> 2 subscribers: CPU per 1000 forwarded packets; added
+     latency measured in the relay (p99 of the forwarding work per packet, socket callback
+     to last sendto, plus p99 of the event loop's lag, which bounds a datagram's wait in
+     its socket), and end to end (publisher send -> subscriber receive on this machine's
+     clock, load peers' stalls included); a late joiner's first decoded frame;
   2. forwarding, N concurrent 3-seat rooms (all publish, all-to-all): rooms per core;
   3. aiortc MediaRelay, 1 publisher -> 2 subscribers: CPU per 1000 sent packets.
 Ends with one line of key=value figures; exits non-zero only if the ratio measured in this
@@ -32,6 +33,7 @@ from .relay_media import cached, load, packets_per_second
 from .relay_peers import SeatSpec
 
 RATIO_TARGET = 10.0
+nan = float("nan")
 ctx = multiprocessing.get_context("spawn")
 
 
@@ -54,8 +56,11 @@ class RelayProcess:
         return float(self.ps.cpu_times().system)
 
     def stats(self) -> dict[str, Any]:
+        return self.ask({"type": "stats"})
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
-            sock.sendall(b'{"type": "stats"}\n')
+            sock.sendall(json.dumps(request).encode() + b"\n")
             data = b""
             while not data.endswith(b"\n"):
                 chunk = sock.recv(65536)
@@ -140,10 +145,15 @@ def one_to_two(mode: str, media: str, window: float, late_joiner: bool) -> dict[
         processes.append(subscribers)
         wait_until(lambda: all_flowing(relay, ["a"], 2, 2), 30, "media to both subscribers")
         time.sleep(1.0)  # settle: first keyframes, REMB
+        probing = mode == "forwarding"
+        if probing:
+            relay.ask({"type": "latency", "action": "start"})
         window_start = time.time()
         cpu_s, packets = measure(relay, window)
         window_end = time.time()
+        in_relay = relay.ask({"type": "latency"}) if probing else {}
         figures: dict[str, Any] = {
+            **in_relay,
             "cpu_s": cpu_s,
             "packets": packets,
             "cpu_s_per_1000": cpu_s / (packets / 1000) if packets else float("inf"),
@@ -234,11 +244,20 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"forwarding 1->2: {fwd['packets']} packets in {args.window:.0f} s, relay CPU "
         f"{fwd['cpu_s']:.3f} s ({100 * fwd['core_share']:.1f}% of a core), "
-        f"{fwd['cpu_s_per_1000']:.4f} CPU-s/1000 pkts; latency p50 "
-        f"{fwd.get('latency_p50_ms', float('nan')):.2f} ms p99 "
-        f"{fwd.get('latency_p99_ms', float('nan')):.2f} ms "
-        f"({fwd.get('latency_samples', 0)} packets); late joiner's first frame "
+        f"{fwd['cpu_s_per_1000']:.4f} CPU-s/1000 pkts; late joiner's first frame "
         f"{fwd.get('first_frame_s')} s",
+        flush=True,
+    )
+    added_ms = fwd.get("processing_p99_ms", nan) + fwd.get("loop_lag_p99_ms", nan)
+    print(
+        f"  added latency in the relay p99 {added_ms:.2f} ms = forwarding work p99 "
+        f"{fwd.get('processing_p99_ms', nan):.3f} ms (p50 {fwd.get('processing_p50_ms', nan):.3f}"
+        f" ms, {fwd.get('samples', 0):.0f} packets) + event-loop lag p99 "
+        f"{fwd.get('loop_lag_p99_ms', nan):.2f} ms (p50 {fwd.get('loop_lag_p50_ms', nan):.2f} ms)"
+        f"; end to end "
+        f"publisher -> subscriber (both load peers' stalls included) p50 "
+        f"{fwd.get('latency_p50_ms', nan):.2f} ms p99 {fwd.get('latency_p99_ms', nan):.2f} ms "
+        f"({fwd.get('latency_samples', 0)} packets)",
         flush=True,
     )
     many = rooms_scenario(media, args.rooms, args.rooms_window)
@@ -263,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         f"fwd_cpu_s_per_1000_pkts={fwd['cpu_s_per_1000']:.4f} "
         f"mediarelay_cpu_s_per_1000_pkts={decoding['cpu_s_per_1000']:.4f} "
         f"ratio={ratio:.1f} rooms_per_core={many['rooms_per_core']:.1f} "
-        f"added_latency_p99_ms={fwd.get('latency_p99_ms', float('nan')):.2f} "
+        f"added_latency_p99_ms={added_ms:.2f} "
         f"first_frame_s={'nan' if first_frame is None else f'{first_frame:.3f}'}"
     )
     return 0 if ratio >= RATIO_TARGET else 1

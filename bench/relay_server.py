@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -13,6 +14,7 @@ from aiortc.contrib.media import MediaRelay
 
 from rtc import RelayConfig, RelayRegistry, apply_host_addresses
 from rtc.codecs import prefer_relay_codecs
+from rtc.ingress import Ingress
 
 LOOPBACK = ["127.0.0.1"]
 logger = logging.getLogger(__name__)
@@ -27,9 +29,62 @@ class _Sink:
         await self._writer.drain()
 
 
+class LatencyProbe:
+    """Time the relay adds to a packet, measured inside the relay process: the forwarding
+    work per incoming packet (rtc forwards synchronously, from the socket callback to the
+    last subscriber's sendto) and the event loop's lag, which bounds how long a datagram
+    waits in its socket before the loop reads it. p99 of each, added, is reported."""
+
+    def __init__(self) -> None:
+        self.processing: list[float] = []
+        self.lag: list[float] = []
+        self.recording = False
+        original = Ingress.process
+        probe = self
+
+        def process(ingress: Ingress, packet: Any) -> None:
+            if not probe.recording:
+                original(ingress, packet)
+                return
+            start = time.perf_counter()
+            original(ingress, packet)
+            probe.processing.append(time.perf_counter() - start)
+
+        Ingress.process = process  # type: ignore[method-assign,assignment]
+
+    async def run(self) -> None:
+        interval = 0.005
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(interval)
+            if self.recording:
+                self.lag.append(max(0.0, time.perf_counter() - start - interval))
+
+    def start(self) -> None:
+        self.processing.clear()
+        self.lag.clear()
+        self.recording = True
+
+    def result(self) -> dict[str, float]:
+        self.recording = False
+
+        def ms(values: list[float], fraction: float) -> float:
+            ordered = sorted(values) or [0.0]
+            return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+        return {
+            "processing_p50_ms": ms(self.processing, 0.5),
+            "processing_p99_ms": ms(self.processing, 0.99),
+            "loop_lag_p50_ms": ms(self.lag, 0.5),
+            "loop_lag_p99_ms": ms(self.lag, 0.99),
+            "samples": float(len(self.processing)),
+        }
+
+
 class ForwardingRelay:
     def __init__(self) -> None:
         self.registry = RelayRegistry(RelayConfig(ice_host_addresses=LOOPBACK))
+        self.probe = LatencyProbe()
 
     async def seat(
         self, join: dict[str, Any], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -125,16 +180,29 @@ async def serve(mode: str, ready: Any, stop: Any) -> None:
             elif first["type"] == "stats":
                 writer.write(json.dumps(relay.stats()).encode() + b"\n")
                 await writer.drain()
+            elif first["type"] == "latency" and isinstance(relay, ForwardingRelay):
+                if first.get("action") == "start":
+                    relay.probe.start()
+                    reply: dict[str, Any] = {}
+                else:
+                    reply = relay.probe.result()
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
         except (ConnectionError, json.JSONDecodeError):
             pass
         finally:
             writer.close()
 
+    probe_task = (
+        asyncio.ensure_future(relay.probe.run()) if isinstance(relay, ForwardingRelay) else None
+    )
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     ready.send(server.sockets[0].getsockname()[1])
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, stop.wait)
     server.close()
+    if probe_task is not None:
+        probe_task.cancel()
     if isinstance(relay, ForwardingRelay):
         await relay.registry.close()
 
