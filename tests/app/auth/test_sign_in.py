@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import AuthSession, UserRole
+from app.auth.service import revoke_all_sessions
 from tests.app.auth.conftest import PASSWORD, ManualClock, make_user, sign_in
 
 SIGN_IN = "/api/v1/auth/sign-in"
@@ -200,3 +201,17 @@ async def test_bodies_are_checked_strictly(auth_client: httpx.AsyncClient) -> No
         assert (await auth_client.post(SIGN_IN, json=body)).status_code == 422
     form = await auth_client.post(SIGN_IN, data={"email": "a@example.org", "password": "p" * 12})
     assert form.status_code == 422  # a cross-site HTML form cannot post JSON
+
+
+async def test_revoking_all_sessions_signs_a_user_out_everywhere(
+    auth_client: httpx.AsyncClient, session: AsyncSession, clock: ManualClock
+) -> None:
+    user = await make_user(session)
+    await sign_in(auth_client, user.email)
+    first = auth_client.cookies["tradebooth_session"]
+    await sign_in(auth_client, user.email)
+    assert auth_client.cookies["tradebooth_session"] != first  # a new session each sign-in
+    assert await revoke_all_sessions(session=session, user_id=user.id, now=clock.now) == 2
+    assert (await auth_client.get(ME)).status_code == 401
+    auth_client.cookies.set("tradebooth_session", first)
+    assert (await auth_client.get(ME)).status_code == 401
