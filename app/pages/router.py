@@ -22,7 +22,7 @@ from app.i18n import COOKIE, LANGUAGES, Translator, js_catalogue, negotiate
 from app.meetings.models import Meeting
 from app.missions import service as missions_service
 from app.missions.models import Mission, Venue
-from app.missions.schemas import MissionCreate
+from app.missions.schemas import MissionCreate, VenueCreate
 from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate
@@ -182,6 +182,7 @@ async def mission_page(
     imported: Annotated[int | None, Query()] = None,
     kind: Annotated[str | None, Query()] = None,
     refused: Annotated[int | None, Query()] = None,
+    venue_problem: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     mission = await _mission(session, mission_id)
     if mission is None:
@@ -223,7 +224,37 @@ async def mission_page(
         imported=imported,
         imported_kind=kind if kind in ("companies", "buyers") else None,
         refused=refused,
+        venue_problem=venue_problem,
+        time_zones=TIME_ZONES,
     )
+
+
+@router.post("/missions/{mission_id}/venues")
+async def add_venue(request: Request, session: SessionDep, mission_id: PathId) -> Response:
+    mission = await _mission(session, mission_id)
+    if mission is None:
+        return _not_found(request, "mission")
+    form = await request.form()
+    values = {key: str(value).strip() for key, value in form.items()}
+    problem = ""
+    try:
+        data = VenueCreate.model_validate({
+            "name": values.get("name", ""),
+            "kind": values.get("kind", "booth"),
+            "city": values.get("city", ""),
+            "country": values.get("country", "").upper(),
+            "timezone": values.get("timezone", mission.timezone),
+        })
+    except ValidationError as exc:
+        fields = sorted({str(e["loc"][0]) for e in exc.errors(include_url=False) if e["loc"]})
+        problem = ",".join(fields) or "name"
+    else:
+        try:
+            await missions_service.create_venue(session=session, mission=mission, data=data)
+        except AppError:
+            problem = "taken"
+    query = f"?venue_problem={problem}" if problem else ""
+    return RedirectResponse(f"/missions/{mission_id}{query}#venues", status_code=303)
 
 
 # -- import ------------------------------------------------------------------------------------

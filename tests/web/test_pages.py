@@ -135,6 +135,23 @@ def test_new_mission_form(
         page.click("#mission-create")
         expect(page.locator("h1")).to_have_text("2026 CIS 무역사절단")
         expect(page.locator("main")).to_contain_text("카자흐스탄")
+        # Then a booth in Incheon and a room at the Almaty business centre.
+        for name, kind, city, country, zone in (
+            ("1번 부스", "booth", "인천", "KR", "Asia/Seoul"),
+            ("알마티 상담실", "business_centre", "Almaty", "KZ", "Asia/Almaty"),
+        ):
+            page.locator("#venues summary").click()
+            page.fill("#v-name", name)
+            page.select_option("#v-kind", kind)
+            page.fill("#v-city", city)
+            page.fill("#v-country", country)
+            page.select_option("#v-timezone", zone)
+            page.click("#venue-add")
+            expect(page.locator("#venues li", has_text=name)).to_be_visible()
+        page.locator("#venues summary").click()
+        page.fill("#v-name", "1번 부스")
+        page.click("#venue-add")
+        expect(page.locator("#venue-problem")).to_be_visible()
         missions = server.get("/missions", q="CIS")["items"]
         assert [(m["timezone"], m["target_countries"]) for m in missions] == [
             ("Asia/Almaty", ["KZ", "RU"])
