@@ -34,9 +34,9 @@ $(STAMP): pyproject.toml scripts/requirements.py
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	touch $(STAMP)
 
-# Debian packages the tests need (Chromium for browser tests).
+# Debian packages the tests need: Chromium for the browser tests, CJK fonts for Korean pages.
 sysdeps:
-	@test -x /usr/bin/chromium || scripts/apt-install chromium
+	@scripts/apt-install chromium fonts-noto-cjk fonts-noto-color-emoji
 
 # PostgreSQL and Redis on loopback, started when they are installed but down.
 services:

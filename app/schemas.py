@@ -116,7 +116,10 @@ def _website(value: str) -> str:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+01:00 has no UTC equivalent
+        raise ValueError("time out of range once converted to UTC") from exc
 
 
 CountryCode = Annotated[

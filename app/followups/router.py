@@ -12,6 +12,7 @@ from app.dependencies import SessionDep
 from app.followups import service
 from app.followups.schemas import FollowUpIn, FollowUpOut, Reminder
 from app.money.routing import DecimalJSONRoute
+from app.schemas import PathId
 
 router = APIRouter(tags=["follow-up"], route_class=DecimalJSONRoute)
 
@@ -21,7 +22,7 @@ router = APIRouter(tags=["follow-up"], route_class=DecimalJSONRoute)
     response_model=FollowUpOut,
     summary="Set a meeting's follow-up stage (contacted ... contract signed, dropped)",
 )
-async def put_follow_up(meeting_id: int, body: FollowUpIn, session: SessionDep) -> FollowUpOut:
+async def put_follow_up(meeting_id: PathId, body: FollowUpIn, session: SessionDep) -> FollowUpOut:
     row = await service.set_follow_up(
         session=session, meeting_id=meeting_id, data=body, actor=body.actor
     )
@@ -29,7 +30,7 @@ async def put_follow_up(meeting_id: int, body: FollowUpIn, session: SessionDep) 
 
 
 @router.get("/meetings/{meeting_id}/follow-up", response_model=FollowUpOut)
-async def get_follow_up(meeting_id: int, session: SessionDep) -> FollowUpOut:
+async def get_follow_up(meeting_id: PathId, session: SessionDep) -> FollowUpOut:
     return FollowUpOut.of(await service.get_follow_up(session=session, meeting_id=meeting_id))
 
 
@@ -39,7 +40,7 @@ async def get_follow_up(meeting_id: int, session: SessionDep) -> FollowUpOut:
     summary="Open follow-ups due within `within_days` of `on` (default today), overdue first",
 )
 async def list_reminders(
-    mission_id: int,
+    mission_id: PathId,
     session: SessionDep,
     on: Annotated[
         date | None, Query(description="The day to list for; today (UTC) if unset.")

@@ -9,6 +9,7 @@ from app.money import service
 from app.money.routing import DecimalJSONRoute
 from app.money.schemas import ExchangeRateOut, ExchangeRatesIn
 from app.outcomes.actors import Actor
+from app.schemas import PathId
 
 router = APIRouter(
     prefix="/missions/{mission_id}/exchange-rates",
@@ -18,7 +19,7 @@ router = APIRouter(
 
 
 @router.get("", response_model=list[ExchangeRateOut], summary="The mission's exchange-rate table")
-async def list_exchange_rates(mission_id: int, session: SessionDep) -> list[ExchangeRateOut]:
+async def list_exchange_rates(mission_id: PathId, session: SessionDep) -> list[ExchangeRateOut]:
     rows = await service.list_rates(session=session, mission_id=mission_id)
     return [ExchangeRateOut.model_validate(row) for row in rows]
 
@@ -31,7 +32,7 @@ async def list_exchange_rates(mission_id: int, session: SessionDep) -> list[Exch
     "An amount uses the rate dated on or before its day; KRW figures go through USD.",
 )
 async def put_exchange_rates(
-    mission_id: int, body: ExchangeRatesIn, session: SessionDep
+    mission_id: PathId, body: ExchangeRatesIn, session: SessionDep
 ) -> list[ExchangeRateOut]:
     rows = await service.set_rates(
         session=session,

@@ -10,6 +10,7 @@ from app.outcomes import service
 from app.outcomes.actors import Actor
 from app.outcomes.dependencies import CurrentOutcome
 from app.outcomes.schemas import MissionClose, OutcomeEdit, OutcomeIn, OutcomeVersionOut
+from app.schemas import PathId
 
 router = APIRouter(tags=["outcomes"], route_class=DecimalJSONRoute)
 
@@ -32,7 +33,7 @@ _ERRORS = {
     summary="Record a meeting's outcome (version 1)",
 )
 async def record_outcome(
-    meeting_id: int, body: OutcomeIn, session: SessionDep
+    meeting_id: PathId, body: OutcomeIn, session: SessionDep
 ) -> OutcomeVersionOut:
     row = await service.record_outcome(
         session=session, meeting_id=meeting_id, data=body, actor=body.actor
@@ -47,7 +48,7 @@ async def record_outcome(
     summary="Edit the outcome: appends a new version made from `expected_version`",
 )
 async def edit_outcome(
-    meeting_id: int, body: OutcomeEdit, session: SessionDep
+    meeting_id: PathId, body: OutcomeEdit, session: SessionDep
 ) -> OutcomeVersionOut:
     row = await service.amend_outcome(
         session=session,
@@ -73,7 +74,7 @@ async def read_outcome(current: CurrentOutcome) -> OutcomeVersionOut:
     response_model=list[OutcomeVersionOut],
     summary="Every version, oldest first, each with who, role and when",
 )
-async def list_outcome_versions(meeting_id: int, session: SessionDep) -> list[OutcomeVersionOut]:
+async def list_outcome_versions(meeting_id: PathId, session: SessionDep) -> list[OutcomeVersionOut]:
     rows = await service.list_versions(session=session, meeting_id=meeting_id)
     return [OutcomeVersionOut.of(row) for row in rows]
 
@@ -84,7 +85,7 @@ async def list_outcome_versions(meeting_id: int, session: SessionDep) -> list[Ou
     summary="One version of a meeting's outcome",
 )
 async def read_outcome_version(
-    meeting_id: int, version: int, session: SessionDep
+    meeting_id: PathId, version: PathId, session: SessionDep
 ) -> OutcomeVersionOut:
     row = await service.get_version(session=session, meeting_id=meeting_id, version=version)
     return OutcomeVersionOut.of(row)
@@ -95,7 +96,7 @@ async def read_outcome_version(
     summary="Close the mission: afterwards only the organiser amends outcomes, with a reason",
 )
 async def close_mission(
-    mission_id: int, body: MissionClose, session: SessionDep
+    mission_id: PathId, body: MissionClose, session: SessionDep
 ) -> dict[str, object]:
     mission = await service.close_mission(
         session=session, mission_id=mission_id, actor=Actor(name=body.closed_by, role=body.role)

@@ -49,6 +49,8 @@ def _count_en(count: int, singular: str, plural: str | None = None) -> str:
 
 
 def _join_en(items: list[str]) -> str:
+    if not items:  # a mission with no consultation held yet names no country
+        return ""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 

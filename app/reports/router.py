@@ -13,6 +13,7 @@ from app.dependencies import SessionDep
 from app.reports import service
 from app.reports.exports import to_csv, to_xlsx
 from app.reports.schemas import Comparison, PressRelease, Report
+from app.schemas import PathId, PrimaryKey
 
 router = APIRouter(tags=["reports"])
 
@@ -21,7 +22,7 @@ AsOf = Annotated[
     Query(description="Count contracts signed in follow-up up to this day; today (UTC) if unset."),
 ]
 Organiser = Annotated[str, Query(max_length=200, description="Named in the press paragraphs.")]
-MissionIds = Annotated[list[int], Query(alias="mission_id", min_length=1, max_length=100)]
+MissionIds = Annotated[list[PrimaryKey], Query(alias="mission_id", min_length=1, max_length=100)]
 
 
 async def _report(
@@ -41,7 +42,7 @@ async def _report(
     summary="The mission's results: summary, breakdowns, contracts signed later, press text",
 )
 async def mission_report(
-    mission_id: int, session: SessionDep, as_of: AsOf = None, organiser: Organiser = ""
+    mission_id: PathId, session: SessionDep, as_of: AsOf = None, organiser: Organiser = ""
 ) -> Report:
     return await _report(session, [mission_id], as_of, organiser)
 
@@ -51,7 +52,9 @@ async def mission_report(
     response_class=PlainTextResponse,
     summary="Summary and every breakdown as one CSV table",
 )
-async def mission_report_csv(mission_id: int, session: SessionDep, as_of: AsOf = None) -> Response:
+async def mission_report_csv(
+    mission_id: PathId, session: SessionDep, as_of: AsOf = None
+) -> Response:
     report = await _report(session, [mission_id], as_of, "")
     return Response(
         to_csv(report),
@@ -70,7 +73,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     summary="XLSX workbook: Summary, one sheet per breakdown, Signed later, Press release",
 )
 async def mission_report_xlsx(
-    mission_id: int, session: SessionDep, as_of: AsOf = None, organiser: Organiser = ""
+    mission_id: PathId, session: SessionDep, as_of: AsOf = None, organiser: Organiser = ""
 ) -> Response:
     report = await _report(session, [mission_id], as_of, organiser)
     return Response(
@@ -86,7 +89,7 @@ async def mission_report_xlsx(
     summary="The press-release paragraph in English and Korean",
 )
 async def mission_press(
-    mission_id: int, session: SessionDep, as_of: AsOf = None, organiser: Organiser = ""
+    mission_id: PathId, session: SessionDep, as_of: AsOf = None, organiser: Organiser = ""
 ) -> PressRelease:
     return (await _report(session, [mission_id], as_of, organiser)).press_release
 

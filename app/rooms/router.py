@@ -34,6 +34,7 @@ from app.rooms.schemas import (
     LinkRead,
     LinksIssue,
 )
+from app.schemas import PathId
 from app.settings import Settings
 from rooms.errors import LinkInvalid, RoomClosed
 from rooms.links import LinkSigner
@@ -213,7 +214,7 @@ async def close_room(
     return {"meeting_id": meeting.id, "closed": True}
 
 
-async def _mission_or_404(session: SessionDep, mission_id: int) -> Mission:
+async def _mission_or_404(session: SessionDep, mission_id: PathId) -> Mission:
     mission = await session.get(Mission, mission_id)
     if mission is None:
         raise NotFound(f"mission {mission_id} not found", mission_id=mission_id)

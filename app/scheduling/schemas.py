@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from app.meetings.schemas import MeetingRead
 from app.scheduling.models import PartyKind
@@ -14,10 +14,20 @@ from app.schemas import PrimaryKey, ReadModel, StrictModel, TimeZoneName, UTCTim
 MAX_TIME_LIMIT_S = 60.0
 
 
+def _local(value: time) -> time:
+    # Hours are wall-clock times in each venue's own zone: an offset would be meaningless.
+    if value.tzinfo is not None:
+        raise ValueError("give local wall-clock time without a UTC offset")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_local)]
+
+
 class Hours(StrictModel):
-    open: time = time(9, 0)
-    close: time = time(18, 0)
-    breaks: list[tuple[time, time]] = Field(
+    open: LocalTime = time(9, 0)
+    close: LocalTime = time(18, 0)
+    breaks: list[tuple[LocalTime, LocalTime]] = Field(
         default_factory=lambda: [(time(12, 0), time(13, 0))], max_length=10
     )
 
