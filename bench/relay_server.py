@@ -39,6 +39,7 @@ class LatencyProbe:
         self.processing: list[float] = []
         self.lag: list[float] = []
         self.recording = False
+        self._task: asyncio.Task[None] | None = None
         original = Ingress.process
         probe = self
 
@@ -64,9 +65,14 @@ class LatencyProbe:
         self.processing.clear()
         self.lag.clear()
         self.recording = True
+        # its own wake-ups cost CPU: run only while measuring latency, not CPU
+        self._task = asyncio.ensure_future(self.run())
 
     def result(self) -> dict[str, float]:
         self.recording = False
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
 
         def ms(values: list[float], fraction: float) -> float:
             ordered = sorted(values) or [0.0]
@@ -193,16 +199,11 @@ async def serve(mode: str, ready: Any, stop: Any) -> None:
         finally:
             writer.close()
 
-    probe_task = (
-        asyncio.ensure_future(relay.probe.run()) if isinstance(relay, ForwardingRelay) else None
-    )
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     ready.send(server.sockets[0].getsockname()[1])
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, stop.wait)
     server.close()
-    if probe_task is not None:
-        probe_task.cancel()
     if isinstance(relay, ForwardingRelay):
         await relay.registry.close()
 
