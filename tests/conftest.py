@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.database import create_engine
+from app.database import create_engine, create_sessionmaker
 from app.dependencies import get_session
 from app.main import create_app
 from app.migrations import upgrade
@@ -74,6 +74,33 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = create_sqlite_database(tmp_path_factory.mktemp("sqlite"))
     upgrade(url)
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database of the test's own, on each backend: for tests that really commit
+    (concurrency, races), where the shared rolled-back session would hide what they check."""
+    if request.param == "sqlite":
+        url = create_sqlite_database(tmp_path)
+        upgrade(url)
+        yield url
+        return
+    url = create_postgres_database()
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+async def sessions(fresh_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A sessionmaker on the test's own committed database."""
+    engine = create_engine(fresh_database_url)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(

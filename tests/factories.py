@@ -101,9 +101,7 @@ async def buyer(session: AsyncSession, *, mission_: Mission, **overrides: Any) -
     return await _save(session, Buyer(**fields | overrides))
 
 
-async def interpreter(
-    session: AsyncSession, *, mission_: Mission, **overrides: Any
-) -> Interpreter:
+async def interpreter(session: AsyncSession, *, mission_: Mission, **overrides: Any) -> Interpreter:
     fields: dict[str, Any] = {
         "mission_id": mission_.id,
         "name": f"Interpreter {next(_numbers)}",

@@ -3,51 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.database import create_engine, create_sessionmaker
 from app.demo import MISSION, ensure_demo_mission
 from app.meetings.models import Meeting
 from app.meetings.service import Booking, find_clashes
-from app.migrations import upgrade
 from app.missions.models import Mission, Venue, VenueKind
 from app.organisations.models import Organisation
 from app.participants.models import Buyer, Company, Interpreter
-from tests.conftest import create_postgres_database, create_sqlite_database, drop_postgres_database
 
 DAY = date(2026, 3, 10)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated database of its own: the demo really commits."""
-    if request.param == "sqlite":
-        url = create_sqlite_database(tmp_path)
-        upgrade(url)
-        yield url
-        return
-    url = create_postgres_database()
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_postgres_database(url)
-
-
-@pytest.fixture
-async def sessions(fresh_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(fresh_database_url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
 
 
 async def _counts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
@@ -137,4 +106,3 @@ async def test_two_first_runs_racing_create_it_once(
     assert len({m.id for m in racing}) == 1
     counts = await _counts(sessions)
     assert (counts["organisations"], counts["missions"], counts["companies"]) == (1, 1, 17)
-

@@ -4,53 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.database import create_engine, create_sessionmaker
 from app.main import create_app
 from app.meetings import service
 from app.meetings.exceptions import MeetingClash
 from app.meetings.models import Meeting
 from app.meetings.schemas import MeetingCreate
-from app.migrations import upgrade
 from app.missions.models import Mission
 from app.participants.models import Company
 from app.settings import Settings
 from tests import factories
-from tests.conftest import create_postgres_database, create_sqlite_database, drop_postgres_database
 from tests.factories import seoul
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated database of its own: these tests really commit."""
-    if request.param == "sqlite":
-        url = create_sqlite_database(tmp_path)
-        upgrade(url)
-        yield url
-        return
-    url = create_postgres_database()
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_postgres_database(url)
-
-
-@pytest.fixture
-async def sessions(fresh_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(fresh_database_url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
 
 
 async def _cast(
@@ -147,8 +117,11 @@ async def test_a_booking_waits_for_the_company_row_and_then_sees_the_other_meeti
             assert not booking.done(), "the booking did not wait for the company's row"
             request = _request(company_id, second_buyer)
             rival_meeting = Meeting(
-                mission_id=mission_id, company_id=company_id, buyer_id=second_buyer,
-                starts_at=request.starts_at, ends_at=request.ends_at,
+                mission_id=mission_id,
+                company_id=company_id,
+                buyer_id=second_buyer,
+                starts_at=request.starts_at,
+                ends_at=request.ends_at,
             )
             rival.add(rival_meeting)
             await rival.commit()

@@ -46,8 +46,12 @@ async def cast(session: AsyncSession) -> Cast:
         rooms=[
             (
                 await factories.venue(
-                    session, mission_=mission, kind="business_centre", country="ID",
-                    city="Jakarta", timezone="Asia/Jakarta",
+                    session,
+                    mission_=mission,
+                    kind="business_centre",
+                    country="ID",
+                    city="Jakarta",
+                    timezone="Asia/Jakarta",
                 )
             ).id
             for _ in range(2)
@@ -261,8 +265,9 @@ async def test_bad_input_is_422_or_404_and_saves_nothing(
         response = await client.post(cast.meetings_url, json=meeting_body(cast, **{field: 99999}))
         assert response.status_code == 404, (field, response.text)
         assert "99999 not found" in response.json()["detail"]
-    assert (await client.post("/api/v1/missions/99999/meetings", json=meeting_body(cast)))\
-        .status_code == 404
+    assert (
+        await client.post("/api/v1/missions/99999/meetings", json=meeting_body(cast))
+    ).status_code == 404
 
     assert await schedule(client, cast) == []
 
@@ -285,8 +290,7 @@ async def test_bad_updates_change_nothing(client: httpx.AsyncClient, cast: Cast)
 
 async def test_list_filters_and_pages(client: httpx.AsyncClient, cast: Cast) -> None:
     booked = [
-        await book(client, cast, **meeting_body(cast, i % 2, **slot(9 + i)))
-        for i in range(4)
+        await book(client, cast, **meeting_body(cast, i % 2, **slot(9 + i))) for i in range(4)
     ]
     await client.post(f"/api/v1/meetings/{booked[3]['id']}/cancel")
 
@@ -301,9 +305,10 @@ async def test_list_filters_and_pages(client: httpx.AsyncClient, cast: Cast) -> 
     assert await ids(venue_id=cast.rooms[0]) == [every[0], every[2]]
     assert await ids(interpreter_id=cast.interpreters[0]) == [every[0], every[2]]
     assert await ids(status="cancelled") == [every[3]]
-    assert await ids(
-        starting_from=slot(10)["starts_at"], starting_before=slot(12)["starts_at"]
-    ) == every[1:3]
+    assert (
+        await ids(starting_from=slot(10)["starts_at"], starting_before=slot(12)["starts_at"])
+        == every[1:3]
+    )
     page = (await client.get(cast.meetings_url, params={"limit": 3, "offset": 3})).json()
     assert (page["total"], [m["id"] for m in page["items"]]) == (4, [every[3]])
     naive = await client.get(cast.meetings_url, params={"starting_from": "2026-03-10T10:00:00"})

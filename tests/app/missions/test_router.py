@@ -57,16 +57,29 @@ async def test_mission_list_filters_and_pages(
     host = await factories.organisation(session)
     other = await factories.organisation(session)
     jakarta = await factories.mission(
-        session, organisation_=host, name="Jakarta week", target_countries=["ID", "MY"],
-        start_date=date(2026, 3, 10), end_date=date(2026, 3, 14),
+        session,
+        organisation_=host,
+        name="Jakarta week",
+        target_countries=["ID", "MY"],
+        start_date=date(2026, 3, 10),
+        end_date=date(2026, 3, 14),
     )
     hanoi = await factories.mission(
-        session, organisation_=host, name="Hanoi day", target_countries=["VN"],
-        start_date=date(2026, 6, 2), end_date=date(2026, 6, 2),
+        session,
+        organisation_=host,
+        name="Hanoi day",
+        target_countries=["VN"],
+        start_date=date(2026, 6, 2),
+        end_date=date(2026, 6, 2),
     )
     almaty = await factories.mission(
-        session, organisation_=host, name="Almaty and Moscow", target_countries=["KZ", "RU"],
-        start_date=date(2026, 9, 1), end_date=date(2026, 9, 5), status="closed",
+        session,
+        organisation_=host,
+        name="Almaty and Moscow",
+        target_countries=["KZ", "RU"],
+        start_date=date(2026, 9, 1),
+        end_date=date(2026, 9, 5),
+        status="closed",
     )
     await factories.mission(session, organisation_=other, target_countries=["ID"])
 
@@ -154,14 +167,25 @@ async def test_venue_crud_list_and_rules(client: httpx.AsyncClient, session: Asy
     url = f"{MISSIONS}/{mission.id}/venues"
     booth = await client.post(
         url,
-        json={"name": "Booth 1", "kind": "booth", "city": "Incheon", "country": "KR",
-              "timezone": "Asia/Seoul"},
+        json={
+            "name": "Booth 1",
+            "kind": "booth",
+            "city": "Incheon",
+            "country": "KR",
+            "timezone": "Asia/Seoul",
+        },
     )
     assert booth.status_code == 201, booth.text
     room = await client.post(
         url,
-        json={"name": "Jakarta room A", "kind": "business_centre", "city": "Jakarta",
-              "country": "ID", "timezone": "Asia/Jakarta", "capacity": 4},
+        json={
+            "name": "Jakarta room A",
+            "kind": "business_centre",
+            "city": "Jakarta",
+            "country": "ID",
+            "timezone": "Asia/Jakarta",
+            "capacity": 4,
+        },
     )
     assert room.status_code == 201, room.text
     venue_url = f"/api/v1/venues/{booth.json()['id']}"

@@ -9,8 +9,7 @@ next version; edit B is sent meanwhile and the test waits until B's claim reache
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -21,33 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 import app.outcomes.service as outcome_service
 from app.main import create_app
 from app.meetings.models import MeetingStatus
-from app.migrations import upgrade
 from app.settings import Settings
 from tests import factories
 from tests.app.outcomes.helpers import outcome, put_rates
-from tests.conftest import create_postgres_database, create_sqlite_database, drop_postgres_database
 
 TIMEOUT = 20
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def committed_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = create_sqlite_database(tmp_path)
-        upgrade(url)
-        yield url
-        return
-    url = create_postgres_database()
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_postgres_database(url)
-
-
 @pytest.fixture
-async def live(committed_database: str) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncEngine]]:
-    app = create_app(Settings(environment="test", database_url=committed_database))
+async def live(fresh_database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncEngine]]:
+    app = create_app(Settings(environment="test", database_url=fresh_database_url))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -43,10 +43,21 @@ async def test_company_list_filters_and_pages(
 ) -> None:
     mission = await factories.mission(session)
     other_mission = await factories.mission(session)
-    await factories.company(session, mission_=mission, name="A Foods", industry="Food",
-                            products=["ready meals", "kimchi"])
-    await factories.company(session, mission_=mission, name="B Motors",
-                            industry="machinery", products=["blowers"], languages=["ko", "en"])
+    await factories.company(
+        session,
+        mission_=mission,
+        name="A Foods",
+        industry="Food",
+        products=["ready meals", "kimchi"],
+    )
+    await factories.company(
+        session,
+        mission_=mission,
+        name="B Motors",
+        industry="machinery",
+        products=["blowers"],
+        languages=["ko", "en"],
+    )
     await factories.company(session, mission_=mission, name="C Beauty", industry="cosmetics")
     await factories.company(session, mission_=other_mission, industry="food")
     url = f"/api/v1/missions/{mission.id}/companies"
@@ -124,8 +135,9 @@ async def test_buyer_crud_filters_and_validation(
         },
     )
     assert created.status_code == 201, created.text
-    await factories.buyer(session, mission_=mission, name="Siti", city="Jakarta",
-                          industries_sought=["machinery"])
+    await factories.buyer(
+        session, mission_=mission, name="Siti", city="Jakarta", industries_sought=["machinery"]
+    )
     await factories.buyer(session, mission_=mission, name="Nguyen", country="VN", city="Hanoi")
 
     async def names(**params: object) -> list[str]:
