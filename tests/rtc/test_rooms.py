@@ -4,7 +4,10 @@ nothing (tasks, transceivers, memory)."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import gc
+import weakref
 
 import psutil
 
@@ -100,6 +103,15 @@ async def test_a_seat_joining_a_busy_room_receives_every_track(
         await wait_for(lambda c=client: frames_from(c, "interpreter") >= 10, 20, what="back")
 
 
+def settled_rss() -> int:
+    """Resident memory with freed heap handed back to the system: glibc keeps freed arenas
+    (fragmented by codec buffers of earlier tests) otherwise, which is not memory in use."""
+    gc.collect()
+    if (libc := ctypes.util.find_library("c")) is not None:
+        ctypes.CDLL(libc).malloc_trim(0)
+    return int(psutil.Process().memory_info().rss)
+
+
 def transceiver_count(room: Room) -> int:
     return sum(len(p.pc.getTransceivers()) for p in room.peers.values())
 
@@ -138,6 +150,9 @@ async def test_join_leave_cycles_leak_nothing(room: Room, clients: ClientFactory
         await wait_for(
             lambda: not any(p.negotiating for p in room.peers.values()), 10, what="settled"
         )
+        gone.extend(weakref.ref(obj) for obj in (peer, peer.pc, guest))
+
+    gone: list[weakref.ref[object]] = []  # every cycle's relay peer, its connection, the guest
 
     async def settled_tasks() -> int:
         gc.collect()
@@ -148,7 +163,7 @@ async def test_join_leave_cycles_leak_nothing(room: Room, clients: ClientFactory
         await cycle(i)
     tasks_before = await settled_tasks()
     transceivers_before = transceiver_count(room)
-    rss_before = psutil.Process().memory_info().rss
+    rss_before = settled_rss()
 
     for i in range(5, 5 + CYCLES):
         await cycle(i)
@@ -158,8 +173,11 @@ async def test_join_leave_cycles_leak_nothing(room: Room, clients: ClientFactory
     await wait_for(
         lambda: len(asyncio.all_tasks()) <= tasks_before, 10, what="tasks back to before"
     )
-    growth_mb = (psutil.Process().memory_info().rss - rss_before) / 1e6
+    growth_mb = (settled_rss() - rss_before) / 1e6
     assert growth_mb < 40, f"RSS grew {growth_mb:.1f} MB over {CYCLES} cycles"
+    gc.collect()
+    alive = [type(obj).__name__ for ref in gone if (obj := ref()) is not None]
+    assert alive == [], f"{len(alive)} of {len(gone)} closed objects still referenced: {alive[:6]}"
     # the seats that stayed still receive each other
     frames = seats[0].any_video()
     assert frames is not None
