@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_LIMIT = 500
+MAX_OFFSET = 2**31 - 1  # far past any list; keeps the value inside every database's integer
 T = TypeVar("T")
 
 
@@ -21,7 +22,9 @@ class Paging:
 
 def _paging(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")
+    ] = 0,
 ) -> Paging:
     return Paging(limit=limit, offset=offset)
 

@@ -9,9 +9,10 @@ from fastapi import Depends
 from app.dependencies import SessionDep
 from app.outcomes import service
 from app.outcomes.models import OutcomeVersion
+from app.schemas import PathId
 
 
-async def current_outcome(meeting_id: int, session: SessionDep) -> OutcomeVersion:
+async def current_outcome(meeting_id: PathId, session: SessionDep) -> OutcomeVersion:
     return await service.get_current(session=session, meeting_id=meeting_id)
 
 
