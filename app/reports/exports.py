@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -74,6 +75,14 @@ _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 
 
+def _append(sheet: Any, row: list[Any]) -> None:
+    """Append a row; text loses the control characters XLSX cannot hold (names typed or
+    imported with them would otherwise make the whole workbook fail)."""
+    sheet.append(
+        [ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in row]
+    )
+
+
 def _cell_value(value: Any) -> Any:
     # openpyxl writes a Decimal as a number cell with its exact digits (never as text).
     return value
@@ -82,13 +91,13 @@ def _cell_value(value: Any) -> Any:
 def _sheet(workbook: Workbook, title: str, first: list[str], rows: list[list[Any]]) -> None:
     sheet = workbook.create_sheet(title)
     headers = first + [name.replace("_", " ") for name, _, _ in COLUMNS]
-    sheet.append(headers)
+    _append(sheet, headers)
     for cell in sheet[1]:
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in rows:
-        sheet.append([_cell_value(value) for value in row])
+        _append(sheet, [_cell_value(value) for value in row])
     for index, (_, _, number_format) in enumerate(COLUMNS, start=len(first) + 1):
         for (cell,) in sheet.iter_rows(
             min_row=2, min_col=index, max_col=index, max_row=sheet.max_row
@@ -118,7 +127,7 @@ def to_xlsx(report: Report) -> bytes:
             ],
         )
     later = workbook.create_sheet("Signed later")
-    later.append(
+    _append(later,
         [
             "meeting",
             "company",
@@ -134,7 +143,7 @@ def to_xlsx(report: Report) -> bytes:
     for cell in later[1]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     for contract in report.signed_later.contracts:
-        later.append(
+        _append(later,
             [
                 contract.meeting_id,
                 contract.company,
@@ -151,8 +160,8 @@ def to_xlsx(report: Report) -> bytes:
         later.cell(row=later.max_row, column=6).number_format = "#,##0.####"
         later.cell(row=later.max_row, column=8).number_format = USD_FORMAT
         later.cell(row=later.max_row, column=9).number_format = KRW_FORMAT
-    later.append([])
-    later.append(
+    _append(later, [])
+    _append(later,
         [
             "total",
             report.signed_later.count,
@@ -171,9 +180,9 @@ def to_xlsx(report: Report) -> bytes:
         later.column_dimensions[get_column_letter(index)].width = width
 
     press = workbook.create_sheet("Press release")
-    press.append(["English", report.press_release.en])
-    press.append(["한국어", report.press_release.ko])
-    press.append(["As of", report.as_of])
+    _append(press, ["English", report.press_release.en])
+    _append(press, ["한국어", report.press_release.ko])
+    _append(press, ["As of", report.as_of])
     press.cell(row=3, column=2).number_format = "yyyy-mm-dd"
     press.column_dimensions["A"].width = 10
     press.column_dimensions["B"].width = 120
