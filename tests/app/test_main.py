@@ -7,7 +7,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from app.__main__ import wants_demo
 from app.settings import Settings
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,17 +27,15 @@ def _free_port() -> int:
 
 
 def _wait_ready(process: subprocess.Popen[bytes], base_url: str, within_seconds: float) -> None:
-    deadline = time.monotonic() + within_seconds
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"python -m app exited with {process.returncode}")
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{base_url}/readyz was not 200 within {within_seconds}s")
+            return False
+
+    wait_until(ready, within_seconds, f"{base_url}/readyz to answer 200")
 
 
 def _run_once(tmp_path: Path, database: Path, run: int) -> tuple[dict[str, object], str]:

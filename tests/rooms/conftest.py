@@ -24,6 +24,7 @@ from app.organisations.models import Organisation
 from app.participants.models import Buyer, Company, Interpreter
 from app.settings import Settings
 from rooms.clock import ManualClock
+from tests.waiting import wait_for
 
 START_TIMEOUT = 10.0
 
@@ -112,11 +113,9 @@ async def _serve(
         uvicorn.Config(app, log_level="warning", lifespan="on", ws_max_size=16 * 1024 * 1024)
     )
     task = asyncio.create_task(server.serve(sockets=[listener]))
-    async with asyncio.timeout(START_TIMEOUT):
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
+    await wait_for(lambda: server.started or task.done(), START_TIMEOUT, "uvicorn to start")
+    if task.done():
+        task.result()  # the server stopped before it started: raise its error
     base_url = f"http://127.0.0.1:{port}"
     # A connection per request: a pooled one may meet uvicorn closing it (keep-alive timeout).
     limits = httpx.Limits(max_keepalive_connections=0)

@@ -15,7 +15,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from app.main import create_app
 from app.migrations import upgrade
 from app.settings import Settings
 from tests.conftest import create_sqlite_database
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_EXAMPLES = 300
@@ -146,11 +146,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         demo_mission_id=demo_mission_id,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not server.alive():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not start:\n{log.read_text()}")
-            time.sleep(0.05)  # polling for readiness, bounded by the deadline above
+        try:
+            wait_until(lambda: server.alive() or process.poll() is not None, 60, "the app")
+        except AssertionError:
+            pass  # reported below with the app's log
+        if not server.alive():
+            raise RuntimeError(f"the app did not start:\n{log.read_text()}")
         yield server
     finally:
         process.terminate()

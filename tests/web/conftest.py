@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ import pytest
 from playwright.sync_api import Playwright, sync_playwright
 
 from app.migrations import upgrade
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -83,17 +83,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90  # a loaded 2-core machine imports aiortc and ortools slowly
-    while True:
+    def healthy() -> bool:
         try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                break
+            return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.flush()
-            raise RuntimeError((folder / "uvicorn.log").read_text()[-3000:])
-        time.sleep(0.1)
+            return False
+
+    try:  # 90 s: a loaded 2-core machine imports aiortc and ortools slowly
+        wait_until(lambda: healthy() or process.poll() is not None, 90, "the app")
+    except AssertionError:
+        pass  # reported below with the app's log
+    if process.poll() is not None or not healthy():
+        log.flush()
+        raise RuntimeError((folder / "uvicorn.log").read_text()[-3000:])
     with httpx.Client(base_url=f"{base_url}/api/v1", timeout=10) as api:
         yield Server(base_url=base_url, api=api)
     process.terminate()

@@ -9,15 +9,14 @@ company's outcome form whose figures reach the mission's records.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
+from tests.waiting import wait_until
 from tests.web.browser import Console, launch
 from tests.web.conftest import Seeded, Server, seed_mission
 
@@ -57,18 +56,6 @@ class Seat:
     def stats(self) -> dict[str, dict[str, float]]:
         result: dict[str, dict[str, float]] = self.page.evaluate(STATS_JS)
         return result
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll `condition` until it is truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def growing(seat: Seat, keys: list[str], field: str, *, timeout: float = 20.0) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 
 import httpx
@@ -21,6 +20,7 @@ from app.participants.models import Company
 from app.settings import Settings
 from tests import factories
 from tests.factories import seoul
+from tests.waiting import wait_for
 
 
 async def _cast(
@@ -83,9 +83,9 @@ async def test_simultaneous_http_bookings_of_one_company_give_one_meeting(
 async def _wait_for_a_lock_wait(
     sessions: async_sessionmaker[AsyncSession], within_seconds: float
 ) -> None:
-    deadline = time.monotonic() + within_seconds
     async with sessions() as observer:
-        while time.monotonic() < deadline:
+
+        async def a_booking_waits() -> bool:
             waiting = await observer.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity "
@@ -93,10 +93,9 @@ async def _wait_for_a_lock_wait(
                 )
             )
             await observer.rollback()  # a fresh snapshot of pg_stat_activity each time
-            if waiting:
-                return
-            await asyncio.sleep(0.02)
-    raise AssertionError(f"no booking waited on a row lock within {within_seconds}s")
+            return bool(waiting)
+
+        await wait_for(a_booking_waits, within_seconds, "a booking waiting on a row lock")
 
 
 @pytest.mark.postgres

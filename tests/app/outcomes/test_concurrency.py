@@ -23,6 +23,7 @@ from app.meetings.models import MeetingStatus
 from app.settings import Settings
 from tests import factories
 from tests.app.outcomes.helpers import outcome, put_rates
+from tests.waiting import wait_for
 
 TIMEOUT = 20
 
@@ -49,11 +50,7 @@ async def _lock_waiters(engine: AsyncEngine) -> int:
 
 async def _until_blocked(engine: AsyncEngine) -> None:
     """Return once a backend of this database waits on a lock (B behind A's claim)."""
-    for _ in range(TIMEOUT * 100):
-        if await _lock_waiters(engine):
-            return
-        await asyncio.sleep(0.01)  # polling a condition, bounded; not a guess at timing
-    raise AssertionError("edit B never waited on edit A's row lock")
+    await wait_for(lambda: _lock_waiters(engine), TIMEOUT, "edit B to wait on edit A's row lock")
 
 
 async def test_two_concurrent_edits_one_wins_the_other_is_409_and_no_version_is_lost(

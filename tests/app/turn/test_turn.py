@@ -42,13 +42,13 @@ def test_naive_expiry_is_refused() -> None:
 def test_seats_get_static_servers_plus_turn_with_their_own_credentials() -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        ice_servers=[IceServer(urls=["stun:stun.test:3478"])],
+        ice_servers=[IceServer(urls=["stun:127.0.0.1:3478"])],
         turn_urls=["turn:turn.test:3478?transport=udp"],
         turn_secret="k",
         turn_credential_ttl_seconds=600,
     )
     servers = ice_servers_for_seat(settings, seat_id=seat_id(5, "company"), now=NOW)
-    assert servers[0] == IceServer(urls=["stun:stun.test:3478"])
+    assert servers[0] == IceServer(urls=["stun:127.0.0.1:3478"])
     turn = servers[1]
     assert turn.urls == ["turn:turn.test:3478?transport=udp"]
     assert turn.username == f"{int((NOW + timedelta(seconds=600)).timestamp())}:meeting-5-company"
