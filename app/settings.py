@@ -117,6 +117,24 @@ class Settings(BaseSettings):
     sign_in_window_minutes: float = Field(
         15, gt=0, description="The window failed sign-ins are counted over (the lock-out time)."
     )
+    kiosk_join_lead_seconds: float = Field(
+        60,
+        ge=0,
+        description="A booth kiosk joins each meeting this long before its slot (a booth link "
+        "may set its own).",
+    )
+    kiosk_reminder_minutes: float = Field(
+        5, ge=0, description="A booth kiosk shows a reminder this long before each meeting."
+    )
+    no_show_after_minutes: float = Field(
+        5,
+        ge=0,
+        description="A seat still not in the room this long after its slot started is flagged "
+        "on the organiser's board.",
+    )
+    attendance_check_seconds: float = Field(
+        10, gt=0, description="How often running slots are checked for missing seats."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     demo: bool = Field(False, description="Create the demo mission at start-up (idempotent).")
 
