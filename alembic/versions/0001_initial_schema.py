@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:02:24.419645
+Create Date: 2026-11-23 14:30:55.259644
 
 """
 from typing import Sequence, Union
@@ -235,6 +235,7 @@ def upgrade() -> None:
     sa.Column('company_id', sa.Integer(), nullable=False),
     sa.Column('buyer_id', sa.Integer(), nullable=False),
     sa.Column('interpreter_id', sa.Integer(), nullable=True),
+    sa.Column('partner_interpreter_id', sa.Integer(), nullable=True),
     sa.Column('company_venue_id', sa.Integer(), nullable=True),
     sa.Column('buyer_venue_id', sa.Integer(), nullable=True),
     sa.Column('language_pair', sa.String(length=20), nullable=False),
@@ -251,6 +252,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['company_venue_id'], ['venues.id'], name=op.f('fk_meetings_company_venue_id_venues')),
     sa.ForeignKeyConstraint(['interpreter_id'], ['interpreters.id'], name=op.f('fk_meetings_interpreter_id_interpreters')),
     sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_meetings_mission_id_missions')),
+    sa.ForeignKeyConstraint(['partner_interpreter_id'], ['interpreters.id'], name=op.f('fk_meetings_partner_interpreter_id_interpreters')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meetings'))
     )
     with op.batch_alter_table('meetings', schema=None) as batch_op:
@@ -261,6 +263,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_meetings_interpreter_id'), ['interpreter_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_meetings_mission_id'), ['mission_id'], unique=False)
         batch_op.create_index('ix_meetings_mission_starts', ['mission_id', 'starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meetings_partner_interpreter_id'), ['partner_interpreter_id'], unique=False)
 
     op.create_table('schedule_parties',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -441,6 +444,7 @@ def downgrade() -> None:
 
     op.drop_table('schedule_parties')
     with op.batch_alter_table('meetings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meetings_partner_interpreter_id'))
         batch_op.drop_index('ix_meetings_mission_starts')
         batch_op.drop_index(batch_op.f('ix_meetings_mission_id'))
         batch_op.drop_index(batch_op.f('ix_meetings_interpreter_id'))

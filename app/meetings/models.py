@@ -21,7 +21,7 @@ class MeetingStatus(enum.StrEnum):
 
 
 class Meeting(Base):
-    """A 1:1 consultation: company and buyer, optionally an interpreter, in a UTC time slot."""
+    """A 1:1 consultation: company and buyer, optionally one or two interpreters, in a UTC slot."""
 
     __tablename__ = "meetings"
     __table_args__ = (
@@ -34,6 +34,10 @@ class Meeting(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
     interpreter_id: Mapped[int | None] = mapped_column(ForeignKey("interpreters.id"), index=True)
+    # The booth partner: a second interpreter taking turns with the first (seat "partner").
+    partner_interpreter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interpreters.id"), index=True
+    )
     company_venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"), index=True)
     buyer_venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"), index=True)
     language_pair: Mapped[str] = mapped_column(String(20), default="")

@@ -28,6 +28,9 @@ class MeetingCreate(StrictModel):
     company_id: PrimaryKey
     buyer_id: PrimaryKey
     interpreter_id: PrimaryKey | None = None
+    partner_interpreter_id: PrimaryKey | None = Field(
+        None, description="A second interpreter (booth partner); not the same as interpreter_id."
+    )
     company_venue_id: PrimaryKey | None = Field(None, description="The company's booth.")
     buyer_venue_id: PrimaryKey | None = Field(None, description="The buyer's room, if any.")
     language_pair: PairOrBlank = Field("", description="e.g. 'ko-id'; the interpreter's pair.")
@@ -48,12 +51,13 @@ class MeetingUpdate(UpdateModel):
     """A move (new times, booth, interpreter...) or a status change; checked like a booking."""
 
     nullable: ClassVar[frozenset[str]] = frozenset(
-        {"interpreter_id", "company_venue_id", "buyer_venue_id"}
+        {"interpreter_id", "partner_interpreter_id", "company_venue_id", "buyer_venue_id"}
     )
 
     company_id: PrimaryKey | None = None
     buyer_id: PrimaryKey | None = None
     interpreter_id: PrimaryKey | None = None
+    partner_interpreter_id: PrimaryKey | None = None
     company_venue_id: PrimaryKey | None = None
     buyer_venue_id: PrimaryKey | None = None
     language_pair: PairOrBlank | None = None
@@ -69,6 +73,7 @@ class MeetingRead(ReadModel):
     company_id: int
     buyer_id: int
     interpreter_id: int | None
+    partner_interpreter_id: int | None
     company_venue_id: int | None
     buyer_venue_id: int | None
     language_pair: str

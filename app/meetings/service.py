@@ -46,10 +46,17 @@ class Booking:
     language_pair: str
     starts_at: datetime
     ends_at: datetime
+    partner_interpreter_id: int | None = None  # the booth partner, a second interpreter
 
     @classmethod
     def of(cls, meeting: Meeting) -> Booking:
         return cls(**{name: getattr(meeting, name) for name in cls.__dataclass_fields__})
+
+    @property
+    def interpreter_ids(self) -> list[int]:
+        """The interpreter and the booth partner: one person cannot be in two meetings."""
+        both = (self.interpreter_id, self.partner_interpreter_id)
+        return sorted({i for i in both if i is not None})
 
     @property
     def venue_ids(self) -> list[int]:
@@ -86,7 +93,12 @@ async def list_meetings(
     if buyer_id is not None:
         statement = statement.where(Meeting.buyer_id == buyer_id)
     if interpreter_id is not None:
-        statement = statement.where(Meeting.interpreter_id == interpreter_id)
+        statement = statement.where(
+            or_(
+                Meeting.interpreter_id == interpreter_id,
+                Meeting.partner_interpreter_id == interpreter_id,
+            )
+        )
     if venue_id is not None:
         statement = statement.where(
             or_(Meeting.company_venue_id == venue_id, Meeting.buyer_venue_id == venue_id)
@@ -109,12 +121,18 @@ async def _lock_resources(session: AsyncSession, mission: Mission, booking: Book
         ("company", "company_id", Company, booking.company_id),
         ("buyer", "buyer_id", Buyer, booking.buyer_id),
     ]
-    if booking.interpreter_id is not None:
-        wanted.append(("interpreter", "interpreter_id", Interpreter, booking.interpreter_id))
+    for interpreter_id in booking.interpreter_ids:
+        field = (
+            "interpreter_id"
+            if interpreter_id == booking.interpreter_id
+            else "partner_interpreter_id"
+        )
+        wanted.append(("interpreter", field, Interpreter, interpreter_id))
     for venue_id in booking.venue_ids:
         field = "company_venue_id" if venue_id == booking.company_venue_id else "buyer_venue_id"
         wanted.append(("venue", field, Venue, venue_id))
-    interpreter: Interpreter | None = None
+    _check_partner(booking)
+    interpreters: list[tuple[str, Interpreter]] = []
     for kind, field, model, id_ in wanted:
         row = await _lock(session, model, id_)
         if row is None:
@@ -125,15 +143,31 @@ async def _lock_resources(session: AsyncSession, mission: Mission, booking: Book
                 field=field,
             )
         if isinstance(row, Interpreter):
-            interpreter = row
-    if interpreter is not None and booking.language_pair:
-        first, second = booking.language_pair.split("-")
-        if not {f"{first}-{second}", f"{second}-{first}"} & set(interpreter.language_pairs):
-            raise MeetingInvalid(
-                f"interpreter {interpreter.id} does not cover {booking.language_pair} "
-                f"(covers {', '.join(interpreter.language_pairs)})",
-                field="language_pair",
-            )
+            interpreters.append((field, row))
+    for field, interpreter in interpreters:
+        if booking.language_pair:
+            first, second = booking.language_pair.split("-")
+            if not {f"{first}-{second}", f"{second}-{first}"} & set(interpreter.language_pairs):
+                raise MeetingInvalid(
+                    f"interpreter {interpreter.id} does not cover {booking.language_pair} "
+                    f"(covers {', '.join(interpreter.language_pairs)})",
+                    field="language_pair" if field == "interpreter_id" else field,
+                )
+
+
+def _check_partner(booking: Booking) -> None:
+    if booking.partner_interpreter_id is None:
+        return
+    if booking.interpreter_id is None:
+        raise MeetingInvalid(
+            "a booth partner needs an interpreter: set interpreter_id too",
+            field="partner_interpreter_id",
+        )
+    if booking.partner_interpreter_id == booking.interpreter_id:
+        raise MeetingInvalid(
+            f"interpreter {booking.interpreter_id} cannot be their own booth partner",
+            field="partner_interpreter_id",
+        )
 
 
 def _check_slot(mission: Mission, booking: Booking) -> None:
@@ -163,8 +197,8 @@ async def find_clashes(
     Cancelled meetings hold nothing.
     """
     held = [Meeting.company_id == booking.company_id, Meeting.buyer_id == booking.buyer_id]
-    if booking.interpreter_id is not None:
-        held.append(Meeting.interpreter_id == booking.interpreter_id)
+    if people := booking.interpreter_ids:
+        held += [Meeting.interpreter_id.in_(people), Meeting.partner_interpreter_id.in_(people)]
     if venue_ids := booking.venue_ids:
         held += [Meeting.company_venue_id.in_(venue_ids), Meeting.buyer_venue_id.in_(venue_ids)]
     statement = (
@@ -185,14 +219,9 @@ async def find_clashes(
         shared: list[tuple[str, int | None]] = [
             ("company", booking.company_id if other.company_id == booking.company_id else None),
             ("buyer", booking.buyer_id if other.buyer_id == booking.buyer_id else None),
-            (
-                "interpreter",
-                booking.interpreter_id
-                if booking.interpreter_id is not None
-                and other.interpreter_id == booking.interpreter_id
-                else None,
-            ),
         ]
+        other_people = {other.interpreter_id, other.partner_interpreter_id}
+        shared += [("interpreter", i) for i in booking.interpreter_ids if i in other_people]
         other_venues = {other.company_venue_id, other.buyer_venue_id}
         shared += [("venue", v) for v in booking.venue_ids if v in other_venues]
         clashes += [

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.missions.models import Mission
 from tests import factories
 from tests.factories import seoul
 
@@ -313,3 +314,105 @@ async def test_list_filters_and_pages(client: httpx.AsyncClient, cast: Cast) -> 
     assert (page["total"], [m["id"] for m in page["items"]]) == (4, [every[3]])
     naive = await client.get(cast.meetings_url, params={"starting_from": "2026-03-10T10:00:00"})
     assert naive.status_code == 422
+
+
+async def test_partner_is_returned_listed_and_cleared(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    meeting = await book(
+        client, cast, **meeting_body(cast, 0, partner_interpreter_id=cast.interpreters[1])
+    )
+    assert meeting["partner_interpreter_id"] == cast.interpreters[1]
+    url = f"/api/v1/meetings/{meeting['id']}"
+    assert (await client.get(url)).json()["partner_interpreter_id"] == cast.interpreters[1]
+    # Listing by interpreter finds the meetings a person works in either seat.
+    listed = await client.get(cast.meetings_url, params={"interpreter_id": cast.interpreters[1]})
+    assert [m["id"] for m in listed.json()["items"]] == [meeting["id"]]
+
+    cleared = await client.patch(url, json={"partner_interpreter_id": None})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["partner_interpreter_id"] is None
+    listed = await client.get(cast.meetings_url, params={"interpreter_id": cast.interpreters[1]})
+    assert listed.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("first_seat", "second_seat"),
+    [
+        ("partner_interpreter_id", "interpreter_id"),
+        ("interpreter_id", "partner_interpreter_id"),
+        ("partner_interpreter_id", "partner_interpreter_id"),
+    ],
+)
+async def test_an_interpreter_is_not_double_booked_in_either_seat(
+    client: httpx.AsyncClient,
+    cast: Cast,
+    session: AsyncSession,
+    first_seat: str,
+    second_seat: str,
+) -> None:
+    mission = await session.get_one(Mission, cast.mission)
+    spare = [(await factories.interpreter(session, mission_=mission)).id for _ in range(2)]
+    person = cast.interpreters[1]
+    # Each meeting has two interpreters: the shared person in the given seat, a spare in the other.
+    first_people = {"interpreter_id": spare[0], "partner_interpreter_id": spare[0]}
+    first_people[first_seat] = person
+    first = await book(client, cast, **meeting_body(cast, 0, **first_people))
+    second_people = {"interpreter_id": spare[1], "partner_interpreter_id": spare[1]}
+    second_people[second_seat] = person
+    before = await schedule(client, cast)
+
+    clash = await client.post(
+        cast.meetings_url, json=meeting_body(cast, 1, **slot(10, 15), **second_people)
+    )
+
+    assert clash.status_code == 409, clash.text
+    assert clash.json()["clashes"] == [
+        {
+            "resource": "interpreter",
+            "resource_id": person,
+            "meeting_id": first["id"],
+            "starts_at": "2026-03-10T01:00:00+00:00",
+            "ends_at": "2026-03-10T01:30:00+00:00",
+        }
+    ]
+    assert f"interpreter {person} is already in meeting {first['id']}" in clash.json()["detail"]
+    assert await schedule(client, cast) == before
+    # Back to back, the same person may work both meetings.
+    await book(client, cast, **meeting_body(cast, 1, **slot(10, 30), **second_people))
+
+
+async def test_partner_rules_are_422(
+    client: httpx.AsyncClient, cast: Cast, session: AsyncSession
+) -> None:
+    elsewhere = await factories.mission(session)
+    stranger = (await factories.interpreter(session, mission_=elsewhere)).id
+    mission = await session.get_one(Mission, cast.mission)
+    russian = (await factories.interpreter(session, mission_=mission, language_pairs=["ko-ru"])).id
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"partner_interpreter_id": cast.interpreters[0]}, "own booth partner"),
+        ({"partner_interpreter_id": stranger}, f"belongs to mission {elsewhere.id}"),
+        ({"partner_interpreter_id": russian}, "does not cover ko-id"),
+        (
+            {"interpreter_id": None, "partner_interpreter_id": cast.interpreters[1]},
+            "needs an interpreter",
+        ),
+    ]
+    for overrides, message in cases:
+        response = await client.post(cast.meetings_url, json=meeting_body(cast, 0, **overrides))
+        assert response.status_code == 422, (overrides, response.text)
+        assert response.json()["field"] == "partner_interpreter_id", response.text
+        assert message in response.json()["detail"], response.text
+    missing = await client.post(
+        cast.meetings_url, json=meeting_body(cast, 0, partner_interpreter_id=99999)
+    )
+    assert missing.status_code == 404
+    assert await schedule(client, cast) == []
+
+    meeting = await book(
+        client, cast, **meeting_body(cast, 0, partner_interpreter_id=cast.interpreters[1])
+    )
+    url = f"/api/v1/meetings/{meeting['id']}"
+    swap = await client.patch(url, json={"interpreter_id": cast.interpreters[1]})
+    assert swap.status_code == 422, swap.text
+    assert (await client.get(url)).json() == meeting
