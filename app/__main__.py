@@ -140,7 +140,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("\n".join(lines), flush=True)
 
     # log_config=None: uvicorn's loggers go through the logging configured above.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    # ws_max_size: a frame far above the signalling limit is refused by the protocol layer
+    # before it is buffered (uvicorn's default is 16 MiB); up to twice the limit, the seat
+    # gets the service's own `message_too_big` notice before its 1009.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        ws_max_size=2 * settings.ws_max_message_bytes,
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from app.database import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
+from app.ratelimit import ApiRateLimiter, LimitsMiddleware
 from app.rooms.exceptions import install_room_error_handlers
 from app.rooms.runtime import start_rooms, stop_rooms
 from app.settings import Settings
@@ -41,6 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.api_rate_limiter = ApiRateLimiter(
+        settings.api_rate_per_second, settings.api_rate_burst
+    )
+    app.add_middleware(LimitsMiddleware, max_body_bytes=settings.max_request_body_bytes)
     install_error_handlers(app)
     install_room_error_handlers(app)
 

@@ -78,6 +78,19 @@ class Settings(BaseSettings):
     ws_message_burst: int = Field(
         60, ge=1, description="Signalling messages a seat may send at once above the rate."
     )
+    api_rate_per_second: float = Field(
+        30,
+        gt=0,
+        description="Sustained HTTP requests per second per client address (429 above).",
+    )
+    api_rate_burst: int = Field(
+        300, ge=1, description="HTTP requests a client address may send at once above the rate."
+    )
+    max_request_body_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        description="Largest HTTP request body accepted (413 above).",
+    )
     board_stats_interval_seconds: float = Field(
         2, gt=0, description="How often the organiser's board feed gets media figures."
     )

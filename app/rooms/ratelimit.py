@@ -1,4 +1,4 @@
-"""A token bucket for one seat's signalling messages."""
+"""A token bucket: one seat's signalling messages, one client's API requests."""
 
 from __future__ import annotations
 
@@ -26,3 +26,7 @@ class TokenBucket:
             return False
         self._tokens -= 1
         return True
+
+    def wait_seconds(self) -> float:
+        """Seconds until the next `take` can succeed (0 when it can now)."""
+        return max(0.0, (1 - self._tokens) / self._rate)
