@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.booths.runtime import start_booths, stop_booths
 from app.database import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.ratelimit import ApiRateLimiter, LimitsMiddleware
@@ -29,9 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         await start_rooms(app, settings)
+        await start_booths(app, settings)
         try:
             yield
         finally:
+            await stop_booths(app)
             await stop_rooms(app)
             await engine.dispose()
 
@@ -73,8 +76,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(rooms_router, prefix="/api/v1")
     app.include_router(ws_router)
+    from app.booths.router import router as booths_router
+
+    app.include_router(booths_router, prefix="/api/v1")
 
     from app.pages import install_pages
 
     install_pages(app)
+    from app.pages.kiosk import router as kiosk_pages
+
+    app.include_router(kiosk_pages)
     return app

@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import AuthSession, SignInFailure, User, UserMission, UserRole
+from app.booths.models import BoothCheck, BoothLink
 from app.database import Base
 from app.followups.models import FollowUp, FollowUpStage
 from app.matching.models import BuyerWantsRecord, CompanyWantsRecord, MeetingRequest
@@ -19,6 +20,8 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Base",
+    "BoothCheck",
+    "BoothLink",
     "Buyer",
     "BuyerWantsRecord",
     "Company",

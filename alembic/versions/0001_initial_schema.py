@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:30:55.259644
+Create Date: 2026-11-23 14:35:01.538962
 
 """
 from typing import Sequence, Union
@@ -213,6 +213,41 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('venues', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_venues_mission_id'), ['mission_id'], unique=False)
+
+    op.create_table('booth_checks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('venue_id', sa.Integer(), nullable=False),
+    sa.Column('mission_id', sa.Integer(), nullable=False),
+    sa.Column('at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ready', sa.Boolean(), nullable=False),
+    sa.Column('problems', sa.JSON(), nullable=False),
+    sa.Column('checks', sa.JSON(), nullable=False),
+    sa.Column('device', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_booth_checks_mission_id_missions')),
+    sa.ForeignKeyConstraint(['venue_id'], ['venues.id'], name=op.f('fk_booth_checks_venue_id_venues'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_booth_checks'))
+    )
+    with op.batch_alter_table('booth_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_booth_checks_mission_id'), ['mission_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_booth_checks_venue_id'), ['venue_id'], unique=False)
+
+    op.create_table('booth_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('venue_id', sa.Integer(), nullable=False),
+    sa.Column('mission_id', sa.Integer(), nullable=False),
+    sa.Column('seat', sa.Enum('company', 'buyer', 'interpreter', 'organiser', name='seat', native_enum=False, length=20), nullable=False),
+    sa.Column('generation', sa.Integer(), nullable=False),
+    sa.Column('expires_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', app.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('join_lead_seconds', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_booth_links_mission_id_missions')),
+    sa.ForeignKeyConstraint(['venue_id'], ['venues.id'], name=op.f('fk_booth_links_venue_id_venues'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_booth_links')),
+    sa.UniqueConstraint('venue_id', name=op.f('uq_booth_links_venue_id'))
+    )
+    with op.batch_alter_table('booth_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_booth_links_mission_id'), ['mission_id'], unique=False)
 
     op.create_table('buyer_match_profiles',
     sa.Column('buyer_id', sa.Integer(), nullable=False),
@@ -456,6 +491,15 @@ def downgrade() -> None:
     op.drop_table('meetings')
     op.drop_table('company_match_profiles')
     op.drop_table('buyer_match_profiles')
+    with op.batch_alter_table('booth_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_booth_links_mission_id'))
+
+    op.drop_table('booth_links')
+    with op.batch_alter_table('booth_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_booth_checks_venue_id'))
+        batch_op.drop_index(batch_op.f('ix_booth_checks_mission_id'))
+
+    op.drop_table('booth_checks')
     with op.batch_alter_table('venues', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_venues_mission_id'))
 

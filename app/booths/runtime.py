@@ -1,0 +1,41 @@
+"""Starting and stopping booth mode with the service (called from the app's lifespan)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from app.booths.attendance import AttendanceWatcher
+from app.booths.links import BoothSigner
+from app.settings import Settings
+from rooms.board import BoardBus
+from rooms.registry import RoomRegistry
+
+
+async def start_booths(app: FastAPI, settings: Settings) -> None:
+    """The booth signer, the kiosks' event bus and the attendance watcher, on `app.state`.
+
+    Needs the rooms started first (their registry, clock and board bus)."""
+    registry: RoomRegistry = app.state.rooms
+    app.state.booth_signer = BoothSigner(settings.secret_key.get_secret_value())
+    # Same fan-out as the organiser's board, keyed by venue id instead of mission id.
+    app.state.kiosk_bus = BoardBus(queue_size=50)
+    watcher = AttendanceWatcher(
+        sessionmaker=app.state.sessionmaker,
+        registry=registry,
+        clock=app.state.room_clock,
+        no_show_after=timedelta(minutes=settings.no_show_after_minutes),
+        interval=settings.attendance_check_seconds,
+    )
+    watcher.start()
+    app.state.attendance = watcher
+
+
+async def stop_booths(app: FastAPI) -> None:
+    watcher: AttendanceWatcher | None = getattr(app.state, "attendance", None)
+    if watcher is not None:
+        await watcher.close()
+    bus: BoardBus | None = getattr(app.state, "kiosk_bus", None)
+    if bus is not None:
+        bus.close()
