@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from rooms.messages import Answer, IceCandidate, Pause, Publish, Resume, Unpublish
@@ -10,12 +10,20 @@ from rooms.seats import Seat
 
 MediaRequest = Answer | IceCandidate | Publish | Unpublish | Pause | Resume
 SignalSend = Callable[[dict[str, Any]], Awaitable[None]]
+# An audio track named by its owner: (seat, "mic" | "back_channel").
+AudioRef = tuple[Seat, str]
+# Listener seat -> the audio tracks it receives (the interpretation routing rule's answer).
+AudioRoutes = Mapping[Seat, frozenset[AudioRef]]
 
 
 class MediaEvents(Protocol):
     """Callbacks from the media layer into the room (all called on the event loop)."""
 
-    def media_speaking(self, seat: Seat, speaking: bool) -> None: ...
+    def media_speaking(self, seat: Seat, speaking: bool) -> None:
+        """The seat's microphone started or stopped carrying voice."""
+
+    def media_tracks_changed(self) -> None:
+        """A published track appeared or went away (the seats' routing notices change)."""
 
     def media_active_speaker(self, seat: Seat | None) -> None: ...
 
@@ -43,6 +51,13 @@ class RoomMedia(Protocol):
 
     async def add_seat(self, seat: Seat, signal: SignalSend, *, observer: bool) -> SeatMedia: ...
 
+    def route_audio(self, routes: AudioRoutes) -> None:
+        """Forward to each seat exactly these audio tracks (video is not affected); seats
+        without an entry receive no audio. Kept and applied again as tracks come and go."""
+
+    def audio_tracks(self, seat: Seat, source: str) -> list[str]:
+        """The ids of the audio tracks `seat` publishes from `source` now."""
+
     async def close(self) -> None: ...
 
 
@@ -69,6 +84,12 @@ class _NoSeatMedia:
 class _NoRoomMedia:
     async def add_seat(self, seat: Seat, signal: SignalSend, *, observer: bool) -> SeatMedia:
         return _NoSeatMedia()
+
+    def route_audio(self, routes: AudioRoutes) -> None:
+        return None
+
+    def audio_tracks(self, seat: Seat, source: str) -> list[str]:
+        return []
 
     async def close(self) -> None:
         return None

@@ -20,6 +20,17 @@ from rooms.errors import MessageInvalid
 from rooms.seats import Seat
 
 MediaKind = Literal["audio", "video"]
+# Which of a seat's audio tracks: its microphone, or an interpreter's private line to the
+# partner (back-channel). Video tracks are "camera" (a screen share too).
+AudioSource = Literal["mic", "back_channel"]
+TrackSource = Literal["mic", "back_channel", "camera"]
+InterpretationMode = Literal["consecutive", "simultaneous"]
+FloorTurn = Literal["company", "buyer", "interpreting"]
+HandoverAction = Literal["hand_over", "request", "accept", "decline", "take"]
+ChatTo = Literal["room", "team"]
+Layer = Literal["floor", "channel", "back_channel"]
+# A language channel: a short language code such as "ko", "en", "zh-Hant".
+Channel = Annotated[str, Field(min_length=1, max_length=16)]
 Phase = Literal["lobby", "live", "closed"]
 PresenceState = Literal["joined", "reconnecting", "left"]
 
@@ -69,10 +80,14 @@ class IceCandidate(_Message):
 
 
 class Publish(_Request):
-    """Ask to send a track of `kind`; the server makes an offer with room for it."""
+    """Ask to send a track of `kind`; the server makes an offer with room for it.
+
+    `source` "back_channel" (audio, interpreter seats only) is the private line to the
+    partner interpreter, which no other seat receives."""
 
     type: Literal["publish"]
     kind: MediaKind
+    source: AudioSource = "mic"
 
 
 class Unpublish(_Request):
@@ -107,10 +122,52 @@ class Resume(_Request):
 
 
 class ChatSend(_Request):
-    """A chat line to everyone in the room."""
+    """A chat line to everyone in the room, or ("team") to the interpreter seats only."""
 
     type: Literal["chat"]
     text: str = Field(min_length=1, max_length=2_000)
+    to: ChatTo = "room"
+
+
+class Interpretation(_Request):
+    """Switch the interpretation mode (interpreter, partner or organiser)."""
+
+    type: Literal["interpretation"]
+    mode: InterpretationMode
+
+
+class Direction(_Request):
+    """The channel an interpreter's voice goes into now (one whose microphone they hold)."""
+
+    type: Literal["direction"]
+    channel: Channel
+
+
+class Listen(_Request):
+    """What the seat hears in simultaneous mode: the floor only (`channel` null), or a
+    language channel with the floor underneath at `floor_level`. For an interpreter the
+    channel is their relay source instead of the floor."""
+
+    type: Literal["listen"]
+    channel: Channel | None = None
+    floor_level: float = Field(0.2, ge=0.0, le=1.0, allow_inf_nan=False)
+    fallback: bool = Field(True, description="Full floor while the channel is silent.")
+    back_channel: bool = Field(True, description="Interpreters: hear the partner's line.")
+
+
+class Floor(_Request):
+    """Mark whose turn it is in consecutive mode (interpreter, partner or organiser)."""
+
+    type: Literal["floor"]
+    floor: FloorTurn | None
+
+
+class HandoverRequest(_Request):
+    """A handover action on one channel's microphone (interpreter seats only)."""
+
+    type: Literal["handover"]
+    channel: Channel
+    action: HandoverAction
 
 
 class Leave(_Request):
@@ -135,6 +192,11 @@ ClientMessage: TypeAlias = Annotated[
     | Pause
     | Resume
     | ChatSend
+    | Interpretation
+    | Direction
+    | Listen
+    | Floor
+    | HandoverRequest
     | Leave
     | Ping,
     Field(discriminator="type"),
@@ -196,6 +258,7 @@ class TrackInfo(_Message):
     seat: Seat
     kind: MediaKind
     track_id: str
+    source: TrackSource = "mic"
 
 
 class Offer(_Message):
@@ -245,6 +308,7 @@ class ChatMessage(_Message):
     seat: Seat
     text: str
     at: datetime
+    to: ChatTo = "room"
 
 
 class SlotTimer(_Message):
@@ -265,6 +329,44 @@ class RoomState(_Message):
     seats: dict[Seat, PresenceState]
 
 
+class InterpretationState(_Message):
+    """The room's interpretation, sent to everyone on join and whenever it changes.
+
+    `live`: channel -> the seat holding its microphone; `team`: channel -> its interpreter
+    seats in order of joining; `alarm`: channels where two microphones are open; `silent`:
+    channels whose voice has been quiet for a while (the fallback raises the floor)."""
+
+    type: Literal["interpretation_state"] = "interpretation_state"
+    mode: InterpretationMode
+    channels: list[str]
+    live: dict[str, Seat]
+    team: dict[str, list[Seat]]
+    requested_by: dict[str, Seat | None]
+    directions: dict[Seat, str]
+    floor: FloorTurn | None
+    alarm: list[str]
+    silent: list[str]
+
+
+class RoutingFeed(_Message):
+    """One audio track a seat receives: whose, which layer, and the gain to play it at."""
+
+    track_id: str
+    seat: Seat
+    source: AudioSource
+    layer: Layer
+    channel: str | None
+    level: float
+
+
+class Routing(_Message):
+    """The audio a seat receives, sent to that seat on join and whenever it changes; the
+    relay forwards no audio track that is not listed."""
+
+    type: Literal["routing"] = "routing"
+    feeds: list[RoutingFeed]
+
+
 ServerMessage: TypeAlias = Annotated[
     Response
     | Error
@@ -276,7 +378,9 @@ ServerMessage: TypeAlias = Annotated[
     | ActiveSpeaker
     | ChatMessage
     | SlotTimer
-    | RoomState,
+    | RoomState
+    | InterpretationState
+    | Routing,
     Field(discriminator="type"),
 ]
 server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)  # type: ignore[arg-type]

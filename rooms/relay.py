@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from rooms.errors import InvalidState, MediaFailed, NotFound
-from rooms.media import MediaEvents, MediaRequest, SignalSend
+from rooms.media import AudioRoutes, MediaEvents, MediaRequest, SignalSend
 from rooms.messages import (
     Answer,
     IceCandidate,
@@ -64,6 +64,8 @@ class RelayRoomMedia(RelayListener):
         self.rtc_room: RtcRoom = registry.create_room(room_id, listener=self, auto_subscribe=False)
         self.seats: dict[str, Seat] = {}  # peer id -> seat, every peer this room has made
         self.current: dict[Seat, SeatRelayMedia] = {}
+        # The room's interpretation routing: who receives which audio (see route_audio).
+        self.audio_routes: AudioRoutes = {}
         self._numbers = itertools.count(1)
 
     async def add_seat(self, seat: Seat, signal: SignalSend, *, observer: bool) -> SeatRelayMedia:
@@ -84,9 +86,26 @@ class RelayRoomMedia(RelayListener):
     async def close(self) -> None:
         await self.rtc_room.close(CloseReason.ROOM_CLOSED)
 
+    def route_audio(self, routes: AudioRoutes) -> None:
+        self.audio_routes = dict(routes)
+        for media in list(self.current.values()):
+            media.apply_audio()
+
+    def audio_tracks(self, seat: Seat, source: str) -> list[str]:
+        media = self.current.get(seat)
+        peer = media.peer if media is not None else None
+        if peer is None or peer.closed:
+            return []
+        return [
+            track.id
+            for track in peer.tracks.values()
+            if track.kind == "audio" and not track.closed and source_of(track) == source
+        ]
+
     def forwarded(self, track: PublishedTrack) -> bool:
         """The organiser observes unseen and is heard only once it chose to speak (`publish`
-        audio), whatever its client sends; every other seat's tracks go to everyone."""
+        audio), whatever its client sends; every other seat's tracks go to those the
+        routing gives them to (audio) or to everyone (video)."""
         seat = self.seats.get(track.peer.id)
         if seat is not Seat.ORGANISER:
             return True
@@ -104,14 +123,24 @@ class RelayRoomMedia(RelayListener):
     # -- RelayListener ------------------------------------------------------------------------
 
     def on_track_published(self, track: PublishedTrack) -> None:
-        # Consecutive interpretation: everyone hears and sees everyone else.
+        # Video goes to everyone; audio to those the interpretation routing names.
         for media in list(self.current.values()):
-            if media.ready:
+            if not media.ready:
+                continue
+            if track.kind == "video":
                 media.subscribe_to(track)
+            else:
+                media.apply_audio()
+        self.events.media_tracks_changed()
+
+    def on_track_unpublished(self, track: PublishedTrack, reason: CloseReason) -> None:
+        self.events.media_tracks_changed()
 
     def on_speaking_changed(self, track: PublishedTrack, speaking: bool) -> None:
         seat = self.seats.get(track.peer.id)
-        if seat is not None and self.is_current(track.peer):
+        # The microphone only: an interpreter talking to the partner on the back-channel is
+        # not speaking to the room, and does not end a silent channel.
+        if seat is not None and self.is_current(track.peer) and source_of(track) == "mic":
             self.events.media_speaking(seat, speaking)
 
     def on_active_speaker(self, room: RtcRoom, peer_id: str | None) -> None:
@@ -121,6 +150,14 @@ class RelayRoomMedia(RelayListener):
         seat = self.seats.get(peer.id)
         if seat is not None and reason in _FAILURES and self.is_current(peer):
             self.events.media_failed(seat, reason.value)
+
+
+def source_of(track: PublishedTrack) -> str:
+    """What a published track is to the room: "camera" for video; "mic" or "back_channel"
+    for audio (the publish slot's label, see `Publish.source`)."""
+    if track.kind == "video":
+        return "camera"
+    return track.label or "mic"
 
 
 class SeatRelayMedia:
@@ -141,6 +178,23 @@ class SeatRelayMedia:
     async def start(self) -> None:
         # add_peer has already queued the first offer (the seat's two publish slots).
         return None
+
+    def apply_audio(self) -> None:
+        """Receive exactly the audio tracks the room's routing gives this seat now."""
+        peer = self.peer
+        if peer is None or peer.closed or not self.ready:
+            return
+        wanted: set[str] = set()
+        for seat, source in self.room.audio_routes.get(self.seat, frozenset()):
+            if seat is not self.seat:
+                wanted.update(self.room.audio_tracks(seat, source))
+        for track_id, subscription in list(peer.subscriptions.items()):
+            if subscription.kind == "audio" and track_id not in wanted:
+                peer.unsubscribe(track_id)
+        for track_id in sorted(wanted - peer.subscriptions.keys()):
+            track = self.room.rtc_room.tracks.get(track_id)
+            if track is not None:
+                self.subscribe_to(track)
 
     def subscribe_to(self, track: PublishedTrack) -> None:
         peer = self.peer
@@ -177,6 +231,7 @@ class SeatRelayMedia:
                     seat=seat,
                     kind="audio" if subscription.kind == "audio" else "video",
                     track_id=subscription.track.id,
+                    source=source_of(subscription.track),  # type: ignore[arg-type]
                 )
             )
         return tracks
@@ -202,7 +257,9 @@ class SeatRelayMedia:
                 if not self.ready:
                     self.ready = True
                     for track in list(self.room.rtc_room.tracks.values()):
-                        self.subscribe_to(track)
+                        if track.kind == "video":
+                            self.subscribe_to(track)
+                    self.apply_audio()
             case IceCandidate():
                 await peer.add_ice_candidate(
                     {
@@ -212,14 +269,12 @@ class SeatRelayMedia:
                     }
                 )
             case Publish():
-                if self.seat is Seat.ORGANISER and request.kind == "audio" and not self.speaks:
+                if self.seat is Seat.ORGANISER and request.kind == "audio":
+                    # Its audio already flowing to the relay may now reach the others; the
+                    # room's routing (organiser on air) subscribes them.
                     self.speaks = True
-                    # Its audio already flowing to the relay now reaches the others too.
-                    for track in list(peer.tracks.values()):
-                        for media in list(self.room.current.values()):
-                            if media.ready:
-                                media.subscribe_to(track)
-                peer.publish(request.kind)
+                source = request.source if request.kind == "audio" else None
+                peer.publish(request.kind, label=None if source == "mic" else source)
             case Unpublish():
                 if self.seat is Seat.ORGANISER and request.kind == "audio":
                     self.speaks = False

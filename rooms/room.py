@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -22,16 +23,22 @@ from rooms.errors import (
     SeatLeft,
     SeatTaken,
 )
-from rooms.media import MediaEvents, RoomMedia, SeatMedia
+from rooms.interpretation import Duty, InterpretationDesk, audio_routes
+from rooms.media import AudioRef, MediaEvents, RoomMedia, SeatMedia
 from rooms.messages import (
     ActiveSpeaker,
     Answer,
     ChatMessage,
     ChatSend,
     ClientMessage,
+    Direction,
+    Floor,
+    HandoverRequest,
     IceCandidate,
+    Interpretation,
     Join,
     Leave,
+    Listen,
     Mute,
     MuteState,
     Pause,
@@ -41,12 +48,14 @@ from rooms.messages import (
     Response,
     Resume,
     RoomState,
+    Routing,
+    RoutingFeed,
     SlotTimer,
     Speaking,
     Unpublish,
     dump,
 )
-from rooms.seats import PARTICIPANT_SEATS, Seat
+from rooms.seats import INTERPRETER_SEATS, PARTICIPANT_SEATS, Seat
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +83,8 @@ class MeetingInfo:
     ends_at: datetime
     seats: frozenset[Seat]
     labels: dict[Seat, str] = field(default_factory=dict)
+    # Interpreter seat -> the language channels it works on (its language pairs' languages).
+    channels: Mapping[Seat, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,9 @@ class RoomPolicy:
     open_lead: timedelta = timedelta(minutes=10)
     end_warning: timedelta = timedelta(minutes=2)
     grace: timedelta = timedelta(seconds=30)
+    # A language channel whose voice has been quiet this long is silent: listeners with the
+    # fallback on hear the floor at full level until it speaks again.
+    silence_hold: timedelta = timedelta(seconds=2)
 
 
 class RoomStore(Protocol):
@@ -99,6 +113,19 @@ class RoomStore(Protocol):
     async def meeting_live(self, *, meeting_id: int, at: datetime) -> None: ...
 
     async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None: ...
+
+    async def interpreter_duty(
+        self,
+        *,
+        meeting_id: int,
+        seat: Seat,
+        channel: str,
+        started_at: datetime,
+        ended_at: datetime,
+    ) -> None:
+        """An interpreter seat stopped being live on a channel (handover, leave, a drop past
+        the grace period, the room closing): one stretch of duty, for the duty log."""
+        ...
 
     async def settle_ended_meetings(
         self, *, now: datetime, open_meeting_ids: frozenset[int]
@@ -170,6 +197,14 @@ class Room(MediaEvents):
         self._active_speaker: Seat | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._replaced: weakref.WeakSet[SeatConnection] = weakref.WeakSet()
+        self.interpretation = InterpretationDesk(
+            info.channels, hold=policy.silence_hold.total_seconds()
+        )
+        self._routes: dict[Seat, dict[AudioRef, RoutingFeed]] = {}
+        self._sent_interpretation: dict[str, Any] | None = None
+        self._sent_routing: dict[Seat, dict[str, Any]] = {}
+        self._silence_task: asyncio.Task[None] | None = None
+        self._silence_at: datetime | None = None
         self.opened_at = clock.now()
         self._timer = asyncio.create_task(self._run_timer(), name=f"room-{info.meeting_id}-timer")
 
@@ -248,6 +283,9 @@ class Room(MediaEvents):
                 self._went_live = True
                 await self._record(self.store.meeting_live(meeting_id=self.meeting_id, at=now))
             self._note_meeting()
+            await self._record_duties(
+                self.interpretation.seat_joined(seat, mic_open=not presence.muted["audio"], at=now)
+            )
             await connection.send(dump(Response(id=request.id, data=self._join_data(seat))))
             await self._broadcast_presence(presence, SeatState.JOINED, exclude=seat)
             await self._broadcast(dump(self._room_state()))
@@ -255,6 +293,7 @@ class Room(MediaEvents):
             presence.media = await self.media.add_seat(
                 seat, presence.send, observer=seat.is_observer
             )
+            await self._interpretation_changed(fresh=seat)
         await presence.media.start()
 
     async def disconnected(self, connection: SeatConnection) -> None:
@@ -277,8 +316,11 @@ class Room(MediaEvents):
                 self._grace(presence, presence.dropped_at),
                 name=f"room-{self.meeting_id}-{presence.seat}-grace",
             )
+            self.interpretation.seat_dropped(presence.seat, at=presence.dropped_at)
+            self._sent_routing.pop(presence.seat, None)
             await self._broadcast_presence(presence, SeatState.RECONNECTING)
             await self._broadcast(dump(self._room_state()))
+            await self._interpretation_changed()
 
     async def _grace(self, presence: SeatPresence, dropped_at: datetime) -> None:
         await self.clock.sleep_until(dropped_at + self.policy.grace)
@@ -287,6 +329,7 @@ class Room(MediaEvents):
                 presence.grace_task = None
                 await self._seat_left(presence, at=dropped_at, reason="grace_expired")
                 await self._broadcast(dump(self._room_state()))
+                await self._interpretation_changed()
 
     async def _seat_left(self, presence: SeatPresence, *, at: datetime, reason: str) -> None:
         presence.state = SeatState.LEFT
@@ -298,6 +341,8 @@ class Room(MediaEvents):
             media, presence.media = presence.media, None
             await media.close(reason)
         presence.connection = None
+        self._sent_routing.pop(presence.seat, None)
+        await self._record_duties(self.interpretation.seat_left(presence.seat, at=at))
         logger.info("meeting %s seat %s left (%s)", self.meeting_id, presence.seat, reason)
         await self._record(
             self.store.seat_left(
@@ -320,12 +365,20 @@ class Room(MediaEvents):
             case Join():
                 raise InvalidState("already joined")
             case Answer() | IceCandidate() | Pause() | Resume() | Publish() | Unpublish():
-                if isinstance(message, Publish) and presence.seat.is_observer:
-                    if message.kind == "video":
-                        raise PermissionDenied("the organiser's seat is unseen: no video")
+                if isinstance(message, Publish):
+                    self._check_publish(presence.seat, message)
                 if presence.media is None:
                     raise InvalidState("no media connection")
-                return await presence.media.handle(message)
+                data = await presence.media.handle(message)
+                if presence.seat.is_observer and isinstance(message, Publish | Unpublish):
+                    if message.kind == "audio":
+                        # The organiser is heard once it chose to speak, and not after.
+                        async with self._lock:
+                            self.interpretation.set_on_air(
+                                presence.seat, isinstance(message, Publish)
+                            )
+                            await self._interpretation_changed()
+                return data
             case Mute():
                 presence.muted[message.kind] = message.muted
                 await self._broadcast(
@@ -334,18 +387,40 @@ class Room(MediaEvents):
                 self._board(
                     "mute", seat=presence.seat.value, kind=message.kind, muted=message.muted
                 )
+                if message.kind == "audio" and presence.seat.is_interpreter:
+                    async with self._lock:
+                        self.interpretation.set_mic(presence.seat, not message.muted)
+                        await self._interpretation_changed()
                 return {}
             case ChatSend():
+                if message.to == "team" and not presence.seat.is_interpreter:
+                    raise PermissionDenied("the team chat is the interpreters' own line")
                 self._chat_counter += 1
                 chat = ChatMessage(
                     message_id=self._chat_counter,
                     seat=presence.seat,
                     text=message.text,
                     at=self.clock.now(),
+                    to=message.to,
                 )
-                await self._broadcast(dump(chat))
-                self._board("chat", seat=presence.seat.value, message_id=self._chat_counter)
+                if message.to == "team":
+                    await self._broadcast(dump(chat), only=INTERPRETER_SEATS)
+                else:
+                    await self._broadcast(dump(chat))
+                self._board(
+                    "chat",
+                    seat=presence.seat.value,
+                    message_id=self._chat_counter,
+                    to=message.to,
+                )
                 return {"message_id": self._chat_counter}
+            case Interpretation() | Direction() | Listen() | Floor() | HandoverRequest():
+                async with self._lock:
+                    if self._closed:
+                        raise RoomClosed()
+                    await self._interpret(presence.seat, message)
+                    await self._interpretation_changed()
+                return {}
             case Ping():
                 return {}
             case Leave():
@@ -356,6 +431,122 @@ class Room(MediaEvents):
                 return {}
         raise InvalidState(f"unhandled message {message.type}")  # pragma: no cover
 
+    # -- interpretation -------------------------------------------------------------------------
+
+    def _check_publish(self, seat: Seat, message: Publish) -> None:
+        if seat.is_observer and message.kind == "video":
+            raise PermissionDenied("the organiser's seat is unseen: no video")
+        if message.source == "back_channel":
+            if message.kind != "audio":
+                raise InvalidState("the back-channel carries audio only")
+            if not seat.is_interpreter:
+                raise PermissionDenied("only the interpreters publish the back-channel")
+
+    async def _interpret(
+        self,
+        seat: Seat,
+        message: Interpretation | Direction | Listen | Floor | HandoverRequest,
+    ) -> None:
+        desk = self.interpretation
+        match message:
+            case Interpretation():
+                desk.set_mode(seat, message)
+                self._board("interpretation", seat=seat.value, mode=message.mode)
+            case Direction():
+                desk.set_direction(seat, message)
+            case Listen():
+                desk.listen(seat, message)
+            case Floor():
+                desk.mark_floor(seat, message)
+                self._board("floor", seat=seat.value, floor=message.floor)
+            case HandoverRequest():
+                now = self.clock.now()
+                await self._record_duties(desk.handover(seat, message, at=now))
+                self._board(
+                    "handover", seat=seat.value, channel=message.channel, action=message.action
+                )
+
+    async def _interpretation_changed(self, *, fresh: Seat | None = None) -> None:
+        """Apply the routing rule to the relay and send the notices that changed (under the
+        lock). `fresh`: a seat that just joined gets both notices even if unchanged."""
+        if self._closed:
+            return
+        now = self.clock.now()
+        desk = self.interpretation
+        desk.refresh_silence(now)
+        state = dump(desk.notice())
+        if state != self._sent_interpretation:
+            self._sent_interpretation = state
+            await self._broadcast(state)
+        elif fresh is not None:
+            await self._seats[fresh].send(state)
+        self._routes = desk.routes()
+        self.media.route_audio(audio_routes(self._routes))
+        await self._send_routing(fresh=fresh)
+        self._schedule_silence(now)
+
+    async def _send_routing(self, *, fresh: Seat | None = None) -> None:
+        """Each connected seat's `routing` notice, when it differs from the last one sent."""
+        for seat, presence in list(self._seats.items()):
+            if presence.connection is None or presence.state is not SeatState.JOINED:
+                continue
+            feeds = [
+                feed.model_copy(update={"track_id": track_id})
+                for ref, feed in sorted(self._routes.get(seat, {}).items())
+                for track_id in self.media.audio_tracks(*ref)
+            ]
+            message = dump(Routing(feeds=feeds))
+            if message != self._sent_routing.get(seat) or seat is fresh:
+                self._sent_routing[seat] = message
+                await presence.connection.send(message)
+
+    def _schedule_silence(self, now: datetime) -> None:
+        """One timer for the moment a quiet voice turns its channel silent."""
+        when = self.interpretation.next_silence_change(now)
+        if when == self._silence_at and self._silence_task is not None:
+            return
+        if self._silence_task is not None and self._silence_task is not asyncio.current_task():
+            self._silence_task.cancel()
+        self._silence_task = None
+        self._silence_at = when
+        if when is not None:
+            self._silence_task = asyncio.create_task(
+                self._silence_timer(when), name=f"room-{self.meeting_id}-silence"
+            )
+
+    async def _silence_timer(self, when: datetime) -> None:
+        await self.clock.sleep_until(when)
+        async with self._lock:
+            if self._silence_task is asyncio.current_task():
+                self._silence_task = None
+                self._silence_at = None
+            await self._interpretation_changed()
+
+    async def _voice(self, seat: Seat, speaking: bool, at: datetime) -> None:
+        async with self._lock:
+            if self._closed:
+                return
+            self.interpretation.voice_changed(seat, speaking, at=at)
+            await self._interpretation_changed()
+
+    async def _tracks_changed(self) -> None:
+        async with self._lock:
+            if not self._closed:
+                await self._send_routing()
+
+    async def _record_duties(self, duties: list[Duty]) -> None:
+        for duty in duties:
+            logger.info("meeting %s: %s off duty on %s", self.meeting_id, duty.seat, duty.channel)
+            await self._record(
+                self.store.interpreter_duty(
+                    meeting_id=self.meeting_id,
+                    seat=duty.seat,
+                    channel=duty.channel,
+                    started_at=duty.started_at,
+                    ended_at=duty.ended_at,
+                )
+            )
+
     # -- media callbacks ----------------------------------------------------------------------
 
     def media_speaking(self, seat: Seat, speaking: bool) -> None:
@@ -365,6 +556,7 @@ class Room(MediaEvents):
         presence.speaking = speaking
         at = self.clock.now()
         self._spawn(self._broadcast(dump(Speaking(seat=seat, speaking=speaking, at=at))))
+        self._spawn(self._voice(seat, speaking, at))
         self._board("speaking", seat=seat.value, speaking=speaking, at=at)
 
     def media_active_speaker(self, seat: Seat | None) -> None:
@@ -383,20 +575,17 @@ class Room(MediaEvents):
         # The client rejoins with a fresh peer connection; the seat is kept for the grace period.
         self._spawn(presence.connection.close(MediaFailed(reason)))
 
+    def media_tracks_changed(self) -> None:
+        if not self._closed:
+            self._spawn(self._tracks_changed())
+
     # -- the slot -----------------------------------------------------------------------------
 
     async def extend(self, ends_at: datetime) -> None:
         """Move the slot's end (the organiser extends it); the timer restarts from there."""
         if self._closed:
             raise RoomClosed()
-        self.info = MeetingInfo(
-            meeting_id=self.info.meeting_id,
-            mission_id=self.info.mission_id,
-            starts_at=self.info.starts_at,
-            ends_at=ends_at,
-            seats=self.info.seats,
-            labels=self.info.labels,
-        )
+        self.info = dataclasses.replace(self.info, ends_at=ends_at)
         self._warned = self.clock.now() >= ends_at - self.policy.end_warning
         self._timer.cancel()
         self._timer = asyncio.create_task(self._run_timer(), name=f"room-{self.meeting_id}-timer")
@@ -429,6 +618,9 @@ class Room(MediaEvents):
             if self._timer is not asyncio.current_task():
                 self._timer.cancel()
             now = self.clock.now()
+            if self._silence_task is not None:
+                self._silence_task.cancel()
+            await self._record_duties(self.interpretation.close(now))
             if final:
                 # The record first: tearing media down can take a while on a busy machine.
                 outcome = CloseOutcome.COMPLETED if self._met else CloseOutcome.NO_SHOW
@@ -483,6 +675,7 @@ class Room(MediaEvents):
             "active_speaker": self._active_speaker.value if self._active_speaker else None,
             "labels": {seat.value: label for seat, label in self.info.labels.items()},
             "seats": seats,
+            "interpretation": dump(self.interpretation.notice()),
         }
 
     def _join_data(self, seat: Seat) -> dict[str, Any]:
@@ -529,9 +722,17 @@ class Room(MediaEvents):
         if {Seat.COMPANY, Seat.BUYER} <= present:
             self._met = True
 
-    async def _broadcast(self, message: dict[str, Any], *, exclude: Seat | None = None) -> None:
+    async def _broadcast(
+        self,
+        message: dict[str, Any],
+        *,
+        exclude: Seat | None = None,
+        only: tuple[Seat, ...] | None = None,
+    ) -> None:
         for seat, presence in list(self._seats.items()):
-            if seat is not exclude and presence.connection is not None:
+            if seat is exclude or (only is not None and seat not in only):
+                continue
+            if presence.connection is not None:
                 await presence.connection.send(message)
 
     async def _broadcast_presence(

@@ -157,6 +157,7 @@ async def join_details(
             name=facts.buyer.company_name, country=facts.buyer.country, city=facts.buyer.city
         ),
         interpreter=JoinParty(name=facts.interpreter.name) if facts.interpreter else None,
+        partner=JoinParty(name=facts.partner.name) if facts.partner else None,
         language_pair=meeting.language_pair,
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,

@@ -51,6 +51,7 @@ class JoinDetails(BaseModel):
     company: JoinParty
     buyer: JoinParty
     interpreter: JoinParty | None
+    partner: JoinParty | None = None  # the second interpreter (booth partner), if booked
     language_pair: str
     starts_at: datetime
     ends_at: datetime

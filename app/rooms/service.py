@@ -26,12 +26,34 @@ CLOSED_STATUSES = frozenset(
 
 
 def seats_of(meeting: Meeting) -> list[Seat]:
-    """The seats a meeting has: the interpreter's only when one is booked."""
+    """The seats a meeting has: each interpreter's only when one is booked."""
     seats = [Seat.COMPANY, Seat.BUYER]
     if meeting.interpreter_id is not None:
         seats.append(Seat.INTERPRETER)
+    if meeting.partner_interpreter_id is not None:
+        seats.append(Seat.PARTNER)
     seats.append(Seat.ORGANISER)
     return seats
+
+
+def pair_languages(pair: str) -> tuple[str, ...]:
+    """ "ko-ru" -> ("ko", "ru"); language codes are lower case."""
+    return tuple(part.strip().lower() for part in pair.split("-") if part.strip())
+
+
+def interpreter_channels(meeting: Meeting, interpreter: Interpreter) -> tuple[str, ...]:
+    """The language channels an interpreter works on in a meeting: the meeting's pair when
+    the interpreter covers it, else the languages of all the interpreter's pairs (a relay
+    partner, e.g. English <-> Thai beside a Korean <-> English interpreter)."""
+    pairs = list(interpreter.language_pairs or [])
+    if meeting.language_pair and meeting.language_pair in pairs:
+        pairs = [meeting.language_pair]
+    languages: list[str] = []
+    for pair in pairs:
+        for language in pair_languages(pair):
+            if language not in languages:
+                languages.append(language)
+    return tuple(languages)
 
 
 async def get_meeting(*, session: AsyncSession, meeting_id: int) -> Meeting | None:
@@ -126,6 +148,7 @@ class MeetingFacts:
     company: Company
     buyer: Buyer
     interpreter: Interpreter | None
+    partner: Interpreter | None = None
 
 
 async def meeting_facts(*, session: AsyncSession, meeting_id: int) -> MeetingFacts | None:
@@ -140,8 +163,10 @@ async def meeting_facts(*, session: AsyncSession, meeting_id: int) -> MeetingFac
         if meeting.interpreter_id is not None
         else None
     )
+    partner_id = meeting.partner_interpreter_id
+    partner = await session.get(Interpreter, partner_id) if partner_id is not None else None
     assert mission is not None and company is not None and buyer is not None  # foreign keys
-    return MeetingFacts(meeting, mission, company, buyer, interpreter)
+    return MeetingFacts(meeting, mission, company, buyer, interpreter, partner)
 
 
 def meeting_info(facts: MeetingFacts) -> MeetingInfo:
@@ -153,8 +178,11 @@ def meeting_info(facts: MeetingFacts) -> MeetingInfo:
         Seat.BUYER: f"{facts.buyer.company_name} ({facts.buyer.country})",
         Seat.ORGANISER: "organiser",
     }
-    if facts.interpreter is not None:
-        labels[Seat.INTERPRETER] = facts.interpreter.name
+    channels: dict[Seat, tuple[str, ...]] = {}
+    for seat, interpreter in ((Seat.INTERPRETER, facts.interpreter), (Seat.PARTNER, facts.partner)):
+        if interpreter is not None:
+            labels[seat] = interpreter.name
+            channels[seat] = interpreter_channels(meeting, interpreter)
     return MeetingInfo(
         meeting_id=meeting.id,
         mission_id=meeting.mission_id,
@@ -162,6 +190,7 @@ def meeting_info(facts: MeetingFacts) -> MeetingInfo:
         ends_at=meeting.ends_at,
         seats=frozenset(seats_of(meeting)),
         labels=labels,
+        channels=channels,
     )
 
 
@@ -267,6 +296,25 @@ class DatabaseRoomStore:
                         row.left_reason = "not_closed"
                 settled[meeting.id] = outcome
         return settled
+
+    async def interpreter_duty(
+        self,
+        *,
+        meeting_id: int,
+        seat: Seat,
+        channel: str,
+        started_at: datetime,
+        ended_at: datetime,
+    ) -> None:
+        # Placeholder until the duty log's table lands (app/interpreting): logged, not stored.
+        logger.info(
+            "meeting %s: %s live on %s from %s to %s",
+            meeting_id,
+            seat,
+            channel,
+            started_at.isoformat(),
+            ended_at.isoformat(),
+        )
 
     async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None:
         status = MeetingStatus(outcome.value)
