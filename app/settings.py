@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     room_grace_seconds: float = Field(
         30, ge=0, description="A seat whose connection drops keeps its place this long."
     )
+    room_silent_channel_seconds: float = Field(
+        2,
+        gt=0,
+        description="A language channel whose interpreter has been quiet this long is "
+        "silent: listeners with the fallback on hear the floor at full level.",
+    )
     link_valid_after_end_minutes: float = Field(
         120, ge=0, description="Join links expire this long after their meeting's slot ends."
     )

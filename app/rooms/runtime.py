@@ -25,6 +25,7 @@ def room_policy(settings: Settings) -> RoomPolicy:
         open_lead=timedelta(minutes=settings.room_open_lead_minutes),
         end_warning=timedelta(minutes=settings.room_end_warning_minutes),
         grace=timedelta(seconds=settings.room_grace_seconds),
+        silence_hold=timedelta(seconds=settings.room_silent_channel_seconds),
     )
 
 
