@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.database import Base
+from app.meetings import assignment
 from app.meetings.exceptions import MeetingClash, MeetingInvalid
 from app.meetings.models import Meeting, MeetingStatus
 from app.meetings.schemas import MeetingCreate, MeetingUpdate, check_times
@@ -115,8 +116,13 @@ async def _lock(session: AsyncSession, model: type[Base], id_: int) -> Any:
     return await session.get(model, id_, with_for_update=True, populate_existing=True)
 
 
-async def _lock_resources(session: AsyncSession, mission: Mission, booking: Booking) -> None:
-    """Lock every row the booking holds (fixed order: table, then id); 404/422 on bad ids."""
+async def _lock_resources(
+    session: AsyncSession, mission: Mission, booking: Booking
+) -> tuple[Company, Buyer, list[tuple[str, Interpreter]]]:
+    """Lock every row the booking holds (fixed order: table, then id); 404/422 on bad ids.
+
+    Returns the company, the buyer and each interpreter with the field that names it.
+    """
     wanted: list[tuple[str, str, type[Base], int]] = [
         ("company", "company_id", Company, booking.company_id),
         ("buyer", "buyer_id", Buyer, booking.buyer_id),
@@ -131,7 +137,8 @@ async def _lock_resources(session: AsyncSession, mission: Mission, booking: Book
     for venue_id in booking.venue_ids:
         field = "company_venue_id" if venue_id == booking.company_venue_id else "buyer_venue_id"
         wanted.append(("venue", field, Venue, venue_id))
-    _check_partner(booking)
+    assignment.check_partner(booking.interpreter_id, booking.partner_interpreter_id)
+    rows: dict[str, Any] = {}
     interpreters: list[tuple[str, Interpreter]] = []
     for kind, field, model, id_ in wanted:
         row = await _lock(session, model, id_)
@@ -144,30 +151,8 @@ async def _lock_resources(session: AsyncSession, mission: Mission, booking: Book
             )
         if isinstance(row, Interpreter):
             interpreters.append((field, row))
-    for field, interpreter in interpreters:
-        if booking.language_pair:
-            first, second = booking.language_pair.split("-")
-            if not {f"{first}-{second}", f"{second}-{first}"} & set(interpreter.language_pairs):
-                raise MeetingInvalid(
-                    f"interpreter {interpreter.id} does not cover {booking.language_pair} "
-                    f"(covers {', '.join(interpreter.language_pairs)})",
-                    field="language_pair" if field == "interpreter_id" else field,
-                )
-
-
-def _check_partner(booking: Booking) -> None:
-    if booking.partner_interpreter_id is None:
-        return
-    if booking.interpreter_id is None:
-        raise MeetingInvalid(
-            "a booth partner needs an interpreter: set interpreter_id too",
-            field="partner_interpreter_id",
-        )
-    if booking.partner_interpreter_id == booking.interpreter_id:
-        raise MeetingInvalid(
-            f"interpreter {booking.interpreter_id} cannot be their own booth partner",
-            field="partner_interpreter_id",
-        )
+        rows[kind] = row
+    return rows["company"], rows["buyer"], interpreters
 
 
 def _check_slot(mission: Mission, booking: Booking) -> None:
@@ -245,8 +230,19 @@ async def _check_booking(
     *,
     ignore_meeting_id: int | None = None,
 ) -> None:
-    await _lock_resources(session, mission, booking)
+    company, buyer, interpreters = await _lock_resources(session, mission, booking)
     _check_slot(mission, booking)
+    for field, interpreter in interpreters:
+        assignment.check_languages(
+            interpreter, field=field, company=company, buyer=buyer, pair=booking.language_pair
+        )
+    await assignment.check_available(
+        session,
+        mission=mission,
+        interpreters=interpreters,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+    )
     clashes = await find_clashes(
         session=session, mission=mission, booking=booking, ignore_meeting_id=ignore_meeting_id
     )

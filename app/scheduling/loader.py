@@ -174,8 +174,9 @@ def _busy(meetings: Iterable[Meeting]) -> dict[tuple[PartyKind, int], list[core.
         window = core.Window(m.starts_at, m.ends_at)
         busy[(PartyKind.COMPANY, m.company_id)].append(window)
         busy[(PartyKind.BUYER, m.buyer_id)].append(window)
-        if m.interpreter_id is not None:
-            busy[(PartyKind.INTERPRETER, m.interpreter_id)].append(window)
+        for interpreter_id in (m.interpreter_id, m.partner_interpreter_id):
+            if interpreter_id is not None:
+                busy[(PartyKind.INTERPRETER, interpreter_id)].append(window)
     return busy
 
 

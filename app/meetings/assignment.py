@@ -1,0 +1,125 @@
+"""Whether an interpreter may be put on a meeting: booth partner, languages, availability.
+
+Double booking is not here: it is one of the clashes `service.find_clashes` finds for every
+resource. These rules involve no other meeting, so a refusal is a 422 naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.meetings.exceptions import MeetingInvalid
+from app.missions.models import Mission
+from app.participants.models import Buyer, Company, Interpreter
+from app.scheduling.models import PartyKind, PartyPlan
+
+
+def check_partner(interpreter_id: int | None, partner_interpreter_id: int | None) -> None:
+    """A booth partner works with an interpreter and is someone else."""
+    if partner_interpreter_id is None:
+        return
+    if interpreter_id is None:
+        raise MeetingInvalid(
+            "a booth partner needs an interpreter: set interpreter_id too",
+            field="partner_interpreter_id",
+        )
+    if partner_interpreter_id == interpreter_id:
+        raise MeetingInvalid(
+            f"interpreter {interpreter_id} cannot be their own booth partner",
+            field="partner_interpreter_id",
+        )
+
+
+def _split(pair: str) -> tuple[str, str]:
+    first, _, second = pair.partition("-")
+    return first, second
+
+
+def bridges(pair: str, company_languages: Iterable[str], buyer_languages: Iterable[str]) -> bool:
+    """Whether `pair` ("ko-id", either way round) links a company language to a buyer one."""
+    first, second = _split(pair)
+    company, buyer = set(company_languages), set(buyer_languages)
+    return (first in company and second in buyer) or (second in company and first in buyer)
+
+
+def check_languages(
+    interpreter: Interpreter, *, field: str, company: Company, buyer: Buyer, pair: str
+) -> None:
+    """The interpreter covers the meeting's pair, and the pair links the two sides.
+
+    With the pair left blank, one of the interpreter's pairs must link them. A side whose
+    languages are not on record (buyers' often are not) cannot be checked: the rule then
+    asks only that the interpreter cover the meeting's pair, if one is given.
+    """
+    covered = ", ".join(interpreter.language_pairs) or "nothing"
+    if pair:
+        first, second = _split(pair)
+        if not {f"{first}-{second}", f"{second}-{first}"} & set(interpreter.language_pairs):
+            raise MeetingInvalid(
+                f"interpreter {interpreter.id} does not cover {pair} (covers {covered})",
+                field="language_pair" if field == "interpreter_id" else field,
+            )
+    if not company.languages or not buyer.languages:
+        return
+    sides = (
+        f"company {company.id} speaks {', '.join(company.languages)}; "
+        f"buyer {buyer.id} speaks {', '.join(buyer.languages)}"
+    )
+    if pair and not bridges(pair, company.languages, buyer.languages):
+        raise MeetingInvalid(f"{pair} does not link the two sides ({sides})", field="language_pair")
+    if not any(bridges(p, company.languages, buyer.languages) for p in interpreter.language_pairs):
+        raise MeetingInvalid(
+            f"interpreter {interpreter.id} covers {covered}: no pair links the two sides ({sides})",
+            field=field,
+        )
+
+
+def _windows(raw: Sequence[Sequence[str]]) -> list[tuple[datetime, datetime]]:
+    """Availability windows, sorted, with touching or overlapping ones merged."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(
+        (datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in raw
+    ):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+async def check_available(
+    session: AsyncSession,
+    *,
+    mission: Mission,
+    interpreters: Sequence[tuple[str, Interpreter]],
+    starts_at: datetime,
+    ends_at: datetime,
+) -> None:
+    """Each interpreter with availability on record (their scheduling plan) is available
+    for the whole slot; an interpreter without it is taken to be available at any time."""
+    if not interpreters:
+        return
+    by_id = {interpreter.id: field for field, interpreter in interpreters}
+    plans = await session.scalars(
+        select(PartyPlan).where(
+            PartyPlan.mission_id == mission.id,
+            PartyPlan.party_kind == PartyKind.INTERPRETER,
+            PartyPlan.party_id.in_(by_id),
+        )
+    )
+    for plan in plans:
+        if plan.availability is None:
+            continue
+        windows = _windows(plan.availability)
+        if any(start <= starts_at and ends_at <= end for start, end in windows):
+            continue
+        shown = ", ".join(f"{a.isoformat()} to {b.isoformat()}" for a, b in windows) or "never"
+        raise MeetingInvalid(
+            f"interpreter {plan.party_id} is not available from {starts_at.isoformat()} to "
+            f"{ends_at.isoformat()} (available: {shown})",
+            field=by_id[plan.party_id],
+        )
