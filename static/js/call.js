@@ -54,7 +54,10 @@ export class CallSession extends EventTarget {
     this.remote = new Map(); // mid -> {seat, kind, track}
     this.muted = { audio: false, video: false };
     this.screenTrack = null;
-    this.published = new Set();
+    this.published = new Set(); // upload slots in use: "audio", "video", "back_channel"
+    this.uploads = new Map(); // mid of each upload slot -> "mic" | "camera" | "back_channel"
+    this.backChannelTrack = null; // the partner line's push-to-talk track, once started
+    this.listenChoice = null; // the last `listen` sent, sent again after a rejoin
     this.lastPong = 0;
     this.drops = []; // why the connection dropped, for support and the tests
     this.timers = [];
@@ -123,6 +126,8 @@ export class CallSession extends EventTarget {
     for (const kind of ["audio", "video"]) {
       if (this.muted[kind]) this.request("mute", { kind, muted: true }).catch(() => {});
     }
+    // The server forgot what this seat chose to listen to when it left: say it again.
+    if (this.listenChoice) this.request("listen", this.listenChoice).catch(() => {});
   }
 
   closed(code, reason) {
@@ -198,7 +203,7 @@ export class CallSession extends EventTarget {
         const waiter = message.id != null ? this.pending.get(message.id) : null;
         if (waiter) {
           this.pending.delete(message.id);
-          waiter.reject(Object.assign(new Error(message.message), { code: message.code }));
+          waiter.reject(Object.assign(new Error(message.message), { code: message.code, details: message.details }));
         } else {
           this.emit("notice", message);
         }
@@ -251,13 +256,26 @@ export class CallSession extends EventTarget {
       this.pc.close();
       this.pc = null;
     }
+    this.uploads.clear();
     for (const [mid, info] of this.remote) this.emit("remote-track-ended", { mid, ...info });
     this.remote.clear();
   }
 
-  localTrack(kind) {
+  localTrack(kind, source = kind === "audio" ? "mic" : "camera") {
+    if (source === "back_channel") return this.backChannelTrack;
     if (kind === "audio") return this.audioTrack;
     return this.screenTrack || this.cameraTrack;
+  }
+
+  /** What an upload slot carries: the offer says so (`source`) when it lists our own m-lines;
+   *  otherwise the first audio slot is the microphone and a second one the partner line. */
+  uploadSource(mid, kind, info) {
+    if (kind === "video") return "camera";
+    if (info?.source) return info.source;
+    const known = this.uploads.get(mid);
+    if (known) return known;
+    const taken = new Set(this.uploads.values());
+    return taken.has("mic") ? "back_channel" : "mic";
   }
 
   async answerOffer(offer) {
@@ -273,14 +291,20 @@ export class CallSession extends EventTarget {
       const kind = transceiver.receiver.track.kind;
       const upload = directions[mid] === "recvonly" || (info && info.seat === this.seat);
       if (upload) {
+        const source = this.uploadSource(mid, kind, info);
+        this.uploads.set(mid, source);
         // The organiser's seat is unseen: its video slot stays unused.
-        const track = this.seat === "organiser" && kind === "video" ? null : this.localTrack(kind);
+        const track = this.seat === "organiser" && kind === "video" ? null : this.localTrack(kind, source);
         if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
         transceiver.direction = track ? "sendonly" : "inactive";
-        if (track) this.published.add(kind);
+        if (track) this.published.add(source === "back_channel" ? source : kind);
       } else if (info && !this.remote.has(mid)) {
-        this.remote.set(mid, { seat: info.seat, kind: info.kind, track: transceiver.receiver.track });
-        this.emit("remote-track", { mid, seat: info.seat, kind: info.kind, track: transceiver.receiver.track });
+        const remote = {
+          seat: info.seat, kind: info.kind, track: transceiver.receiver.track,
+          trackId: info.track_id, source: info.source || "mic",
+        };
+        this.remote.set(mid, remote);
+        this.emit("remote-track", { mid, ...remote });
       }
     }
     for (const [mid, info] of [...this.remote]) {
@@ -299,9 +323,19 @@ export class CallSession extends EventTarget {
         this.request("publish", { kind }).catch(() => this.published.delete(kind));
       }
     }
+    this.publishBackChannel();
   }
 
-  // -- the user's controls ----------------------------------------------------------------
+  publishBackChannel() {
+    if (!this.backChannelTrack || this.published.has("back_channel") || this.state !== "connected") return;
+    this.published.add("back_channel");
+    this.request("publish", { kind: "audio", source: "back_channel" }).catch((error) => {
+      this.published.delete("back_channel");
+      this.emit("back-channel-refused", { code: error.code });
+    });
+  }
+
+    // -- the user's controls ----------------------------------------------------------------
 
   setMuted(kind, muted) {
     this.muted[kind] = muted;
@@ -335,8 +369,48 @@ export class CallSession extends EventTarget {
     this.emit("screen", { sharing: false });
   }
 
-  sendChat(text) {
-    return this.request("chat", { text });
+  sendChat(text, to = "room") {
+    return this.request("chat", to === "room" ? { text } : { text, to });
+  }
+
+  // -- interpretation (docs/signalling.md) -------------------------------------------------
+
+  /** What this seat hears: the floor (`channel` null) or a language channel with the floor
+   *  underneath at `floor_level`; for an interpreter, `channel` is their relay source. */
+  listen({ channel, floorLevel, fallback, backChannel }) {
+    this.listenChoice = { channel, floor_level: floorLevel, fallback, back_channel: backChannel };
+    return this.request("listen", this.listenChoice);
+  }
+
+  setMode(mode) {
+    return this.request("interpretation", { mode });
+  }
+
+  setDirection(channel) {
+    return this.request("direction", { channel });
+  }
+
+  markFloor(floor) {
+    return this.request("floor", { floor });
+  }
+
+  handover(channel, action) {
+    return this.request("handover", { channel, action });
+  }
+
+  /** The partner line: a second copy of the microphone, published as a back-channel track and
+   *  silent (disabled) except while `talkBackChannel(true)` holds it open. */
+  startBackChannel() {
+    if (!this.backChannelTrack && this.audioTrack) {
+      this.backChannelTrack = this.audioTrack.clone();
+      this.backChannelTrack.enabled = false;
+    }
+    this.publishBackChannel();
+    return this.backChannelTrack;
+  }
+
+  talkBackChannel(on) {
+    if (this.backChannelTrack) this.backChannelTrack.enabled = on;
   }
 
   async leave() {
@@ -358,6 +432,7 @@ export class CallSession extends EventTarget {
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
     this.closePeer();
     this.screenTrack?.stop();
+    this.backChannelTrack?.stop();
     this.emit("ended", { reason });
   }
 }

@@ -1,6 +1,8 @@
 // The call page: tiles with labels, self view, controls, chat, slot timer, speaking and quality.
 import { countryName, formatClock, formatTime, t } from "./i18n.js";
 import { levelMeter, savedChoice } from "./devices.js";
+import { AudioMix } from "./audiomix.js";
+import { InterpretationView } from "./interpretation.js";
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
 
@@ -35,8 +37,11 @@ export class CallView {
     this.stopSelfMeter = null;
     this.speaker = savedChoice().speaker;
     this.qualityLast = null;
-    this.listen = { channel: "floor", floor: 0.2 };
+    this.mix = new AudioMix({ sinkId: this.speaker });
     this.$ = (selector) => root.querySelector(selector);
+    this.interpretation = new InterpretationView(this);
+    // For the organiser's support and the browser tests: the gains and levels as played.
+    window.tradebooth = { ...(window.tradebooth || {}), audio: this.mix };
   }
 
   start() {
@@ -54,12 +59,15 @@ export class CallView {
         this.$("#self-speaking").classList.toggle("on", level > 0.08 && !s.muted.audio);
       });
     }
-    for (const seat of ["company", "buyer", "interpreter"]) {
-      if (seat !== s.seat && (seat !== "interpreter" || this.details.interpreter)) this.tile(seat);
+    for (const seat of ["company", "buyer", "interpreter", "partner"]) {
+      if (seat === s.seat) continue;
+      if (seat === "interpreter" && !this.details.interpreter) continue;
+      if (seat === "partner" && !this.partnerName()) continue;
+      this.tile(seat);
     }
     this.bindControls();
     this.bindChat();
-    this.bindInterpretation();
+    this.interpretation.start();
     s.addEventListener("remote-track", (e) => this.attach(e.detail));
     s.addEventListener("remote-track-ended", (e) => this.detach(e.detail));
     s.addEventListener("mute_state", (e) => this.muteState(e.detail));
@@ -79,6 +87,7 @@ export class CallView {
   stop() {
     this.timers.forEach(clearInterval);
     this.stopSelfMeter?.();
+    this.mix.close();
   }
 
   // -- tiles ------------------------------------------------------------------------------
@@ -91,7 +100,13 @@ export class CallView {
       return { name: d.buyer.name, org: t("seat.buyer"), place };
     }
     if (seat === "interpreter") return { name: d.interpreter?.name || "", org: t("seat.interpreter"), place: "" };
+    if (seat === "partner") return { name: this.partnerName() || t("seat.partner"), org: t("seat.partner"), place: "" };
     return { name: t("seat.organiser"), org: "", place: "" };
+  }
+
+  partnerName() {
+    const d = this.details;
+    return d.partner?.name || d.partner_interpreter?.name || "";
   }
 
   tile(seat) {
@@ -114,50 +129,27 @@ export class CallView {
     return tile;
   }
 
-  attach({ seat, kind, track }) {
-    if (seat === "organiser") {
-      if (kind === "audio") this.audioFor(seat, track);
+  attach({ seat, kind, track, trackId, source, mid }) {
+    if (kind === "audio") {
+      const element = this.mix.add(trackId || `mid-${mid}`, track, { seat, source });
+      (this.tiles.get(seat) || this.root).append(element);
       return;
     }
+    if (seat === "organiser") return;
     const tile = this.tile(seat);
-    if (kind === "video") {
-      const video = tile.querySelector("video");
-      video.srcObject = new MediaStream([track]);
-      video.play().catch(() => {});
-      tile.dataset.video = "on";
-    } else {
-      this.audioFor(seat, track);
+    const video = tile.querySelector("video");
+    video.srcObject = new MediaStream([track]);
+    video.play().catch(() => {});
+    tile.dataset.video = "on";
+  }
+
+  detach({ seat, kind, trackId, mid }) {
+    if (kind === "audio") {
+      this.mix.remove(trackId || `mid-${mid}`);
+      return;
     }
-  }
-
-  audioFor(seat, track) {
-    const audio = document.createElement("audio");
-    audio.autoplay = true;
-    audio.dataset.seat = seat;
-    audio.srcObject = new MediaStream([track]);
-    if (this.speaker && audio.setSinkId) audio.setSinkId(this.speaker).catch(() => {});
-    const holder = this.tiles.get(seat) || this.root;
-    holder.querySelector(`audio[data-seat="${seat}"]`)?.remove();
-    holder.append(audio);
-    this.applyListen();
-    audio.play().catch(() => {});
-  }
-
-  /** The listener's choice, applied locally until the relay routes channels: with a language
-   *  channel chosen, the original voices play at the floor level and the interpreter in full. */
-  applyListen() {
-    const { channel, floor } = this.listen;
-    for (const audio of this.root.querySelectorAll("audio[data-seat]")) {
-      const isFloor = audio.dataset.seat === "company" || audio.dataset.seat === "buyer";
-      audio.volume = channel !== "floor" && isFloor ? floor : 1;
-    }
-  }
-
-  detach({ seat, kind }) {
     const tile = this.tiles.get(seat);
-    if (!tile) return;
-    if (kind === "video") tile.querySelector("video").srcObject = null;
-    else tile.querySelector("audio")?.remove();
+    if (tile) tile.querySelector("video").srcObject = null;
   }
 
   muteState({ seat, kind, muted }) {
@@ -207,25 +199,17 @@ export class CallView {
     if (tile) tile.classList.toggle("speaking", on);
   }
 
-  async pollLevels() {
-    // Speaking from the received audio's level as the browser measures it while playing
-    // (inbound-rtp audioLevel); the relay's `speaking` notices come on top.
-    const pc = this.session.pc;
-    if (!pc || this.levelsBusy) return;
-    this.levelsBusy = true;
-    try {
-      (await pc.getStats()).forEach((report) => {
-        if (report.type !== "inbound-rtp" || report.kind !== "audio") return;
-        const info = this.session.remote.get(report.mid);
-        const tile = info && this.tiles.get(info.seat);
-        if (!tile) return;
-        const level = report.audioLevel || 0;
-        tile.classList.toggle("speaking-local", level > 0.02 && tile.dataset.micMuted !== "1");
-      });
-    } catch {
-      // the connection closed meanwhile
-    } finally {
-      this.levelsBusy = false;
+  pollLevels() {
+    // Speaking from the received audio's level as it arrives (before this seat's gain, so a
+    // quiet floor still lights its speaker); the relay's `speaking` notices come on top.
+    const loud = new Set();
+    const { tracks } = this.mix.rms();
+    for (const [trackId, { before }] of Object.entries(tracks)) {
+      const info = this.mix.tracks.get(trackId);
+      if (info && info.source !== "back_channel" && before > 0.01) loud.add(info.seat);
+    }
+    for (const [seat, tile] of this.tiles) {
+      tile.classList.toggle("speaking-local", loud.has(seat) && tile.dataset.micMuted !== "1");
     }
   }
 
@@ -387,7 +371,17 @@ export class CallView {
     });
   }
 
-  chatLine({ seat, text, at }) {
+  chatLine({ seat, text, at, to }) {
+    if (to === "team") {
+      this.interpretation.teamLine({ seat, text, at });
+      return;
+    }
+    this.$("#chat-log").append(this.chatItem({ seat, text, at }));
+    const log = this.$("#chat-log");
+    log.scrollTop = log.scrollHeight;
+  }
+
+  chatItem({ seat, text, at }) {
     const item = document.createElement("li");
     item.className = seat === this.session.seat ? "mine" : "theirs";
     item.dataset.seat = seat;
@@ -400,64 +394,6 @@ export class CallView {
     const body = document.createElement("p");
     body.append(linkify(text));
     item.append(who, " ", when, body);
-    const log = this.$("#chat-log");
-    log.append(item);
-    log.scrollTop = log.scrollHeight;
-  }
-
-  // -- interpretation (the controls; interpreters/ carries the audio routing) ----------------
-
-  bindInterpretation() {
-    const seat = this.session.seat;
-    const pair = (this.details.language_pair || "").split("-").filter(Boolean);
-    if (seat === "interpreter") {
-      this.$("#interpreter-panel").hidden = false;
-      const holder = this.$("#direction-buttons");
-      if (pair.length === 2) {
-        for (const [from, to] of [[pair[0], pair[1]], [pair[1], pair[0]]]) {
-          const button = document.createElement("button");
-          button.type = "button";
-          button.dataset.direction = `${from}-${to}`;
-          button.textContent = t("interp.into", { language: to.toUpperCase() });
-          button.setAttribute("aria-pressed", "false");
-          button.addEventListener("click", () => {
-            holder.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
-            this.session.emit("interpretation", { direction: button.dataset.direction });
-          });
-          holder.append(button);
-        }
-        holder.querySelector("button").setAttribute("aria-pressed", "true");
-      }
-      for (const button of this.$("#interpreter-panel").querySelectorAll("[data-floor]")) {
-        button.addEventListener("click", () => {
-          this.$("#interpreter-panel").querySelectorAll("[data-floor]")
-            .forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
-          this.showFloor(button.dataset.floor);
-          this.session.emit("floor", { floor: button.dataset.floor });
-        });
-      }
-    } else if (seat !== "organiser" && pair.length === 2) {
-      this.$("#listener-panel").hidden = false;
-      const select = this.$("#channel-select");
-      for (const code of pair) select.add(new Option(t("interp.channel.language", { language: code.toUpperCase() }), code));
-      const level = this.$("#floor-level");
-      const shown = this.$("#floor-level-value");
-      const changed = () => {
-        shown.value = `${level.value}%`;
-        level.disabled = select.value === "floor";
-        this.listen = { channel: select.value, floor: Number(level.value) / 100 };
-        this.applyListen();
-        this.session.emit("listen", this.listen);
-      };
-      level.addEventListener("input", changed);
-      select.addEventListener("change", changed);
-      level.disabled = true;
-    }
-  }
-
-  showFloor(floor) {
-    const box = this.$("#floor-state");
-    box.hidden = false;
-    box.textContent = t(`interp.floor.now.${floor}`);
+    return item;
   }
 }

@@ -150,9 +150,18 @@ def test_three_seats_consult(
             for other in OTHERS[name]:
                 tile = seat.page.locator(f'#tiles .tile[data-seat="{other}"]')
                 expect(tile).to_have_attribute("data-presence", "joined")
-        # The interpreter's voice reaches the listeners with energy (not silence).
+        # The interpreter's voice reaches the listeners with energy (not silence), measured
+        # where the page plays it (WebAudio, before the listener's gain).
+        loudest_js = """(seat) => { const mix = window.tradebooth.audio, rms = mix.rms().tracks;
+          return Math.max(0, ...Object.entries(mix.gains())
+            .filter(([, g]) => g.seat === seat).map(([id]) => rms[id].before)); }"""
         for name in ("company", "buyer"):
-            growing(seats[name], ["interpreter:audio"], "energy")
+            page = seats[name].page
+            wait_until(
+                lambda page=page: page.evaluate(loudest_js, "interpreter") > 0.01,
+                20,
+                f"{name} hears the interpreter",
+            )
 
         company, buyer = seats["company"], seats["buyer"]
         # The speaking indicator lights on a tile when that seat's voice comes in (the fake
@@ -191,19 +200,13 @@ def test_three_seats_consult(
             )
         board.screenshot(path=str(screenshots / "board-live-ko.png"), full_page=True)
 
-        # The buyer listens to the Indonesian interpretation with the original voices at 20%
-        # (applied in the page until the relay routes channels), then back to the floor.
-        volumes_js = (
-            "() => Object.fromEntries([...document.querySelectorAll('audio[data-seat]')]"
-            ".map((a) => [a.dataset.seat, a.volume]))"
+        # Consecutive interpretation (the default): the page plays every voice it receives
+        # through WebAudio at full level (the GainNode's value, read back).
+        gains_js = (
+            "() => Object.fromEntries(Object.values(window.tradebooth.audio.gains())"
+            ".map((g) => [g.seat, g.gain]))"
         )
-        buyer.page.select_option("#channel-select", "id")
-        expect(buyer.page.locator("#floor-level")).to_be_enabled()
-        assert buyer.page.evaluate(volumes_js) == {"company": 0.2, "interpreter": 1}
-        buyer.page.fill("#floor-level", "40")
-        assert buyer.page.evaluate(volumes_js)["company"] == 0.4
-        buyer.page.select_option("#channel-select", "floor")
-        assert buyer.page.evaluate(volumes_js) == {"company": 1, "interpreter": 1}
+        assert buyer.page.evaluate(gains_js) == {"company": 1, "interpreter": 1}
 
         # Mute and camera-off show for the others.
         company.page.click("#btn-mic")
