@@ -286,7 +286,7 @@ async def kiosk_details(
         bandwidth_bytes=BANDWIDTH_BYTES,
         ice_servers=ice_servers_for_seat(settings, seat_id=f"booth-{venue.id}", now=now),
         meetings=await service.agenda(
-            session=session, venue=venue, seat=kiosk.claims.seat, day=day
+            session=session, venue=venue, seat=kiosk.claims.seat, day=day, now=now
         ),
         last_check=_check_read(await service.latest_check(session=session, venue_id=venue.id)),
     )

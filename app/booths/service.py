@@ -153,10 +153,16 @@ async def booth_meetings(
     return list(rows)
 
 
+# Late in the evening the kiosk also lists what starts soon after midnight, so it joins it.
+LOOK_AHEAD = timedelta(hours=2)
+
+
 async def agenda(
-    *, session: AsyncSession, venue: Venue, seat: Seat, day: date
+    *, session: AsyncSession, venue: Venue, seat: Seat, day: date, now: datetime
 ) -> list[KioskMeeting]:
+    """The venue's meetings of its local `day`, and of the next two hours past its end."""
     start, end = day_bounds(day, venue.timezone)
+    end = max(end, now + LOOK_AHEAD)
     meetings = await booth_meetings(
         session=session, venue_id=venue.id, seat=seat, start=start, end=end
     )
