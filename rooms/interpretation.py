@@ -106,6 +106,7 @@ class InterpretationDesk:
         self.voice = VoiceActivity(hold=hold)
         self.connected: set[Seat] = set()  # present seats with a live connection
         self._duty: dict[str, tuple[Seat, datetime]] = {}
+        self._closed = False
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -291,6 +292,8 @@ class InterpretationDesk:
         )
         self.refresh_silence(at)
         ended: list[Duty] = []
+        if self._closed:
+            return ended  # the seats leaving a closed room hand nothing over
         for channel in self.channels:
             holder = live.get(channel)
             current = self._duty.get(channel)
@@ -305,6 +308,7 @@ class InterpretationDesk:
         """The room closes: every duty still running ends now."""
         ended = [Duty(seat, channel, since, at) for channel, (seat, since) in self._duty.items()]
         self._duty.clear()
+        self._closed = True
         return ended
 
     # -- views --------------------------------------------------------------------------------
