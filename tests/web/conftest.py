@@ -33,6 +33,7 @@ def _free_port() -> int:
 class Server:
     base_url: str
     api: httpx.Client
+    database_url: str
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         response = self.api.post(path, json=body)
@@ -97,7 +98,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         log.flush()
         raise RuntimeError((folder / "uvicorn.log").read_text()[-3000:])
     with httpx.Client(base_url=f"{base_url}/api/v1", timeout=10) as api:
-        yield Server(base_url=base_url, api=api)
+        yield Server(base_url=base_url, api=api, database_url=url)
     process.terminate()
     try:
         process.wait(10)
