@@ -5,6 +5,7 @@ from app.auth.models import AuthSession, SignInFailure, User, UserMission, UserR
 from app.booths.models import BoothCheck, BoothLink
 from app.database import Base
 from app.followups.models import FollowUp, FollowUpStage
+from app.interpreting.models import InterpreterDuty
 from app.matching.models import BuyerWantsRecord, CompanyWantsRecord, MeetingRequest
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission, MissionStatus, Venue, VenueKind
@@ -31,6 +32,7 @@ __all__ = [
     "FollowUpStage",
     "InterestLevel",
     "Interpreter",
+    "InterpreterDuty",
     "Meeting",
     "MeetingRequest",
     "MeetingStatus",

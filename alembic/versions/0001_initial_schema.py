@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:35:01.538962
+Create Date: 2026-11-23 14:41:29.941580
 
 """
 from typing import Sequence, Union
@@ -337,6 +337,25 @@ def upgrade() -> None:
     with op.batch_alter_table('follow_ups', schema=None) as batch_op:
         batch_op.create_index('ix_follow_ups_stage_due_on', ['stage', 'due_on'], unique=False)
 
+    op.create_table('interpreter_duty',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('interpreter_id', sa.Integer(), nullable=False),
+    sa.Column('seat', sa.Enum('company', 'buyer', 'interpreter', 'partner', 'organiser', name='seat', native_enum=False, length=20), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('started_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('started_at < ended_at', name=op.f('ck_interpreter_duty_started_before_ended')),
+    sa.ForeignKeyConstraint(['interpreter_id'], ['interpreters.id'], name=op.f('fk_interpreter_duty_interpreter_id_interpreters')),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_interpreter_duty_meeting_id_meetings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_interpreter_duty')),
+    sa.UniqueConstraint('meeting_id', 'interpreter_id', 'channel', 'started_at', name='uq_interpreter_duty_stretch')
+    )
+    with op.batch_alter_table('interpreter_duty', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_interpreter_duty_interpreter_id'), ['interpreter_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_interpreter_duty_meeting_id'), ['meeting_id'], unique=False)
+
     op.create_table('meeting_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mission_id', sa.Integer(), nullable=False),
@@ -470,6 +489,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_meeting_requests_buyer_id'))
 
     op.drop_table('meeting_requests')
+    with op.batch_alter_table('interpreter_duty', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_interpreter_duty_meeting_id'))
+        batch_op.drop_index(batch_op.f('ix_interpreter_duty_interpreter_id'))
+
+    op.drop_table('interpreter_duty')
     with op.batch_alter_table('follow_ups', schema=None) as batch_op:
         batch_op.drop_index('ix_follow_ups_stage_due_on')
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.interpreting import service as interpreting
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission
 from app.participants.models import Buyer, Company, Interpreter
@@ -306,15 +307,15 @@ class DatabaseRoomStore:
         started_at: datetime,
         ended_at: datetime,
     ) -> None:
-        # Placeholder until the duty log's table lands (app/interpreting): logged, not stored.
-        logger.info(
-            "meeting %s: %s live on %s from %s to %s",
-            meeting_id,
-            seat,
-            channel,
-            started_at.isoformat(),
-            ended_at.isoformat(),
-        )
+        async with self._sessionmaker() as session, session.begin():
+            await interpreting.record_duty(
+                session=session,
+                meeting_id=meeting_id,
+                seat=seat,
+                channel=channel,
+                started_at=started_at,
+                ended_at=ended_at,
+            )
 
     async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None:
         status = MeetingStatus(outcome.value)

@@ -1,0 +1,1 @@
+"""Interpreters' duty log: minutes live per interpreter, meeting and channel, for payment."""

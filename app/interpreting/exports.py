@@ -1,0 +1,135 @@
+"""The duty log as CSV (one table: duty rows, then totals) and as an XLSX workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from app.interpreting.schemas import DutyLog
+
+MINUTES_FORMAT = "#,##0.0"
+CSV_HEADERS = [
+    "row",
+    "interpreter_id",
+    "interpreter",
+    "meeting_id",
+    "meeting_starts_at_utc",
+    "company",
+    "buyer",
+    "channel",
+    "stretches",
+    "minutes",
+]
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+
+
+def _clean(value: Any) -> Any:
+    """Text without the control characters XLSX cannot hold (names typed or imported with
+    them); the CSV gets the same text so both exports agree."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _csv_rows(log: DutyLog) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        [
+            "duty",
+            r.interpreter_id,
+            r.interpreter,
+            r.meeting_id,
+            r.meeting_starts_at.isoformat(),
+            r.company,
+            r.buyer,
+            r.channel,
+            r.stretches,
+            r.minutes,
+        ]
+        for r in log.rows
+    ]
+    rows += [
+        ["total", t.interpreter_id, t.interpreter, "", "", "", "", "", "", t.minutes]
+        for t in log.totals
+    ]
+    rows.append(["total", "", "all interpreters", "", "", "", "", "", "", log.total_minutes])
+    return rows
+
+
+def to_csv(log: DutyLog) -> str:
+    """Minutes as plain decimals to a tenth; times in UTC."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADERS)
+    for row in _csv_rows(log):
+        writer.writerow([_clean(value) for value in row])
+    return out.getvalue()
+
+
+def _sheet(
+    workbook: Workbook, title: str, headers: list[str], rows: list[list[Any]], widths: list[int]
+) -> None:
+    sheet = workbook.create_sheet(title)
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    for row in rows:
+        sheet.append([_clean(value) for value in row])
+        sheet.cell(row=sheet.max_row, column=len(headers)).number_format = MINUTES_FORMAT
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+
+
+def to_xlsx(log: DutyLog) -> bytes:
+    """Sheets "Duty" (per interpreter, meeting and channel) and "Totals" (per interpreter)."""
+    workbook = Workbook()
+    workbook.remove(workbook.worksheets[0])
+    _sheet(
+        workbook,
+        "Duty",
+        [
+            "interpreter id",
+            "interpreter",
+            "meeting id",
+            "meeting starts (UTC)",
+            "company",
+            "buyer",
+            "channel",
+            "stretches",
+            "minutes",
+        ],
+        [
+            [
+                r.interpreter_id,
+                r.interpreter,
+                r.meeting_id,
+                r.meeting_starts_at.replace(tzinfo=None),
+                r.company,
+                r.buyer,
+                r.channel,
+                r.stretches,
+                r.minutes,
+            ]
+            for r in log.rows
+        ],
+        [14, 28, 12, 20, 30, 30, 10, 10, 12],
+    )
+    duty = workbook["Duty"]
+    for (cell,) in duty.iter_rows(min_row=2, min_col=4, max_col=4):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    _sheet(
+        workbook,
+        "Totals",
+        ["interpreter id", "interpreter", "meetings", "minutes"],
+        [[t.interpreter_id, t.interpreter, t.meetings, t.minutes] for t in log.totals]
+        + [["", "all interpreters", "", log.total_minutes]],
+        [14, 28, 10, 12],
+    )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
