@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import uvicorn
 from fastapi import FastAPI
 from starlette.routing import Match
 
+from app.auth.service import DEMO_ADMIN_EMAIL, reset_demo_admin
 from app.database import create_engine, create_sessionmaker
 from app.demo import TryNow, ensure_demo_mission, ensure_meeting_open_now
 from app.main import create_app
@@ -54,7 +58,20 @@ def wants_demo(settings: Settings, flag: bool | None) -> bool:
     return settings.demo if "demo" in settings.model_fields_set else True
 
 
-async def _ensure_demo(settings: Settings, base_url: str) -> tuple[Mission, TryNow]:
+@dataclass(frozen=True, slots=True)
+class DemoSignIn:
+    email: str
+    password: str  # new at every start, printed once, never stored in clear
+
+
+@dataclass(frozen=True, slots=True)
+class Demo:
+    mission: Mission
+    try_now: TryNow
+    sign_in: DemoSignIn | None  # None in production: no account with a printed password
+
+
+async def _ensure_demo(settings: Settings, base_url: str) -> Demo:
     engine = create_engine(settings.database_url)
     try:
         sessionmaker = create_sessionmaker(engine)
@@ -65,7 +82,15 @@ async def _ensure_demo(settings: Settings, base_url: str) -> tuple[Mission, TryN
             base_url=base_url,
             secret_key=settings.secret_key.get_secret_value(),
         )
-        return mission, try_now
+        sign_in = None
+        if settings.environment != "production":
+            # A one-time password per start: the demo console is usable at once, and no
+            # password is known in advance to anyone who did not see this terminal.
+            password = secrets.token_urlsafe(12)
+            async with sessionmaker() as session:
+                await reset_demo_admin(session=session, password=password, now=datetime.now(UTC))
+            sign_in = DemoSignIn(DEMO_ADMIN_EMAIL, password)
+        return Demo(mission, try_now, sign_in)
     finally:
         await engine.dispose()
 
@@ -120,14 +145,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     # A wildcard bind address is not something to click: show loopback instead.
     host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(settings.host, settings.host)
     base_url = settings.public_base_url or f"http://{host}:{settings.port}"
-    mission, try_now = (
-        asyncio.run(_ensure_demo(settings, base_url))
-        if wants_demo(settings, args.demo)
-        else (None, None)
-    )
+    demo = None
+    if wants_demo(settings, args.demo):
+        demo = asyncio.run(_ensure_demo(settings, base_url))
+    mission, try_now = (demo.mission, demo.try_now) if demo else (None, None)
     app = create_app(settings)
 
     lines = [f"TradeBooth is starting on {base_url}"]
+    if demo is not None and demo.sign_in is not None:
+        lines.append(
+            f"Sign in at {base_url}/sign-in as {demo.sign_in.email} with the one-time password "
+            f"{demo.sign_in.password} (a new one at every start)"
+        )
+    else:
+        lines.append(
+            f"Sign in at {base_url}/sign-in with an account made by "
+            "`python -m app.auth create-admin --email you@example.org`"
+        )
     if mission is not None:
         lines.append(f'Demo mission {mission.id}: "{mission.name}"')
     lines += [f"  {label:<22} {url}" for label, url in links(app, base_url, mission)]

@@ -8,6 +8,7 @@ it is missing: they fail and say so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +24,7 @@ from app.dependencies import get_session
 from app.main import create_app
 from app.migrations import upgrade
 from app.settings import Settings
+from tests import principals
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRADEBOOTH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -141,9 +143,11 @@ def settings(database_url: str) -> Settings:
     return Settings(environment="test", database_url=database_url)
 
 
-@pytest.fixture
-async def client(settings: Settings, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the real app; its requests share the test's rolled-back session."""
+@contextlib.asynccontextmanager
+async def app_client(
+    settings: Settings, session: AsyncSession, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the real app whose requests share the test's rolled-back session."""
     app = create_app(settings)
 
     async def _session() -> AsyncIterator[AsyncSession]:
@@ -152,5 +156,25 @@ async def client(settings: Settings, session: AsyncSession) -> AsyncIterator[htt
     app.dependency_overrides[get_session] = _session
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as client:
             yield client
+
+
+@pytest.fixture
+async def client(settings: Settings, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as an admin (session cookie, and the CSRF header the console sends on
+    writes): for tests of what the API does, not of who may do it."""
+    headers = await principals.admin_headers(session, settings)
+    async with app_client(settings, session, headers) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous_client(
+    settings: Settings, session: AsyncSession
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed out: pass `headers=` per request (tests/principals.py) to act as someone."""
+    async with app_client(settings, session) as client:
+        yield client

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,11 @@ def summary(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if len(json.dumps(plain)) > _MAX_SUMMARY_BYTES:
         return {"truncated": True, "fields": sorted(plain)}
     return dict(plain)
+
+
+def snapshot(row: object, fields: Iterable[str]) -> dict[str, Any]:
+    """The named attributes of a row, as a summary to compare with `changes`."""
+    return {field: getattr(row, field) for field in fields}
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -17,10 +17,18 @@ from app.auth import service
 from app.auth.exceptions import CsrfRefused, MissionWriteDenied, NotAuthenticated, RoleRequired
 from app.auth.models import AuthSession, User, UserRole
 from app.dependencies import SessionDep, SettingsDep
-from app.missions.exceptions import MissionNotFound
-from app.missions.models import Mission
+from app.errors import AppError
+from app.matching.exceptions import RequestNotFound
+from app.matching.models import MeetingRequest
+from app.meetings.exceptions import MeetingNotFound
+from app.meetings.models import Meeting
+from app.missions.exceptions import MissionNotFound, VenueNotFound
+from app.missions.models import Mission, Venue
 from app.missions.service import get as get_mission
-from app.schemas import PathId
+from app.participants.exceptions import ParticipantNotFound
+from app.participants.models import Buyer, Company, Interpreter
+from app.records import claim_write_lock
+from app.schemas import MAX_ID, PathId
 from app.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -62,6 +70,10 @@ async def get_principal(
     token = request.cookies.get(session_cookie_name(settings))
     if not token or len(token) > 128:
         raise NotAuthenticated()
+    if request.method not in SAFE_METHODS:
+        # A write that reads first cannot wait for SQLite's write lock (records.WRITE): take
+        # it before the session row is read, as the route itself would.
+        await claim_write_lock(session)
     found = await service.session_for_token(
         session=session, settings=settings, token=token, now=now
     )
@@ -115,3 +127,79 @@ def require_mission_access(*, write: bool = False) -> Callable[..., Awaitable[Mi
 
 
 AdminUser = Annotated[User, Depends(require_role(UserRole.ADMIN))]
+
+
+# Path parameters naming a row of one mission: the row's mission decides who may reach it.
+# A router whose routes take another such id adds it here (the authorization matrix test
+# fails for a route whose rows are not scoped).
+MISSION_ROWS: dict[str, tuple[type[Any], Callable[[int], AppError]]] = {
+    "venue_id": (Venue, VenueNotFound),
+    "company_id": (Company, lambda i: ParticipantNotFound("company", i)),
+    "buyer_id": (Buyer, lambda i: ParticipantNotFound("buyer", i)),
+    "interpreter_id": (Interpreter, lambda i: ParticipantNotFound("interpreter", i)),
+    "meeting_id": (Meeting, MeetingNotFound),
+    "request_id": (MeetingRequest, RequestNotFound),
+}
+
+
+def _path_id(raw: object) -> int | None:
+    """A path id as the route will read it; None when the route will refuse it itself (422)."""
+    try:
+        value = int(str(raw))
+    except ValueError:
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
+async def check_mission(
+    *, session: SessionDep, user: User, mission_id: int, write: bool, hidden: AppError | None = None
+) -> Mission | None:
+    """None if the mission does not exist (the route says so); `hidden` (default: mission
+    not found) if the user may not read it; 403 if `write` and the user may not change it."""
+    mission = await get_mission(session=session, mission_id=mission_id)
+    if mission is None:
+        return None
+    if not service.can_read_mission(user=user, mission=mission):
+        raise hidden or MissionNotFound(mission_id)
+    if write and not await service.can_change_mission(
+        session=session, user=user, mission=mission
+    ):
+        raise MissionWriteDenied(mission_id)
+    return mission
+
+
+async def authorize_console(request: Request, user: CurrentUser, session: SessionDep) -> User:
+    """Router-level: a signed-in user (CSRF on writes) who may reach the path's mission.
+
+    The mission is the path's `mission_id`, or the mission of the row a `MISSION_ROWS` id
+    names. Reading needs the mission to be visible (else 404, as if it did not exist);
+    an unsafe method needs the user to change it (else 403). A missing row is left to the
+    route's own 404.
+    """
+    write = request.method not in SAFE_METHODS
+    params = request.path_params
+    if "mission_id" in params:
+        mission_id = _path_id(params["mission_id"])
+        if mission_id is not None:
+            await check_mission(session=session, user=user, mission_id=mission_id, write=write)
+        return user
+    for name, (model, not_found) in MISSION_ROWS.items():
+        if name not in params:
+            continue
+        row_id = _path_id(params[name])
+        if row_id is None:
+            return user
+        row = await session.get(model, row_id)
+        if row is not None:
+            await check_mission(
+                session=session,
+                user=user,
+                mission_id=row.mission_id,
+                write=write,
+                hidden=not_found(row_id),
+            )
+        return user
+    return user
+
+
+ConsoleUser = Annotated[User, Depends(authorize_console)]

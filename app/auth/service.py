@@ -139,6 +139,37 @@ async def sign_in(
         await session.commit()
         raise SignInRefused()
     await session.execute(delete(SignInFailure).where(SignInFailure.email == email))
+    signed = start_session(
+        session=session,
+        settings=settings,
+        user=user,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        now=now,
+    )
+    await record(
+        session,
+        actor=user_actor(user),
+        action="auth.sign_in",
+        entity="user",
+        entity_id=user.id,
+        after={"client_ip": client_ip},
+        at=now,
+    )
+    await session.commit()
+    return signed
+
+
+def start_session(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    client_ip: str,
+    user_agent: str,
+    now: datetime,
+) -> SignedIn:
+    """Add a new session row for `user` (the caller commits); the password is checked first."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=settings.session_hours)
@@ -154,16 +185,6 @@ async def sign_in(
             user_agent=user_agent[:200],
         )
     )
-    await record(
-        session,
-        actor=user_actor(user),
-        action="auth.sign_in",
-        entity="user",
-        entity_id=user.id,
-        after={"client_ip": client_ip},
-        at=now,
-    )
-    await session.commit()
     return SignedIn(user=user, token=token, csrf_token=csrf, expires_at=expires_at)
 
 
@@ -257,3 +278,39 @@ async def can_change_mission(*, session: AsyncSession, user: User, mission: Miss
     if not can_read_mission(user=user, mission=mission):
         return False
     return mission.id in await organised_mission_ids(session=session, user=user)
+
+
+DEMO_ADMIN_EMAIL = "demo-admin@tradebooth.example"
+
+
+async def reset_demo_admin(*, session: AsyncSession, password: str, now: datetime) -> User:
+    """The demo's admin account with a new password (created if missing); its earlier
+    sessions end. For `python -m app`'s demo only, never in production (see app/__main__.py)."""
+    user = await get_by_email(session=session, email=DEMO_ADMIN_EMAIL)
+    password_hash = await hash_password_async(password)
+    if user is None:
+        user = User(
+            email=DEMO_ADMIN_EMAIL,
+            name="Demo admin",
+            password_hash=password_hash,
+            role=UserRole.ADMIN,
+            organisation_id=None,
+        )
+        session.add(user)
+        await session.flush()
+    else:
+        user.password_hash = password_hash
+        user.active = True
+        user.role = UserRole.ADMIN
+    await session.execute(delete(SignInFailure).where(SignInFailure.email == DEMO_ADMIN_EMAIL))
+    await record(
+        session,
+        actor="system",
+        action="auth.demo_admin_reset",
+        entity="user",
+        entity_id=user.id,
+        at=now,
+    )
+    await session.commit()
+    await revoke_all_sessions(session=session, user_id=user.id, now=now)
+    return user

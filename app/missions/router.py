@@ -7,6 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from app.audit.service import user_actor
+from app.auth.dependencies import CurrentUser
+from app.auth.exceptions import RoleRequired
+from app.auth.models import UserRole
 from app.dependencies import SessionDep
 from app.missions import service
 from app.missions.dependencies import MissionDep, VenueDep
@@ -29,9 +33,14 @@ router = APIRouter(tags=["missions"])
 venues_router = APIRouter(tags=["venues"])
 
 
-@router.get("/missions", response_model=Page[MissionRead], summary="List missions")
+@router.get(
+    "/missions",
+    response_model=Page[MissionRead],
+    summary="List the missions the user may read (an admin: all; others: their organisation's)",
+)
 async def list_missions(
     session: SessionDep,
+    user: CurrentUser,
     paging: PagingDep,
     organisation_id: Annotated[PrimaryKey | None, Query()] = None,
     mission_status: Annotated[MissionStatus | None, Query(alias="status")] = None,
@@ -49,19 +58,31 @@ async def list_missions(
         date_from=date_from,
         date_to=date_to,
         q=q,
+        visible_to=user.organisation_id,
+        everyone=user.role is UserRole.ADMIN,
     )
     return page(items, total, paging)
 
 
 @router.post(
     "/missions", dependencies=WRITE, response_model=MissionRead,
-    status_code=status.HTTP_201_CREATED, summary="Create a mission",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a mission (an admin; or an organiser, in its organisation, who then "
+    "organises it)",
 )
-async def create_mission(session: SessionDep, body: MissionCreate) -> Mission:
+async def create_mission(session: SessionDep, user: CurrentUser, body: MissionCreate) -> Mission:
+    admin = user.role is UserRole.ADMIN
+    if not admin and user.role is not UserRole.ORGANISER:
+        raise RoleRequired([UserRole.ADMIN.value, UserRole.ORGANISER.value])
     organisation = await get_organisation(session=session, organisation_id=body.organisation_id)
-    if organisation is None:
+    if organisation is None or not (admin or organisation.id == user.organisation_id):
         raise OrganisationNotFound(body.organisation_id)
-    return await service.create(session=session, organisation=organisation, data=body)
+    return await service.create(
+        session=session,
+        organisation=organisation,
+        data=body,
+        organised_by=None if admin else user.id,
+    )
 
 
 @router.get("/missions/{mission_id}", response_model=MissionRead, summary="Read a mission")
@@ -75,16 +96,20 @@ async def read_mission(mission: MissionDep) -> Mission:
     response_model=MissionRead,
     summary="Update a mission",
 )
-async def update_mission(session: SessionDep, mission: MissionDep, body: MissionUpdate) -> Mission:
-    return await service.update(session=session, mission=mission, data=body)
+async def update_mission(
+    session: SessionDep, user: CurrentUser, mission: MissionDep, body: MissionUpdate
+) -> Mission:
+    return await service.update(
+        session=session, mission=mission, data=body, actor=user_actor(user)
+    )
 
 
 @router.delete(
     "/missions/{mission_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an empty mission (one with records is cancelled instead)",
 )
-async def delete_mission(session: SessionDep, mission: MissionDep) -> None:
-    await service.delete(session=session, mission=mission)
+async def delete_mission(session: SessionDep, user: CurrentUser, mission: MissionDep) -> None:
+    await service.delete(session=session, mission=mission, actor=user_actor(user))
 
 
 @venues_router.get(
@@ -122,13 +147,17 @@ async def read_venue(venue: VenueDep) -> Venue:
     response_model=VenueRead,
     summary="Update a venue",
 )
-async def update_venue(session: SessionDep, venue: VenueDep, body: VenueUpdate) -> Venue:
-    return await service.update_venue(session=session, venue=venue, data=body)
+async def update_venue(
+    session: SessionDep, user: CurrentUser, venue: VenueDep, body: VenueUpdate
+) -> Venue:
+    return await service.update_venue(
+        session=session, venue=venue, data=body, actor=user_actor(user)
+    )
 
 
 @venues_router.delete(
     "/venues/{venue_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a venue no meeting uses",
 )
-async def delete_venue(session: SessionDep, venue: VenueDep) -> None:
-    await service.delete_venue(session=session, venue=venue)
+async def delete_venue(session: SessionDep, user: CurrentUser, venue: VenueDep) -> None:
+    await service.delete_venue(session=session, venue=venue, actor=user_actor(user))

@@ -7,6 +7,8 @@ from datetime import date
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import SYSTEM, changes, record, snapshot
+from app.auth.models import UserMission
 from app.meetings.models import Meeting
 from app.missions.exceptions import (
     MissionDatesInvalid,
@@ -51,9 +53,16 @@ async def list_missions(
     date_from: date | None = None,
     date_to: date | None = None,
     q: str | None = None,
+    visible_to: int | None = None,
+    everyone: bool = True,
 ) -> tuple[list[Mission], int]:
-    """Missions matching every given filter; the date range keeps missions that overlap it."""
+    """Missions matching every given filter; the date range keeps missions that overlap it.
+
+    Unless `everyone`, only the missions of organisation `visible_to` (none if it is None).
+    """
     statement = select(Mission).order_by(Mission.start_date.desc(), Mission.id)
+    if not everyone:
+        statement = statement.where(Mission.organisation_id == visible_to)
     if organisation_id is not None:
         statement = statement.where(Mission.organisation_id == organisation_id)
     if status is not None:
@@ -73,28 +82,61 @@ async def list_missions(
 
 
 async def create(
-    *, session: AsyncSession, organisation: Organisation, data: MissionCreate
+    *,
+    session: AsyncSession,
+    organisation: Organisation,
+    data: MissionCreate,
+    organised_by: int | None = None,
 ) -> Mission:
+    """A new mission; `organised_by` (a user id) becomes one of its organisers."""
     mission = Mission(**data.model_dump() | {"organisation_id": organisation.id})
     session.add(mission)
+    if organised_by is not None:
+        await session.flush()
+        session.add(UserMission(user_id=organised_by, mission_id=mission.id))
     await commit_or_raise(session, MissionNameTaken(data.name))
     return mission
 
 
-async def update(*, session: AsyncSession, mission: Mission, data: MissionUpdate) -> Mission:
-    changes = data.changes()
+async def _audit_update(
+    session: AsyncSession,
+    *,
+    actor: str,
+    entity: str,
+    row: Venue | Mission,
+    asked: dict[str, object],
+) -> None:
+    before, after = changes(snapshot(row, asked), asked)
+    if after:
+        await record(
+            session,
+            actor=actor,
+            action=f"{entity}.update",
+            entity=entity,
+            entity_id=row.id,
+            mission_id=row.id if isinstance(row, Mission) else row.mission_id,
+            before=before,
+            after=after,
+        )
+
+
+async def update(
+    *, session: AsyncSession, mission: Mission, data: MissionUpdate, actor: str = SYSTEM
+) -> Mission:
+    asked = data.changes()
     problem = check_dates(
-        changes.get("start_date", mission.start_date), changes.get("end_date", mission.end_date)
+        asked.get("start_date", mission.start_date), asked.get("end_date", mission.end_date)
     )
     if problem:
         raise MissionDatesInvalid(problem)
-    for field, value in changes.items():
+    await _audit_update(session, actor=actor, entity="mission", row=mission, asked=asked)
+    for field, value in asked.items():
         setattr(mission, field, value)
     await commit_or_raise(session, MissionNameTaken(mission.name))
     return mission
 
 
-async def delete(*, session: AsyncSession, mission: Mission) -> None:
+async def delete(*, session: AsyncSession, mission: Mission, actor: str = SYSTEM) -> None:
     """Delete a mission that holds nothing yet; one with records is cancelled instead."""
     records: dict[str, int] = {}
     for label, model in (
@@ -111,6 +153,15 @@ async def delete(*, session: AsyncSession, mission: Mission) -> None:
             records[label] = count
     if records:
         raise MissionInUse(mission.id, records)
+    await record(
+        session,
+        actor=actor,
+        action="mission.delete",
+        entity="mission",
+        entity_id=mission.id,
+        mission_id=mission.id,
+        before={"name": mission.name, "organisation_id": mission.organisation_id},
+    )
     await session.delete(mission)
     await session.commit()
 
@@ -142,15 +193,18 @@ async def create_venue(*, session: AsyncSession, mission: Mission, data: VenueCr
     return venue
 
 
-async def update_venue(*, session: AsyncSession, venue: Venue, data: VenueUpdate) -> Venue:
-    changes = data.changes()
-    for field, value in changes.items():
+async def update_venue(
+    *, session: AsyncSession, venue: Venue, data: VenueUpdate, actor: str = SYSTEM
+) -> Venue:
+    asked = data.changes()
+    await _audit_update(session, actor=actor, entity="venue", row=venue, asked=asked)
+    for field, value in asked.items():
         setattr(venue, field, value)
     await commit_or_raise(session, VenueNameTaken(venue.name))
     return venue
 
 
-async def delete_venue(*, session: AsyncSession, venue: Venue) -> None:
+async def delete_venue(*, session: AsyncSession, venue: Venue, actor: str = SYSTEM) -> None:
     meeting_ids = list(
         await session.scalars(
             select(Meeting.id)
@@ -160,5 +214,14 @@ async def delete_venue(*, session: AsyncSession, venue: Venue) -> None:
     )
     if meeting_ids:
         raise VenueInUse(venue.id, meeting_ids)
+    await record(
+        session,
+        actor=actor,
+        action="venue.delete",
+        entity="venue",
+        entity_id=venue.id,
+        mission_id=venue.mission_id,
+        before={"name": venue.name, "kind": venue.kind},
+    )
     await session.delete(venue)
     await session.commit()

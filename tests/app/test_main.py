@@ -59,7 +59,15 @@ def _run_once(tmp_path: Path, database: Path, run: int) -> tuple[dict[str, objec
             assert httpx.get(f"{base_url}/healthz").json() == {"status": "ok"}
             docs = httpx.get(f"{base_url}/docs")
             assert docs.status_code == 200 and "swagger" in docs.text.lower()
-            missions = httpx.get(f"{base_url}/api/v1/missions")
+            assert httpx.get(f"{base_url}/api/v1/missions").status_code == 401
+            log.flush()
+            email, password = _printed_sign_in(output.read_text())
+            with httpx.Client(base_url=base_url) as console:
+                signed = console.post(
+                    "/api/v1/auth/sign-in", json={"email": email, "password": password}
+                )
+                assert signed.status_code == 200, signed.text
+                missions = console.get("/api/v1/missions")
             assert missions.status_code == 200
             page: dict[str, object] = missions.json()
             log.flush()
@@ -72,6 +80,13 @@ def _run_once(tmp_path: Path, database: Path, run: int) -> tuple[dict[str, objec
                 process.kill()
                 process.wait()
     return page, output.read_text()
+
+
+def _printed_sign_in(printed: str) -> tuple[str, str]:
+    """The demo admin's email and one-time password, as `python -m app` prints them."""
+    found = re.search(r"Sign in at \S+/sign-in as (\S+) with the one-time password (\S+)", printed)
+    assert found, printed
+    return found[1], found[2]
 
 
 def _check_try_now_links(base_url: str, printed: str) -> None:
@@ -105,9 +120,11 @@ def test_python_m_app_serves_the_demo_mission_and_a_second_run_does_not_duplicat
     assert f"Demo mission {mission['id']}" in printed, printed
     assert f"{mission['id']}/meetings" in printed, printed
 
-    second, _ = _run_once(tmp_path, database, run=2)
+    second, printed_again = _run_once(tmp_path, database, run=2)
     assert second["total"] == 1
     assert second["items"] == first["items"]
+    # Each start prints a new one-time password.
+    assert _printed_sign_in(printed_again)[1] != _printed_sign_in(printed)[1]
 
 
 def test_the_demo_is_on_unless_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ from app.meetings.schemas import MeetingCreate
 from app.missions.models import Mission
 from app.participants.models import Company
 from app.settings import Settings
-from tests import factories
+from tests import factories, principals
 from tests.factories import seoul
 from tests.waiting import wait_for
 
@@ -62,10 +62,15 @@ async def test_simultaneous_http_bookings_of_one_company_give_one_meeting(
 ) -> None:
     """Six requests at once, each in its own request session: one 201, five 409, no 500."""
     mission_id, company_id, buyer_ids = await _cast(sessions, buyers=6)
-    app = create_app(Settings(environment="test", database_url=fresh_database_url))
+    settings = Settings(environment="test", database_url=fresh_database_url)
+    async with sessions() as session:
+        headers = await principals.admin_headers(session, settings)
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as client:
             responses = await asyncio.gather(
                 *(
                     client.post(

@@ -21,7 +21,7 @@ import app.outcomes.service as outcome_service
 from app.main import create_app
 from app.meetings.models import MeetingStatus
 from app.settings import Settings
-from tests import factories
+from tests import factories, principals
 from tests.app.outcomes.helpers import outcome, put_rates
 from tests.waiting import wait_for
 
@@ -30,10 +30,15 @@ TIMEOUT = 20
 
 @pytest.fixture
 async def live(fresh_database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncEngine]]:
-    app = create_app(Settings(environment="test", database_url=fresh_database_url))
+    settings = Settings(environment="test", database_url=fresh_database_url)
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
+        async with AsyncSession(app.state.engine, expire_on_commit=False) as session:
+            headers = await principals.admin_headers(session, settings)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as client:
             yield client, app.state.engine
 
 
