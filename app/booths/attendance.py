@@ -72,6 +72,7 @@ class AttendanceWatcher:
         self._interval = interval
         self._flags: dict[int, Flag] = {}
         self._task: asyncio.Task[None] | None = None
+        self.checks = 0  # checks done, for the tests to wait on
 
     def start(self) -> None:
         if self._task is None:
@@ -156,6 +157,7 @@ class AttendanceWatcher:
                     buyer_venue_id=flag.buyer_venue_id,
                 )
                 self._registry.bus.publish(flag.mission_id, cleared.event(now))
+        self.checks += 1
         ended = [flag for meeting_id, flag in self._flags.items() if meeting_id not in running]
         if ended:
             await self._settle(ended, now)
@@ -166,15 +168,12 @@ class AttendanceWatcher:
             # Nobody ever came, so no room will close and settle it: settle it now.
             await self._registry.settle()
         async with self._sessionmaker() as session:
-            statuses = dict(
-                (
-                    await session.execute(
-                        select(Meeting.id, Meeting.status).where(
-                            Meeting.id.in_([flag.meeting_id for flag in ended])
-                        )
-                    )
-                ).tuples()
+            rows = await session.execute(
+                select(Meeting.id, Meeting.status).where(
+                    Meeting.id.in_([flag.meeting_id for flag in ended])
+                )
             )
+            statuses = {meeting_id: status for meeting_id, status in rows}
         for flag in ended:
             status = statuses.get(flag.meeting_id)
             if status in (MeetingStatus.SCHEDULED, MeetingStatus.LIVE):
