@@ -1,4 +1,4 @@
-"""HTTP routes of the duty log: JSON, CSV and XLSX per mission."""
+"""HTTP routes of interpreting: the duty log (JSON, CSV, XLSX) and a meeting's candidates."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from fastapi.responses import PlainTextResponse, Response
 from app.auth.dependencies import require_mission_access
 from app.dependencies import SessionDep
 from app.interpreting import service
+from app.interpreting.candidates import candidates
 from app.interpreting.exports import to_csv, to_xlsx
-from app.interpreting.schemas import DutyLog
+from app.interpreting.schemas import Candidate, DutyLog
+from app.meetings.dependencies import MeetingDep
 from app.missions.models import Mission
 
 router = APIRouter(tags=["interpreting"])
@@ -60,3 +62,17 @@ async def interpreter_duty_csv(session: SessionDep, mission: MissionReadable) ->
 async def interpreter_duty_xlsx(session: SessionDep, mission: MissionReadable) -> Response:
     log = await service.duty_log(session=session, mission=mission)
     return Response(to_xlsx(log), media_type=XLSX, headers=_attachment(mission, "xlsx"))
+
+
+@router.get(
+    "/meetings/{meeting_id}/interpreter-candidates",
+    response_model=list[Candidate],
+    summary="The mission's interpreters as choices for this meeting, those who fit first",
+    description=(
+        "Fits: a language pair links the company's and buyer's languages (and covers the "
+        "meeting's pair), available in the interpreter's plan, in no overlapping meeting. "
+        "The booking rules (PATCH /meetings/{id}) check the same."
+    ),
+)
+async def interpreter_candidates(session: SessionDep, meeting: MeetingDep) -> list[Candidate]:
+    return await candidates(session=session, meeting=meeting)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
@@ -46,3 +46,16 @@ class DutyLog(BaseModel):
     rows: list[DutyRow]
     totals: list[DutyTotal]
     total_minutes: Minutes = Field(description="Every interpreter's time on duty, summed.")
+
+
+class Candidate(BaseModel):
+    """An interpreter of the mission, as a choice for one meeting."""
+
+    interpreter_id: int
+    name: str
+    language_pairs: list[str]
+    seat: Literal["interpreter", "partner"] | None = Field(
+        description="The seat this interpreter already holds in the meeting, if any."
+    )
+    fits: bool = Field(description="Languages link the two sides, available, not booked then.")
+    problems: list[str] = Field(description="Why not, when it does not fit.")

@@ -91,6 +91,44 @@ def _windows(raw: Sequence[Sequence[str]]) -> list[tuple[datetime, datetime]]:
     return merged
 
 
+async def unavailable(
+    session: AsyncSession,
+    *,
+    mission: Mission,
+    interpreter_ids: Iterable[int],
+    starts_at: datetime,
+    ends_at: datetime,
+) -> dict[int, str]:
+    """Why each interpreter is not available for the whole slot, for those who are not.
+
+    Availability is the interpreter's scheduling plan; without one (or with
+    `availability` unset) an interpreter is taken to be available at any time.
+    """
+    wanted = list(interpreter_ids)
+    if not wanted:
+        return {}
+    plans = await session.scalars(
+        select(PartyPlan).where(
+            PartyPlan.mission_id == mission.id,
+            PartyPlan.party_kind == PartyKind.INTERPRETER,
+            PartyPlan.party_id.in_(wanted),
+        )
+    )
+    problems: dict[int, str] = {}
+    for plan in plans:
+        if plan.availability is None:
+            continue
+        windows = _windows(plan.availability)
+        if any(start <= starts_at and ends_at <= end for start, end in windows):
+            continue
+        shown = ", ".join(f"{a.isoformat()} to {b.isoformat()}" for a, b in windows) or "never"
+        problems[plan.party_id] = (
+            f"interpreter {plan.party_id} is not available from {starts_at.isoformat()} to "
+            f"{ends_at.isoformat()} (available: {shown})"
+        )
+    return problems
+
+
 async def check_available(
     session: AsyncSession,
     *,
@@ -99,27 +137,14 @@ async def check_available(
     starts_at: datetime,
     ends_at: datetime,
 ) -> None:
-    """Each interpreter with availability on record (their scheduling plan) is available
-    for the whole slot; an interpreter without it is taken to be available at any time."""
-    if not interpreters:
-        return
-    by_id = {interpreter.id: field for field, interpreter in interpreters}
-    plans = await session.scalars(
-        select(PartyPlan).where(
-            PartyPlan.mission_id == mission.id,
-            PartyPlan.party_kind == PartyKind.INTERPRETER,
-            PartyPlan.party_id.in_(by_id),
-        )
+    """Each interpreter is available for the whole slot (see `unavailable`), else 422."""
+    problems = await unavailable(
+        session,
+        mission=mission,
+        interpreter_ids=[interpreter.id for _, interpreter in interpreters],
+        starts_at=starts_at,
+        ends_at=ends_at,
     )
-    for plan in plans:
-        if plan.availability is None:
-            continue
-        windows = _windows(plan.availability)
-        if any(start <= starts_at and ends_at <= end for start, end in windows):
-            continue
-        shown = ", ".join(f"{a.isoformat()} to {b.isoformat()}" for a, b in windows) or "never"
-        raise MeetingInvalid(
-            f"interpreter {plan.party_id} is not available from {starts_at.isoformat()} to "
-            f"{ends_at.isoformat()} (available: {shown})",
-            field=by_id[plan.party_id],
-        )
+    for field, interpreter in interpreters:
+        if interpreter.id in problems:
+            raise MeetingInvalid(problems[interpreter.id], field=field)
