@@ -64,8 +64,31 @@ export class InterpretationView {
     }
   }
 
-  sendListen() {
-    return this.ask(this.session.listen(this.choice));
+  /** Send the new choice; if the server refuses it, the previous one stands (and shows). */
+  async changeListen(change) {
+    const previous = this.choice;
+    this.choice = { ...previous, ...change };
+    if ((await this.ask(this.session.listen(this.choice))) === null) {
+      this.choice = previous;
+      this.showChoice();
+    }
+  }
+
+  /** The controls as the current choice says. */
+  showChoice() {
+    const c = this.choice;
+    if (this.isInterpreter) {
+      this.$("#relay-select").value = c.channel ?? "floor";
+      this.$("#hear-back-channel").checked = c.backChannel;
+    } else {
+      this.$("#channel-select").value = c.channel ?? "floor";
+      this.$("#floor-level").value = String(Math.round(c.floorLevel * 100));
+      this.$("#floor-level-value").value = `${Math.round(c.floorLevel * 100)}%`;
+      this.$("#listen-fallback").checked = c.fallback;
+      this.$("#floor-level").disabled = c.channel === null;
+      this.$("#listen-fallback").disabled = c.channel === null;
+    }
+    this.showListenStatus();
   }
 
   // -- server messages ----------------------------------------------------------------------
@@ -96,13 +119,11 @@ export class InterpretationView {
       shown.value = `${level.value}%`;
       level.disabled = select.value === "floor";
       fallback.disabled = select.value === "floor";
-      this.choice = {
-        ...this.choice,
+      this.changeListen({
         channel: select.value === "floor" ? null : select.value,
         floorLevel: Number(level.value) / 100,
         fallback: fallback.checked,
-      };
-      this.sendListen();
+      });
     };
     // The slider sends on release; `input` only moves the figure shown.
     level.addEventListener("input", () => (shown.value = `${level.value}%`));
@@ -168,12 +189,10 @@ export class InterpretationView {
     });
     this.$("#relay-select").addEventListener("change", (event) => {
       const value = event.target.value;
-      this.choice = { ...this.choice, channel: value === "floor" ? null : value };
-      this.sendListen();
+      this.changeListen({ channel: value === "floor" ? null : value });
     });
     this.$("#hear-back-channel").addEventListener("change", (event) => {
-      this.choice = { ...this.choice, backChannel: event.target.checked };
-      this.sendListen();
+      this.changeListen({ backChannel: event.target.checked });
     });
     this.$("#interp-channels").addEventListener("click", (event) => {
       const b = event.target.closest("button[data-action]");
@@ -203,7 +222,11 @@ export class InterpretationView {
       talk.setAttribute("aria-pressed", String(on));
     };
     talk.addEventListener("pointerdown", (event) => {
-      talk.setPointerCapture?.(event.pointerId);
+      try {
+        talk.setPointerCapture(event.pointerId); // released outside the button still ends it
+      } catch {
+        // a synthetic event has no pointer to capture
+      }
       set(true);
     });
     for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) talk.addEventListener(type, () => set(false));
