@@ -6,7 +6,7 @@ client.connect(peer.handle_answer)           # answers go back to the relay
 await wait_for(lambda: client.any_video() and client.any_video().frames > 10, 10)
 """
 
-from .analysis import dominant_frequency, frame_psnr, luma_of, psnr, read_counter
+from .analysis import dominant_frequency, frame_psnr, luma_of, psnr, read_counter, tones_present
 from .client import LoopbackClient, ReceivedAudio, ReceivedVideo
 from .sources import CounterVideoTrack, ToneAudioTrack, make_frame, make_luma
 from .waiting import wait_for
@@ -24,5 +24,6 @@ __all__ = [
     "make_luma",
     "psnr",
     "read_counter",
+    "tones_present",
     "wait_for",
 ]

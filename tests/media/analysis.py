@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import av
 import numpy as np
@@ -40,6 +41,33 @@ def psnr(reference: np.ndarray, received: np.ndarray) -> float:
 def frame_psnr(luma: np.ndarray, counter: int) -> float:
     """PSNR of a received luma plane against the source frame with the same counter."""
     return psnr(make_luma(counter), luma)
+
+
+def tones_present(
+    samples: np.ndarray,
+    sample_rate: int,
+    candidates: Iterable[float],
+    *,
+    threshold: float = 0.1,
+    min_amplitude: float = 1000.0,
+) -> set[float]:
+    """The candidate tones present in a block of mono samples: those whose spectral peak
+    (within 15 Hz) reaches `threshold` of the block's strongest peak. Nothing from a block
+    quieter than `min_amplitude` (int16 scale), so silence shows no tone at all."""
+    data = samples.astype(np.float64)
+    if len(data) == 0 or np.abs(data).max() < min_amplitude:
+        return set()
+    data -= data.mean()
+    spectrum = np.abs(np.fft.rfft(data * np.hanning(len(data))))
+    bin_hz = sample_rate / len(data)
+    strongest = spectrum.max()
+    present = set()
+    for tone in candidates:
+        low = max(0, int((tone - 15) / bin_hz))
+        high = int((tone + 15) / bin_hz) + 1
+        if spectrum[low:high].max(initial=0.0) >= threshold * strongest:
+            present.add(tone)
+    return present
 
 
 def dominant_frequency(samples: np.ndarray, sample_rate: int) -> float:

@@ -49,6 +49,7 @@ class ReceivedAudio:
     track_id: str
     frames: int = 0
     first_frame_at: float | None = None
+    last_frame_at: float | None = None  # time.monotonic() of the newest frame
     _chunks: list[np.ndarray] = field(default_factory=list)
 
     def add(self, samples: np.ndarray) -> None:
@@ -181,8 +182,9 @@ class LoopbackClient:
             while True:
                 frame = await track.recv()
                 assert isinstance(frame, av.AudioFrame)
+                audio.last_frame_at = time.monotonic()
                 if audio.first_frame_at is None:
-                    audio.first_frame_at = time.monotonic()
+                    audio.first_frame_at = audio.last_frame_at
                 audio.frames += 1
                 samples = frame.to_ndarray().reshape(-1)
                 channels = len(frame.layout.channels)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+from aiortc.mediastreams import MediaStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.media.analysis import dominant_frequency
+from tests.media.analysis import dominant_frequency, tones_present
 from tests.media.client import LoopbackClient, ReceivedAudio, ReceivedVideo
+from tests.media.sources import CounterVideoTrack, ToneAudioTrack
 
 Message = dict[str, Any]
 
@@ -152,12 +155,23 @@ class MediaSeat:
         name: str,
         tone_hz: float = 440.0,
         publish: bool = True,
+        back_channel_hz: float | None = None,
+        video: bool = True,
     ) -> None:
         self.name = name
         self.signal = SeatClient(ws_url, meeting_id, token, name=name)
-        self.media = LoopbackClient(
-            name, tone_hz=tone_hz, publish=None if publish else [], measure_psnr=False
-        )
+        tracks: list[MediaStreamTrack] | None = None
+        if not publish:
+            tracks = []
+        elif back_channel_hz is not None or not video:
+            # Audio only (no video to decode anywhere), and a second audio track for the
+            # slot a later `publish` (back-channel) offers.
+            tracks = [ToneAudioTrack(tone_hz)]
+            if video:
+                tracks.append(CounterVideoTrack())
+            if back_channel_hz is not None:
+                tracks.append(ToneAudioTrack(back_channel_hz))
+        self.media = LoopbackClient(name, tone_hz=tone_hz, publish=tracks, measure_psnr=False)
         self.track_seats: dict[str, str] = {}  # relay track id -> the seat that publishes it
         self._offer_ids: deque[str] = deque()
         self.signal.on_message = self._on_message
@@ -197,6 +211,34 @@ class MediaSeat:
             if len(samples) >= audio.sample_rate * seconds and np.abs(samples).max() > 1000:
                 return dominant_frequency(samples, audio.sample_rate)
         return None
+
+    def fresh_audio(self, within: float = 0.5) -> list[ReceivedAudio]:
+        """The received audio tracks that got a frame in the last `within` seconds (an
+        unsubscribed track keeps its old samples but gets no new frames)."""
+        now = time.monotonic()
+        return [
+            audio
+            for audio in self.media.audio.values()
+            if audio.last_frame_at is not None and now - audio.last_frame_at <= within
+        ]
+
+    def tones_now(
+        self,
+        candidates: Iterable[float],
+        seconds: float = 0.4,
+        tracks: Iterable[ReceivedAudio] | None = None,
+    ) -> set[float]:
+        """The candidate tones in what this seat is receiving now, over its fresh audio
+        tracks (or over `tracks`)."""
+        heard: set[float] = set()
+        for audio in self.fresh_audio() if tracks is None else tracks:
+            samples = audio.last_samples(int(audio.sample_rate * seconds))
+            if len(samples) >= audio.sample_rate * seconds:
+                heard |= tones_present(samples, audio.sample_rate, candidates)
+        return heard
+
+    def audio_frames(self) -> int:
+        return sum(audio.frames for audio in self.media.audio.values())
 
     def describe(self) -> str:
         """What this seat receives, for failure messages."""

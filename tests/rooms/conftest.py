@@ -131,6 +131,8 @@ async def create_meeting(
     starts_in: timedelta = timedelta(minutes=-1),
     length: timedelta = timedelta(minutes=30),
     interpreter: bool = True,
+    partner: bool = False,
+    language_pair: str = "ko-ru",
     status: MeetingStatus = MeetingStatus.SCHEDULED,
     mission_id: int | None = None,
 ) -> MeetingRows:
@@ -156,12 +158,17 @@ async def create_meeting(
             mission_id=mission_id, name=f"Aigerim {tag}", company_name="Almaty Trade", country="KZ"
         )
         session.add_all([company, buyer])
-        interpreter_row = None
+        interpreter_row = partner_row = None
         if interpreter:
             interpreter_row = Interpreter(
-                mission_id=mission_id, name=f"Interpreter {tag}", language_pairs=["ko-ru"]
+                mission_id=mission_id, name=f"Interpreter {tag}", language_pairs=[language_pair]
             )
             session.add(interpreter_row)
+        if partner:
+            partner_row = Interpreter(
+                mission_id=mission_id, name=f"Partner {tag}", language_pairs=[language_pair]
+            )
+            session.add(partner_row)
         await session.flush()
         starts_at = now + starts_in
         meeting = Meeting(
@@ -169,7 +176,8 @@ async def create_meeting(
             company_id=company.id,
             buyer_id=buyer.id,
             interpreter_id=interpreter_row.id if interpreter_row else None,
-            language_pair="ko-ru",
+            partner_interpreter_id=partner_row.id if partner_row else None,
+            language_pair=language_pair,
             starts_at=starts_at,
             ends_at=starts_at + length,
             status=status,
