@@ -83,8 +83,14 @@ class ProcStat:
         raise RuntimeError(f"no VmRSS for {self.pid}")
 
 
-async def seed(database_url: str, rooms: int, minutes: float, secret_key: str) -> list[SeatSpec]:
-    """N meetings open now (each with its company, buyer, interpreter) and their seat links."""
+async def seed(
+    database_url: str,
+    rooms: int,
+    minutes: float,
+    secret_key: str,
+    seats: tuple[str, ...] = SEATS,
+) -> list[SeatSpec]:
+    """N meetings open now (each with its company, buyer, interpreter) and links for `seats`."""
     from app.database import create_engine, create_sessionmaker
     from app.meetings.models import Meeting
     from app.missions.models import Mission
@@ -135,7 +141,7 @@ async def seed(database_url: str, rooms: int, minutes: float, secret_key: str) -
                 )
                 session.add(meeting)
                 await session.flush()
-                for seat in SEATS:
+                for seat in seats:
                     link = await rooms_service.issue_link(
                         session=session,
                         meeting=meeting,

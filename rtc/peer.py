@@ -164,13 +164,20 @@ class Peer:
                 text = text[len("candidate:") :]
             if is_mdns_candidate(text):
                 return
-            parsed = candidate_from_sdp(text)
+            try:
+                parsed = candidate_from_sdp(text)
+            except (AssertionError, ValueError, IndexError) as exc:
+                # aiortc asserts on a short line: a client's garbage is not the relay's bug.
+                raise NegotiationError(f"peer {self.id}: not an ICE candidate: {exc!r}") from exc
             parsed.sdpMid = candidate.get("sdpMid")
             parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")
             candidate = parsed
         elif candidate.ip.endswith(".local"):
             return
-        await self._pc.addIceCandidate(candidate)
+        try:
+            await self._pc.addIceCandidate(candidate)
+        except ValueError as exc:  # e.g. neither sdpMid nor sdpMLineIndex
+            raise NegotiationError(f"peer {self.id}: the candidate was refused: {exc}") from exc
 
     async def close(self, reason: CloseReason = CloseReason.CLIENT_LEFT) -> None:
         """Close the peer: its subscriptions and tracks close, then the connection.

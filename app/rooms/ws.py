@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import re
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -123,6 +125,10 @@ class WebSocketSeat:
         except Exception as exc:  # a broken socket ends only this writer
             logger.info("meeting %s seat %s: send failed: %s", self.meeting_id, self.seat, exc)
             self._closing = True
+            # A message that cannot be sent on a live socket must not leave it open and silent.
+            if self.websocket.application_state is WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await self.websocket.close(INTERNAL_ERROR_CLOSE_CODE, "internal_error")
 
 
 def _jsonable(details: dict[str, object]) -> dict[str, Any]:
@@ -132,6 +138,46 @@ def _jsonable(details: dict[str, object]) -> dict[str, Any]:
         else str(value)
         for key, value in details.items()
     }
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]  # no recursion: the value may be nested as deep as json allows
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= char <= "\udfff" for char in item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _parse(text: str) -> ClientMessage:
+    """`parse_client_message`, plus what JSON allows and the service cannot carry on.
+
+    Found by fuzzing (tests/security/test_fuzz_signalling.py): nesting deeper than Python's
+    recursion limit made `json.loads` raise RecursionError (a 1011 for the seat), and a lone
+    UTF-16 surrogate escape (`"\\ud800"`) decoded into a string no reply could be encoded
+    with, which killed the seat's writer and left the socket silent.
+    """
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            decoded = json.loads(text)
+        except (ValueError, RecursionError):
+            decoded = None  # reported by parse_client_message below
+        if _has_lone_surrogate(decoded):
+            # No id in the reply: the id itself may be what cannot be encoded.
+            raise MessageInvalid("message holds a lone surrogate: not valid Unicode")
+    try:
+        return parse_client_message(text)
+    except RecursionError as exc:
+        raise MessageInvalid("message is nested too deeply") from exc
 
 
 async def _receive(websocket: WebSocket, settings: Settings) -> str:
@@ -187,7 +233,7 @@ async def seat_socket(websocket: WebSocket, meeting_id: int) -> None:
         except TimeoutError as exc:
             raise JoinRequired("no join message in time") from exc
         try:
-            message = parse_client_message(first)
+            message = _parse(first)
         except MessageInvalid as exc:
             raise JoinRequired("the first message must be a valid join") from exc
         if not isinstance(message, Join):
@@ -225,7 +271,7 @@ async def _serve(
         if not limiter.take():
             raise TooManyMessages(limit_per_second=settings.ws_messages_per_second)
         try:
-            message: ClientMessage = parse_client_message(text)
+            message: ClientMessage = _parse(text)
         except MessageInvalid as exc:
             invalid += 1
             if invalid >= INVALID_IN_A_ROW:
