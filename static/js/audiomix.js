@@ -28,6 +28,10 @@ export class AudioMix {
       this.layers[layer] = { bus, analyser };
     }
     this.buffer = new Float32Array(2048);
+    // Without a user gesture (a kiosk joining by itself) the browser may start the context
+    // suspended: the first touch or key brings the sound.
+    this.wake = () => this.context.resume().catch(() => {});
+    for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, this.wake, { once: true });
   }
 
   /** Start playing a received audio track. Chromium delivers a remote WebRTC track to WebAudio
@@ -137,6 +141,7 @@ export class AudioMix {
   }
 
   close() {
+    for (const type of ["pointerdown", "keydown"]) document.removeEventListener(type, this.wake);
     for (const trackId of [...this.tracks.keys()]) this.remove(trackId);
     this.context.close().catch(() => {});
   }
