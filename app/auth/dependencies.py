@@ -27,7 +27,6 @@ from app.missions.models import Mission, Venue
 from app.missions.service import get as get_mission
 from app.participants.exceptions import ParticipantNotFound
 from app.participants.models import Buyer, Company, Interpreter
-from app.records import claim_write_lock
 from app.schemas import MAX_ID, PathId
 from app.settings import Settings
 
@@ -70,10 +69,6 @@ async def get_principal(
     token = request.cookies.get(session_cookie_name(settings))
     if not token or len(token) > 128:
         raise NotAuthenticated()
-    if request.method not in SAFE_METHODS:
-        # A write that reads first cannot wait for SQLite's write lock (records.WRITE): take
-        # it before the session row is read, as the route itself would.
-        await claim_write_lock(session)
     found = await service.session_for_token(
         session=session, settings=settings, token=token, now=now
     )
@@ -84,7 +79,20 @@ async def get_principal(
         row, request.headers.get(CSRF_HEADER)
     ):
         raise CsrfRefused()
+    await end_reads(request, session)
     return Principal(user=user, auth_session=row)
+
+
+async def end_reads(request: Request, session: SessionDep) -> None:
+    """Before a write on SQLite, end the transaction the checks read in.
+
+    SQLite cannot turn a transaction that has read into a writer while another writes (it
+    fails at once instead of waiting), so a route that writes claims the lock first
+    (`records.WRITE`); the checks' reads must not come before that in the same transaction.
+    Rows read stay usable (the sessions do not expire them on commit).
+    """
+    if request.method not in SAFE_METHODS and session.get_bind().dialect.name == "sqlite":
+        await session.commit()
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -182,13 +190,14 @@ async def authorize_console(request: Request, user: CurrentUser, session: Sessio
         mission_id = _path_id(params["mission_id"])
         if mission_id is not None:
             await check_mission(session=session, user=user, mission_id=mission_id, write=write)
+        await end_reads(request, session)
         return user
     for name, (model, not_found) in MISSION_ROWS.items():
         if name not in params:
             continue
         row_id = _path_id(params[name])
         if row_id is None:
-            return user
+            break
         row = await session.get(model, row_id)
         if row is not None:
             await check_mission(
@@ -198,7 +207,8 @@ async def authorize_console(request: Request, user: CurrentUser, session: Sessio
                 write=write,
                 hidden=not_found(row_id),
             )
-        return user
+        break
+    await end_reads(request, session)
     return user
 
 

@@ -1,4 +1,4 @@
-"""Who records: a person in a role. Stated by the caller until authentication arrives."""
+"""Who records: a person in a role, and the credential behind it (for the audit log)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ class Role(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The person behind a change; the security issue will build it from the session instead."""
+    """The person behind a change: the name they type, the role their credential gives (a
+    seat link's seat; a console user states it), and `audit`, the credential as the audit log
+    names it (`user:<id> <email>`, `seat:<seat>@meeting:<id>`)."""
 
     name: str
     role: Role
+    audit: str = "system"
 
     @property
     def is_organiser(self) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy import insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import changes, record, snapshot
 from app.database import UTCDateTime, utcnow
 from app.errors import NotFound, PermissionDenied
 from app.meetings.models import Meeting
@@ -164,6 +165,7 @@ async def _append(
         )
         session.add(row)
         await session.flush()
+        await _audit(session, row=row, mission_id=mission.id, actor=actor)
         await session.execute(
             update(Outcome)
             .where(Outcome.meeting_id == meeting_id)
@@ -185,6 +187,50 @@ async def _append(
     return row
 
 
+# What an outcome version says, as the audit log compares it between versions.
+AUDITED_FIELDS = (
+    "currency",
+    "consultation_value_minor",
+    "expected_contract_value_minor",
+    "onsite_contract_minor",
+    "mou_minor",
+    "interest_level",
+    "samples",
+    "next_steps",
+    "notes",
+    "recorded_by",
+    "recorded_by_role",
+    "reason",
+)
+
+
+async def _audit(
+    session: AsyncSession, *, row: OutcomeVersion, mission_id: int, actor: Actor
+) -> None:
+    """`outcome.create` with what version 1 says; `outcome.update` with what changed."""
+    after = snapshot(row, AUDITED_FIELDS)
+    before: dict[str, object] | None = None
+    if row.version > 1:
+        previous = await session.scalar(
+            select(OutcomeVersion).where(
+                OutcomeVersion.meeting_id == row.meeting_id,
+                OutcomeVersion.version == row.version - 1,
+            )
+        )
+        if previous is not None:
+            before, after = changes(snapshot(previous, AUDITED_FIELDS), after)
+    await record(
+        session,
+        actor=actor.audit,
+        action="outcome.create" if row.version == 1 else "outcome.update",
+        entity="outcome",
+        entity_id=row.meeting_id,
+        mission_id=mission_id,
+        before=before,
+        after={**after, "version": row.version},
+    )
+
+
 def check_may_record(*, mission: Mission, actor: Actor, reason: str) -> None:
     """Anyone in a role records until the mission is closed; then the organiser, with a reason."""
     if mission.status == MissionStatus.CLOSED:
@@ -201,7 +247,18 @@ async def close_mission(*, session: AsyncSession, mission_id: int, actor: Actor)
     mission = await session.get(Mission, mission_id)
     if mission is None:
         raise NotFound(f"mission {mission_id} not found", mission_id=mission_id)
+    before = mission.status
     mission.status = MissionStatus.CLOSED
+    await record(
+        session,
+        actor=actor.audit,
+        action="mission.close",
+        entity="mission",
+        entity_id=mission.id,
+        mission_id=mission.id,
+        before={"status": before},
+        after={"status": mission.status, "closed_by": actor.name},
+    )
     await session.commit()
     logger.info("mission %s closed by %s", mission_id, actor.name)
     return mission

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response
 
+from app.auth.dependencies import ConsoleUser, check_mission
 from app.database import utcnow
 from app.dependencies import SessionDep
 from app.reports import service
@@ -23,6 +24,16 @@ AsOf = Annotated[
 ]
 Organiser = Annotated[str, Query(max_length=200, description="Named in the press paragraphs.")]
 MissionIds = Annotated[list[PrimaryKey], Query(alias="mission_id", min_length=1, max_length=100)]
+
+
+async def _visible(session: SessionDep, user: ConsoleUser, mission_ids: MissionIds) -> list[int]:
+    """The query's missions, each one the user may read (another organisation's: 404)."""
+    for mission_id in dict.fromkeys(mission_ids):
+        await check_mission(session=session, user=user, mission_id=mission_id, write=False)
+    return mission_ids
+
+
+VisibleMissionIds = Annotated[list[int], Depends(_visible)]
 
 
 async def _report(
@@ -100,7 +111,10 @@ async def mission_press(
     summary="One report over several missions (e.g. a year's), all breakdowns",
 )
 async def combined_report(
-    mission_ids: MissionIds, session: SessionDep, as_of: AsOf = None, organiser: Organiser = ""
+    mission_ids: VisibleMissionIds,
+    session: SessionDep,
+    as_of: AsOf = None,
+    organiser: Organiser = "",
 ) -> Report:
     return await _report(session, mission_ids, as_of, organiser)
 
@@ -110,5 +124,5 @@ async def combined_report(
     response_model=Comparison,
     summary="Missions side by side, oldest first, with the change from the one before",
 )
-async def comparison(mission_ids: MissionIds, session: SessionDep) -> Comparison:
+async def comparison(mission_ids: VisibleMissionIds, session: SessionDep) -> Comparison:
     return await service.compare(session=session, mission_ids=mission_ids)

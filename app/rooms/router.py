@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import StreamingResponse
 
+from app.audit.service import record, user_actor
+from app.auth.dependencies import ConsoleUser, authorize_console
 from app.dependencies import SessionDep, SettingsDep
 from app.errors import NotFound
 from app.missions.models import Mission
@@ -36,11 +38,17 @@ from app.rooms.schemas import (
 )
 from app.schemas import PathId
 from app.settings import Settings
+from app.turn import ice_servers_for_seat, seat_id
 from rooms.errors import LinkInvalid, RoomClosed
 from rooms.links import LinkSigner
 from rooms.seats import Seat
 
 router = APIRouter(tags=["rooms"])
+
+# Every route but /join: a console user who may reach the meeting's (or path's) mission, and
+# change it to issue or revoke links, extend or close a room (docs/security.md). A seat's
+# link opens /join and the websocket only.
+CONSOLE = [Depends(authorize_console)]
 
 BOARD_KEEPALIVE_SECONDS = 15.0
 # A feed ends after this long and the browser's EventSource reconnects (to a new snapshot):
@@ -70,6 +78,7 @@ def websocket_url(settings: Settings, meeting_id: int) -> str:
 
 @router.get(
     "/meetings/{meeting_id}/links",
+    dependencies=CONSOLE,
     response_model=list[LinkRead],
     summary="The meeting's current seat links",
 )
@@ -82,6 +91,7 @@ async def list_links(
 
 @router.post(
     "/meetings/{meeting_id}/links",
+    dependencies=CONSOLE,
     response_model=list[LinkRead],
     status_code=status.HTTP_201_CREATED,
     summary="Issue or re-issue seat links (earlier links of those seats stop working)",
@@ -93,6 +103,7 @@ async def issue_links(
     signer: SignerDep,
     settings: SettingsDep,
     clock: ClockDep,
+    user: ConsoleUser,
 ) -> list[LinkRead]:
     seats = service.seats_of(meeting)
     wanted = body.seats if body.seats is not None else seats
@@ -109,23 +120,49 @@ async def issue_links(
         )
         for seat in dict.fromkeys(wanted)
     ]
+    for link in links:  # never the token: a link's audit says which one, not how to use it
+        await record(
+            session,
+            actor=user_actor(user),
+            action="seat_link.issue",
+            entity="seat_link",
+            entity_id=f"{meeting.id}:{link.seat.value}",
+            mission_id=meeting.mission_id,
+            after={
+                "meeting_id": meeting.id,
+                "seat": link.seat,
+                "generation": link.generation,
+                "expires_at": link.expires_at,
+            },
+            at=now,
+        )
     await session.commit()
     return [_link_read(link, signer, settings) for link in links]
 
 
 @router.delete(
     "/meetings/{meeting_id}/links/{seat}",
+    dependencies=CONSOLE,
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke a seat's link (a new one can be issued later)",
 )
 async def revoke_link(
-    meeting: MeetingDep, seat: Seat, session: SessionDep, clock: ClockDep
+    meeting: MeetingDep, seat: Seat, session: SessionDep, clock: ClockDep, user: ConsoleUser
 ) -> Response:
-    link = await service.revoke_link(
-        session=session, meeting_id=meeting.id, seat=seat, now=clock.now()
-    )
+    now = clock.now()
+    link = await service.revoke_link(session=session, meeting_id=meeting.id, seat=seat, now=now)
     if link is None:
         raise NotFound(f"meeting {meeting.id} has no link for the {seat} seat")
+    await record(
+        session,
+        actor=user_actor(user),
+        action="seat_link.revoke",
+        entity="seat_link",
+        entity_id=f"{meeting.id}:{seat.value}",
+        mission_id=meeting.mission_id,
+        after={"meeting_id": meeting.id, "seat": seat, "generation": link.generation},
+        at=now,
+    )
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -165,13 +202,17 @@ async def join_details(
         status=meeting.status.value,
         room_open=room is not None and not room.closed,
         websocket_url=websocket_url(settings, meeting.id),
-        ice_servers=settings.ice_servers,
+        # The static servers plus TURN with credentials of this seat's own, time-limited.
+        ice_servers=ice_servers_for_seat(
+            settings, seat_id=seat_id(meeting.id, claims.seat.value), now=clock.now()
+        ),
         link_expires_at=claims.expires_at,
     )
 
 
 @router.get(
     "/meetings/{meeting_id}/attendance",
+    dependencies=CONSOLE,
     response_model=list[AttendanceRead],
     summary="The meeting's attendance log",
 )
@@ -181,15 +222,31 @@ async def attendance(meeting: MeetingDep, session: SessionDep) -> Any:
 
 @router.post(
     "/meetings/{meeting_id}/room/extend",
+    dependencies=CONSOLE,
     summary="Extend the slot; an open room keeps running until the new end",
 )
 async def extend(
-    meeting: MeetingDep, body: ExtendRequest, session: SessionDep, registry: RegistryDep
+    meeting: MeetingDep,
+    body: ExtendRequest,
+    session: SessionDep,
+    registry: RegistryDep,
+    user: ConsoleUser,
 ) -> dict[str, Any]:
     if meeting.status in service.CLOSED_STATUSES:
         raise RoomClosed(status=meeting.status.value)
+    before = meeting.ends_at
     await service.extend_meeting(
         session=session, meeting=meeting, by=timedelta(minutes=body.minutes)
+    )
+    await record(
+        session,
+        actor=user_actor(user),
+        action="room.extend",
+        entity="meeting",
+        entity_id=meeting.id,
+        mission_id=meeting.mission_id,
+        before={"ends_at": before},
+        after={"ends_at": meeting.ends_at, "minutes": body.minutes},
     )
     await session.commit()
     room = registry.get(meeting.id)
@@ -200,17 +257,28 @@ async def extend(
 
 @router.post(
     "/meetings/{meeting_id}/room/close",
+    dependencies=CONSOLE,
     summary="End the consultation now; the meeting's status is settled as at the slot's end",
 )
 async def close_room(
-    meeting: MeetingDep, session: SessionDep, registry: RegistryDep
+    meeting: MeetingDep, session: SessionDep, registry: RegistryDep, user: ConsoleUser
 ) -> dict[str, Any]:
-    # The room records the end through its own sessions: end this one's read transaction
-    # first, or SQLite would make those writes wait for this request to finish.
-    await session.close()
     room = registry.get(meeting.id)
     if room is None:
         raise NotFound(f"meeting {meeting.id} has no open room")
+    await record(
+        session,
+        actor=user_actor(user),
+        action="room.close",
+        entity="meeting",
+        entity_id=meeting.id,
+        mission_id=meeting.mission_id,
+        before={"status": meeting.status},
+    )
+    await session.commit()
+    # The room records the end through its own sessions: end this one's transaction first,
+    # or SQLite would make those writes wait for this request to finish.
+    await session.close()
     await room.close(RoomClosed("the organiser ended the meeting"), final=True)
     return {"meeting_id": meeting.id, "closed": True}
 
@@ -223,7 +291,10 @@ async def _mission_or_404(session: SessionDep, mission_id: PathId) -> Mission:
 
 
 @router.get(
-    "/missions/{mission_id}/board", response_model=Board, summary="The mission's rooms, live"
+    "/missions/{mission_id}/board",
+    dependencies=CONSOLE,
+    response_model=Board,
+    summary="The mission's rooms, live",
 )
 async def board(
     mission_id: MissionId, session: SessionDep, registry: RegistryDep, clock: ClockDep
@@ -253,6 +324,7 @@ def _sse(event: dict[str, Any]) -> str:
 
 @router.get(
     "/missions/{mission_id}/board/events",
+    dependencies=CONSOLE,
     summary="Server-sent events: presence, speaking, timer, chat counts and media stats",
     response_class=StreamingResponse,
 )

@@ -24,6 +24,7 @@ from app.organisations.models import Organisation
 from app.participants.models import Buyer, Company, Interpreter
 from app.settings import Settings
 from rooms.clock import ManualClock
+from tests import principals
 from tests.waiting import wait_for
 
 START_TIMEOUT = 10.0
@@ -119,7 +120,12 @@ async def _serve(
     base_url = f"http://127.0.0.1:{port}"
     # A connection per request: a pooled one may meet uvicorn closing it (keep-alive timeout).
     limits = httpx.Limits(max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=base_url, timeout=10, limits=limits) as http:
+    # Signed in as an admin: the console's routes (links, board, extend, close) need it.
+    async with app.state.sessionmaker() as session:
+        headers = await principals.admin_headers(session, settings)
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=10, limits=limits, headers=headers
+    ) as http:
         live = LiveServer(app, base_url, f"ws://127.0.0.1:{port}", clock, http, server, task)
         yield live
     await live.stop()

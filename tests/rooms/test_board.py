@@ -26,7 +26,10 @@ class BoardFeed:
         self.events: list[tuple[float, dict[str, Any]]] = []  # (wall-clock arrival, event)
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(10, read=None))
+        # Its own connection (a stream holds it), signed in as the live server's client is.
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(10, read=None), headers=server.http.headers
+        )
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._read())
