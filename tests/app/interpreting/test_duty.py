@@ -22,6 +22,7 @@ from app.rooms.service import DatabaseRoomStore
 from app.settings import Settings
 from rooms.seats import Seat
 from tests import factories, principals
+from tests.app.interpreting.stores import store_on
 from tests.factories import seoul
 
 
@@ -32,15 +33,6 @@ class Duty:
     lee: int
     first: Meeting
     second: Meeting
-
-
-def store_on(session: AsyncSession) -> DatabaseRoomStore:
-    """The room's store, its sessions joining the test's rolled-back transaction."""
-    return DatabaseRoomStore(
-        async_sessionmaker(
-            bind=session.bind, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-    )
 
 
 @pytest.fixture
