@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 
+from app.audit.service import user_actor
+from app.auth.dependencies import CurrentUser
 from app.dependencies import SessionDep
 from app.meetings import service
 from app.meetings.dependencies import MeetingDep
@@ -53,8 +55,10 @@ async def list_meetings(
     "/missions/{mission_id}/meetings", dependencies=WRITE, response_model=MeetingRead,
     status_code=status.HTTP_201_CREATED, responses=CLASH, summary="Book a meeting",
 )
-async def book_meeting(session: SessionDep, mission: MissionDep, body: MeetingCreate) -> Meeting:
-    return await service.book(session=session, mission=mission, data=body)
+async def book_meeting(
+    session: SessionDep, user: CurrentUser, mission: MissionDep, body: MeetingCreate
+) -> Meeting:
+    return await service.book(session=session, mission=mission, data=body, actor=user_actor(user))
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingRead, summary="Read a meeting")
@@ -66,13 +70,17 @@ async def read_meeting(meeting: MeetingDep) -> Meeting:
     "/meetings/{meeting_id}", dependencies=WRITE, response_model=MeetingRead, responses=CLASH,
     summary="Move or change a meeting",
 )
-async def update_meeting(session: SessionDep, meeting: MeetingDep, body: MeetingUpdate) -> Meeting:
-    return await service.update(session=session, meeting=meeting, data=body)
+async def update_meeting(
+    session: SessionDep, user: CurrentUser, meeting: MeetingDep, body: MeetingUpdate
+) -> Meeting:
+    return await service.update(
+        session=session, meeting=meeting, data=body, actor=user_actor(user)
+    )
 
 
 @router.post(
     "/meetings/{meeting_id}/cancel", dependencies=WRITE, response_model=MeetingRead,
     summary="Cancel a meeting (kept on record; frees its slot)",
 )
-async def cancel_meeting(session: SessionDep, meeting: MeetingDep) -> Meeting:
-    return await service.cancel(session=session, meeting=meeting)
+async def cancel_meeting(session: SessionDep, user: CurrentUser, meeting: MeetingDep) -> Meeting:
+    return await service.cancel(session=session, meeting=meeting, actor=user_actor(user))

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import SYSTEM, record, snapshot
+from app.audit.service import changes as audit_changes
 from app.database import Base
 from app.meetings import assignment
 from app.meetings.exceptions import MeetingClash, MeetingInvalid
@@ -250,13 +252,20 @@ async def _check_booking(
         raise MeetingClash(clashes)
 
 
-async def book(*, session: AsyncSession, mission: Mission, data: MeetingCreate) -> Meeting:
+async def book(
+    *, session: AsyncSession, mission: Mission, data: MeetingCreate, actor: str = SYSTEM
+) -> Meeting:
     """Book a meeting if nobody and no booth in it is taken at that time; else raise."""
     booking = Booking(**data.model_dump(exclude={"priority"}))
     await claim_write_lock(session)
     await _check_booking(session, mission, booking)
     meeting = Meeting(mission_id=mission.id, priority=data.priority, **asdict(booking))
     session.add(meeting)
+    await session.flush()
+    await record(
+        session, actor=actor, action="meeting.create", entity="meeting", entity_id=meeting.id,
+        mission_id=mission.id, after=asdict(booking),
+    )
     await session.commit()
     logger.info(
         "meeting %s booked: mission %s company %s buyer %s %s-%s",
@@ -266,7 +275,9 @@ async def book(*, session: AsyncSession, mission: Mission, data: MeetingCreate) 
     return meeting
 
 
-async def update(*, session: AsyncSession, meeting: Meeting, data: MeetingUpdate) -> Meeting:
+async def update(
+    *, session: AsyncSession, meeting: Meeting, data: MeetingUpdate, actor: str = SYSTEM
+) -> Meeting:
     """Move or change a meeting; the result is checked like a new booking unless cancelled."""
     meeting_id = meeting.id
     changes = data.changes()
@@ -279,17 +290,29 @@ async def update(*, session: AsyncSession, meeting: Meeting, data: MeetingUpdate
     )
     if changes.get("status", locked.status) != MeetingStatus.CANCELLED:
         await _check_booking(session, mission, booking, ignore_meeting_id=meeting_id)
+    before, after = audit_changes(snapshot(locked, changes), changes)
     for field, value in changes.items():
         setattr(locked, field, value)
+    if after:
+        await record(
+            session, actor=actor, action="meeting.update", entity="meeting",
+            entity_id=meeting_id, mission_id=locked.mission_id, before=before, after=after,
+        )
     await session.commit()
     logger.info("meeting %s updated: %s", meeting_id, sorted(changes))
     return locked
 
 
-async def cancel(*, session: AsyncSession, meeting: Meeting) -> Meeting:
+async def cancel(*, session: AsyncSession, meeting: Meeting, actor: str = SYSTEM) -> Meeting:
     """Cancel a meeting (idempotent); it stays on record and frees its people and booths."""
     if meeting.status != MeetingStatus.CANCELLED:
+        before = meeting.status
         meeting.status = MeetingStatus.CANCELLED
+        await record(
+            session, actor=actor, action="meeting.cancel", entity="meeting", entity_id=meeting.id,
+            mission_id=meeting.mission_id, before={"status": before},
+            after={"status": meeting.status},
+        )
         await session.commit()
         logger.info("meeting %s cancelled", meeting.id)
     return meeting
