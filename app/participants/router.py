@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from app.audit.service import user_actor
+from app.auth.dependencies import CurrentUser
 from app.dependencies import SessionDep
 from app.missions.dependencies import MissionDep
 from app.paging import PagingDep, page
@@ -72,16 +74,20 @@ async def read_company(company: CompanyDep) -> Company:
     response_model=CompanyRead,
     summary="Update",
 )
-async def update_company(session: SessionDep, company: CompanyDep, body: CompanyUpdate) -> Company:
-    return await service.update_company(session=session, company=company, data=body)
+async def update_company(
+    session: SessionDep, user: CurrentUser, company: CompanyDep, body: CompanyUpdate
+) -> Company:
+    return await service.update_company(
+        session=session, company=company, data=body, actor=user_actor(user)
+    )
 
 
 @companies_router.delete(
     "/companies/{company_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a company that is in no meeting",
 )
-async def delete_company(session: SessionDep, company: CompanyDep) -> None:
-    await service.delete_company(session=session, company=company)
+async def delete_company(session: SessionDep, user: CurrentUser, company: CompanyDep) -> None:
+    await service.delete_company(session=session, company=company, actor=user_actor(user))
 
 
 @buyers_router.get(
@@ -123,16 +129,20 @@ async def read_buyer(buyer: BuyerDep) -> Buyer:
     response_model=BuyerRead,
     summary="Update a buyer",
 )
-async def update_buyer(session: SessionDep, buyer: BuyerDep, body: BuyerUpdate) -> Buyer:
-    return await service.update_buyer(session=session, buyer=buyer, data=body)
+async def update_buyer(
+    session: SessionDep, user: CurrentUser, buyer: BuyerDep, body: BuyerUpdate
+) -> Buyer:
+    return await service.update_buyer(
+        session=session, buyer=buyer, data=body, actor=user_actor(user)
+    )
 
 
 @buyers_router.delete(
     "/buyers/{buyer_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a buyer who is in no meeting",
 )
-async def delete_buyer(session: SessionDep, buyer: BuyerDep) -> None:
-    await service.delete_buyer(session=session, buyer=buyer)
+async def delete_buyer(session: SessionDep, user: CurrentUser, buyer: BuyerDep) -> None:
+    await service.delete_buyer(session=session, buyer=buyer, actor=user_actor(user))
 
 
 @interpreters_router.get(
@@ -174,14 +184,20 @@ async def read_interpreter(interpreter: InterpreterDep) -> Interpreter:
     summary="Update an interpreter",
 )
 async def update_interpreter(
-    session: SessionDep, interpreter: InterpreterDep, body: InterpreterUpdate
+    session: SessionDep, user: CurrentUser, interpreter: InterpreterDep, body: InterpreterUpdate
 ) -> Interpreter:
-    return await service.update_interpreter(session=session, interpreter=interpreter, data=body)
+    return await service.update_interpreter(
+        session=session, interpreter=interpreter, data=body, actor=user_actor(user)
+    )
 
 
 @interpreters_router.delete(
     "/interpreters/{interpreter_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an interpreter who is in no meeting",
 )
-async def delete_interpreter(session: SessionDep, interpreter: InterpreterDep) -> None:
-    await service.delete_interpreter(session=session, interpreter=interpreter)
+async def delete_interpreter(
+    session: SessionDep, user: CurrentUser, interpreter: InterpreterDep
+) -> None:
+    await service.delete_interpreter(
+        session=session, interpreter=interpreter, actor=user_actor(user)
+    )

@@ -8,6 +8,8 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.audit.service import SYSTEM, record, snapshot
+from app.audit.service import changes as changes_of
 from app.meetings.models import Meeting
 from app.missions.models import Mission
 from app.paging import Paging, fetch_page
@@ -80,18 +82,42 @@ async def create_company(
     return company
 
 
+async def _audit_update(
+    session: AsyncSession,
+    *,
+    actor: str,
+    entity: str,
+    row: Company | Buyer | Interpreter,
+    asked: dict[str, Any],
+) -> None:
+    before, after = changes_of(snapshot(row, asked), asked)
+    if after:
+        await record(
+            session, actor=actor, action=f"{entity}.update", entity=entity, entity_id=row.id,
+            mission_id=row.mission_id, before=before, after=after,
+        )
+
+
 async def update_company(
-    *, session: AsyncSession, company: Company, data: CompanyUpdate
+    *, session: AsyncSession, company: Company, data: CompanyUpdate, actor: str = SYSTEM
 ) -> Company:
     changes = data.changes()
+    await _audit_update(session, actor=actor, entity="company", row=company, asked=changes)
     _apply(company, changes)
     await commit_or_raise(session, ParticipantNameTaken("company", company.name))
     return company
 
 
-async def delete_company(*, session: AsyncSession, company: Company) -> None:
+async def delete_company(
+    *, session: AsyncSession, company: Company, actor: str = SYSTEM
+) -> None:
     if meeting_ids := await _meetings_of(session, Meeting.company_id, company.id):
         raise ParticipantInUse("company", company.id, meeting_ids)
+    await record(
+        session, actor=actor, action="company.delete", entity="company",
+        entity_id=company.id, mission_id=company.mission_id,
+        before={"name": company.name},
+    )
     await session.delete(company)
     await session.commit()
 
@@ -135,17 +161,27 @@ async def create_buyer(*, session: AsyncSession, mission: Mission, data: BuyerCr
     return buyer
 
 
-async def update_buyer(*, session: AsyncSession, buyer: Buyer, data: BuyerUpdate) -> Buyer:
+async def update_buyer(
+    *, session: AsyncSession, buyer: Buyer, data: BuyerUpdate, actor: str = SYSTEM
+) -> Buyer:
     changes = data.changes()
+    await _audit_update(session, actor=actor, entity="buyer", row=buyer, asked=changes)
     _apply(buyer, changes)
     taken = ParticipantNameTaken("buyer", f"{buyer.name} ({buyer.company_name})")
     await commit_or_raise(session, taken)
     return buyer
 
 
-async def delete_buyer(*, session: AsyncSession, buyer: Buyer) -> None:
+async def delete_buyer(
+    *, session: AsyncSession, buyer: Buyer, actor: str = SYSTEM
+) -> None:
     if meeting_ids := await _meetings_of(session, Meeting.buyer_id, buyer.id):
         raise ParticipantInUse("buyer", buyer.id, meeting_ids)
+    await record(
+        session, actor=actor, action="buyer.delete", entity="buyer",
+        entity_id=buyer.id, mission_id=buyer.mission_id,
+        before={"name": buyer.name},
+    )
     await session.delete(buyer)
     await session.commit()
 
@@ -182,16 +218,24 @@ async def create_interpreter(
 
 
 async def update_interpreter(
-    *, session: AsyncSession, interpreter: Interpreter, data: InterpreterUpdate
+    *, session: AsyncSession, interpreter: Interpreter, data: InterpreterUpdate, actor: str = SYSTEM
 ) -> Interpreter:
     changes = data.changes()
+    await _audit_update(session, actor=actor, entity="interpreter", row=interpreter, asked=changes)
     _apply(interpreter, changes)
     await commit_or_raise(session, ParticipantNameTaken("interpreter", interpreter.name))
     return interpreter
 
 
-async def delete_interpreter(*, session: AsyncSession, interpreter: Interpreter) -> None:
+async def delete_interpreter(
+    *, session: AsyncSession, interpreter: Interpreter, actor: str = SYSTEM
+) -> None:
     if meeting_ids := await _meetings_of(session, Meeting.interpreter_id, interpreter.id):
         raise ParticipantInUse("interpreter", interpreter.id, meeting_ids)
+    await record(
+        session, actor=actor, action="interpreter.delete", entity="interpreter",
+        entity_id=interpreter.id, mission_id=interpreter.mission_id,
+        before={"name": interpreter.name},
+    )
     await session.delete(interpreter)
     await session.commit()
