@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from app.audit.service import user_actor
+from app.auth.dependencies import CurrentUser
 from app.dependencies import SessionDep, SettingsDep
 from app.missions.dependencies import MissionDep
 from app.records import WRITE
@@ -60,8 +62,10 @@ async def solve(session: SessionDep, mission: MissionDep, body: SolveRequest) ->
 
 @router.post("/apply", dependencies=WRITE, response_model=ApplyResult, responses=STALE,
              summary="Book a proposal's meetings (a retry of the same proposal books nothing)")
-async def apply(session: SessionDep, mission: MissionDep, body: ApplyRequest) -> dict[str, Any]:
-    return await service.apply(session=session, mission=mission, body=body)
+async def apply(
+    session: SessionDep, user: CurrentUser, mission: MissionDep, body: ApplyRequest
+) -> dict[str, Any]:
+    return await service.apply(session=session, mission=mission, body=body, actor=user_actor(user))
 
 
 @router.post("/reschedule/preview", response_model=ChangePreview,
@@ -76,9 +80,11 @@ async def preview_reschedule(
 @router.post("/reschedule/apply", dependencies=WRITE, response_model=ChangeResult,
              responses=STALE, summary="Carry out a previewed reschedule")
 async def apply_reschedule(
-    session: SessionDep, mission: MissionDep, body: ChangeApply
+    session: SessionDep, user: CurrentUser, mission: MissionDep, body: ChangeApply
 ) -> dict[str, Any]:
-    return await service.apply_reschedule(session=session, mission=mission, body=body)
+    return await service.apply_reschedule(
+        session=session, mission=mission, body=body, actor=user_actor(user)
+    )
 
 
 @router.get("/parties", response_model=list[PartyPlanRead],

@@ -19,6 +19,7 @@ import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import SYSTEM, record
 from app.meetings import service as meetings
 from app.meetings.exceptions import MeetingClash
 from app.meetings.models import Meeting, MeetingStatus
@@ -212,20 +213,26 @@ def _already(loaded: Loaded, items: Iterable[ProposedMeeting]) -> bool:
 
 
 async def _book(
-    session: AsyncSession, mission: Mission, loaded: Loaded, item: ProposedMeeting
+    session: AsyncSession,
+    mission: Mission,
+    loaded: Loaded,
+    item: ProposedMeeting,
+    actor: str = SYSTEM,
 ) -> Meeting:
     request = loaded.requests[item.request_id]
     # The request's priority, whatever was posted back.
     data = MeetingCreate(
         **item.model_dump(exclude={"request_id", "priority"}), priority=request.priority
     )
-    meeting = await meetings.book(session=session, mission=mission, data=data)
+    meeting = await meetings.book(session=session, mission=mission, data=data, actor=actor)
     request.meeting_id = meeting.id
     await session.commit()
     return meeting
 
 
-async def apply(*, session: AsyncSession, mission: Mission, body: ApplyRequest) -> dict[str, Any]:
+async def apply(
+    *, session: AsyncSession, mission: Mission, body: ApplyRequest, actor: str = SYSTEM
+) -> dict[str, Any]:
     """Book a proposal's meetings through the booking rules; a retry books nothing twice."""
     loaded = await _load(session, mission, body.grid)
     if body.version != loaded.version:
@@ -243,7 +250,14 @@ async def apply(*, session: AsyncSession, mission: Mission, body: ApplyRequest) 
         )
     if clashes:
         raise MeetingClash(clashes)
-    booked = [await _book(session, mission, loaded, item) for item in body.meetings]
+    booked = [await _book(session, mission, loaded, item, actor) for item in body.meetings]
+    await record(
+        session, actor=actor, action="schedule.apply", entity="mission", entity_id=mission.id,
+        mission_id=mission.id,
+        after={"version": body.version, "booked": len(booked),
+               "meeting_ids": [m.id for m in booked]},
+    )
+    await session.commit()
     logger.info("mission %s: %d meetings booked from a proposal", mission.id, len(booked))
     return {"booked": booked, "already_booked": 0}
 
@@ -318,7 +332,7 @@ def _live(row: Meeting | None) -> bool:
 
 
 async def apply_reschedule(
-    *, session: AsyncSession, mission: Mission, body: ChangeApply
+    *, session: AsyncSession, mission: Mission, body: ChangeApply, actor: str = SYSTEM
 ) -> dict[str, Any]:
     """Carry out a previewed change: cancel, move, then book, each through the booking rules."""
     loaded = await _load(session, mission, body.grid)
@@ -362,9 +376,23 @@ async def apply_reschedule(
         result[item.request_id] = _to_core(loaded, item)
     _check(loaded, core.Schedule(tuple(result.values())))
 
-    cancelled = [await meetings.cancel(session=session, meeting=row) for row in to_cancel]
-    moved = await _move_all(session, mission, moving)
-    booked = [await _book(session, mission, loaded, item) for item in body.additions]
+    cancelled = [
+        await meetings.cancel(session=session, meeting=row, actor=actor) for row in to_cancel
+    ]
+    moved = await _move_all(session, mission, moving, actor)
+    booked = [await _book(session, mission, loaded, item, actor) for item in body.additions]
+    await record(
+        session, actor=actor, action="schedule.reschedule", entity="mission",
+        entity_id=mission.id, mission_id=mission.id,
+        after={
+            "version": body.version,
+            "moved": len(moved), "booked": len(booked), "cancelled": len(cancelled),
+            "moved_meeting_ids": [m.id for m in moved],
+            "booked_meeting_ids": [m.id for m in booked],
+            "cancelled_meeting_ids": [m.id for m in cancelled],
+        },
+    )
+    await session.commit()
     logger.info(
         "mission %s rescheduled: %d cancelled, %d moved, %d booked",
         mission.id, len(cancelled), len(moved), len(booked),
@@ -397,7 +425,10 @@ def _update_of(item: ProposedMeeting, *, restore: bool) -> MeetingUpdate:
 
 
 async def _move_all(
-    session: AsyncSession, mission: Mission, moving: list[tuple[Meeting, ProposedMeeting]]
+    session: AsyncSession,
+    mission: Mission,
+    moving: list[tuple[Meeting, ProposedMeeting]],
+    actor: str = SYSTEM,
 ) -> list[Meeting]:
     """Move meetings one at a time, each into a place already free. Meetings that swap
     places (a cycle) can't: one is parked (cancelled for a moment) to free its place, and
@@ -416,13 +447,18 @@ async def _move_all(
                 continue
             # No clash, or everything is parked and a clash remains: the update refuses it.
             update = _update_of(after, restore=row.id in parked)
-            moved.append(await meetings.update(session=session, meeting=row, data=update))
+            moved.append(
+                await meetings.update(session=session, meeting=row, data=update, actor=actor)
+            )
             pending.remove((row, after))
             progress = True
         if not progress:
             row, _after = next((r, a) for r, a in pending if r.id not in parked)
             await meetings.update(
-                session=session, meeting=row, data=MeetingUpdate(status=MeetingStatus.CANCELLED)
+                session=session,
+                meeting=row,
+                data=MeetingUpdate(status=MeetingStatus.CANCELLED),
+                actor=actor,
             )
             parked.add(row.id)
             logger.info("meeting %s parked to break a cycle of moves", row.id)
