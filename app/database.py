@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator
 
+CONNECT_TIMEOUT_SECONDS = 5
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -63,7 +65,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
     else:
+        # A pooled connection that died with the server is replaced on checkout; a server
+        # that does not answer fails a request in seconds (503, app/errors.py), not minutes.
         kwargs.setdefault("pool_pre_ping", True)
+        if "poolclass" not in kwargs:  # NullPool (migrations) takes no pool_timeout
+            kwargs.setdefault("pool_timeout", CONNECT_TIMEOUT_SECONDS * 2)
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "asyncpg":
+            kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
