@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.audit.service import SYSTEM, record, snapshot
 from app.audit.service import changes as changes_of
+from app.interpreting.models import InterpreterDuty
 from app.meetings.models import Meeting
 from app.missions.models import Mission
 from app.paging import Paging, fetch_page
@@ -114,9 +115,8 @@ async def delete_company(
     if meeting_ids := await _meetings_of(session, Meeting.company_id, company.id):
         raise ParticipantInUse("company", company.id, meeting_ids)
     await record(
-        session, actor=actor, action="company.delete", entity="company",
-        entity_id=company.id, mission_id=company.mission_id,
-        before={"name": company.name},
+        session, actor=actor, action="company.delete", entity="company", entity_id=company.id,
+        mission_id=company.mission_id, before={"name": company.name},
     )
     await session.delete(company)
     await session.commit()
@@ -178,9 +178,8 @@ async def delete_buyer(
     if meeting_ids := await _meetings_of(session, Meeting.buyer_id, buyer.id):
         raise ParticipantInUse("buyer", buyer.id, meeting_ids)
     await record(
-        session, actor=actor, action="buyer.delete", entity="buyer",
-        entity_id=buyer.id, mission_id=buyer.mission_id,
-        before={"name": buyer.name},
+        session, actor=actor, action="buyer.delete", entity="buyer", entity_id=buyer.id,
+        mission_id=buyer.mission_id, before={"name": buyer.name},
     )
     await session.delete(buyer)
     await session.commit()
@@ -230,7 +229,23 @@ async def update_interpreter(
 async def delete_interpreter(
     *, session: AsyncSession, interpreter: Interpreter, actor: str = SYSTEM
 ) -> None:
-    if meeting_ids := await _meetings_of(session, Meeting.interpreter_id, interpreter.id):
+    # In a meeting in either interpreter seat, or with minutes on the duty log (kept for
+    # payment even after the meeting's interpreters changed).
+    worked = select(InterpreterDuty.meeting_id).where(
+        InterpreterDuty.interpreter_id == interpreter.id
+    )
+    statement = (
+        select(Meeting.id)
+        .where(
+            or_(
+                Meeting.interpreter_id == interpreter.id,
+                Meeting.partner_interpreter_id == interpreter.id,
+                Meeting.id.in_(worked),
+            )
+        )
+        .order_by(Meeting.id)
+    )
+    if meeting_ids := list(await session.scalars(statement)):
         raise ParticipantInUse("interpreter", interpreter.id, meeting_ids)
     await record(
         session, actor=actor, action="interpreter.delete", entity="interpreter",

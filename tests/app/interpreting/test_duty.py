@@ -252,3 +252,16 @@ async def test_the_log_is_written_in_committed_transactions(
     assert [(r.interpreter_id, r.seat, r.channel, r.ended_at - r.started_at) for r in rows] == [
         (kim.id, Seat.INTERPRETER, "id", timedelta(minutes=8))
     ]
+
+
+async def test_an_interpreter_with_logged_minutes_is_kept(
+    client: httpx.AsyncClient, duty: Duty, session: AsyncSession
+) -> None:
+    """Lee left the meeting's partner seat after working in it: the minutes keep Lee."""
+    cleared = await client.patch(
+        f"/api/v1/meetings/{duty.first.id}", json={"partner_interpreter_id": None}
+    )
+    assert cleared.status_code == 200, cleared.text
+    refused = await client.delete(f"/api/v1/interpreters/{duty.lee}")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["meeting_ids"] == [duty.first.id]

@@ -416,3 +416,20 @@ async def test_partner_rules_are_422(
     swap = await client.patch(url, json={"interpreter_id": cast.interpreters[1]})
     assert swap.status_code == 422, swap.text
     assert (await client.get(url)).json() == meeting
+
+
+async def test_a_booth_partner_cannot_be_deleted_while_booked(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    meeting = await book(
+        client, cast, **meeting_body(cast, 0, partner_interpreter_id=cast.interpreters[1])
+    )
+    url = f"/api/v1/interpreters/{cast.interpreters[1]}"
+    refused = await client.delete(url)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["meeting_ids"] == [meeting["id"]]
+    cleared = await client.patch(
+        f"/api/v1/meetings/{meeting['id']}", json={"partner_interpreter_id": None}
+    )
+    assert cleared.status_code == 200
+    assert (await client.delete(url)).status_code == 204
