@@ -57,9 +57,13 @@ async def get_kiosk(
     """The kiosk, authorized by its booth link only (never by the console's cookie)."""
     if not x_booth_token:
         raise BoothLinkInvalid()
-    return await service.check_token(
+    kiosk = await service.check_token(
         session=session, signer=signer, token=x_booth_token, now=clock.now()
     )
+    # End the read transaction: on SQLite a request that read and then writes could meet
+    # another writer and fail at once (lock upgrade), where a fresh write transaction waits.
+    await session.commit()
+    return kiosk
 
 
 KioskDep = Annotated[service.Kiosk, Depends(get_kiosk)]

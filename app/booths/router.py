@@ -298,6 +298,7 @@ async def kiosk_details(
     summary="The kiosk's seat link for one meeting of its agenda (minted when it has none)",
 )
 async def kiosk_token(
+    request: Request,
     meeting_id: PathId,
     kiosk: KioskDep,
     session: SessionDep,
@@ -312,24 +313,29 @@ async def kiosk_token(
         raise MeetingOver(status=meeting.status.value)
     seat = kiosk.claims.seat
     now = clock.now()
-    # The seat's current link if it has one: issuing a new one would cut off the link the
-    # party may have had by e-mail (the buyer's own laptop in the business centre).
-    link = next(
-        (
-            row
-            for row in await rooms_service.list_links(session=session, meeting_id=meeting.id)
-            if row.seat is seat and row.revoked_at is None and row.expires_at > now
-        ),
-        None,
-    )
-    if link is None:
-        link = await rooms_service.issue_link(
-            session=session,
-            meeting=meeting,
-            seat=seat,
-            expires_at=meeting.ends_at + timedelta(minutes=settings.link_valid_after_end_minutes),
-            now=now,
+    await session.commit()  # a fresh transaction below (see get_kiosk)
+    # Both kiosks of a meeting ask at the same moment: mint one at a time (SQLite has one
+    # writer, and a read-then-write transaction meeting another fails instead of waiting).
+    async with request.app.state.kiosk_mint_lock:
+        # The seat's current link if it has one: issuing a new one would cut off the link the
+        # party may have had by e-mail (the buyer's own laptop in the business centre).
+        link = next(
+            (
+                row
+                for row in await rooms_service.list_links(session=session, meeting_id=meeting.id)
+                if row.seat is seat and row.revoked_at is None and row.expires_at > now
+            ),
+            None,
         )
+        if link is None:
+            link = await rooms_service.issue_link(
+                session=session,
+                meeting=meeting,
+                seat=seat,
+                expires_at=meeting.ends_at
+                + timedelta(minutes=settings.link_valid_after_end_minutes),
+                now=now,
+            )
         await session.commit()
     token = signer.sign(rooms_service.claims_of(link))
     return KioskToken(
@@ -402,12 +408,29 @@ async def bandwidth_up(kiosk: KioskDep, request: Request) -> BandwidthEcho:
     response_class=StreamingResponse,
 )
 async def kiosk_events(
-    kiosk: KioskDep, session: SessionDep, bus: KioskBusDep, clock: ClockDep
+    kiosk: KioskDep, session: SessionDep, bus: KioskBusDep, clock: ClockDep, registry: RegistryDep
 ) -> StreamingResponse:
     # The stream outlives the request's session: end its transaction now (see the board's).
     await session.close()
+    boards = registry.bus
     venue_id = kiosk.venue.id
+    mission_id = kiosk.mission.id
     queue = bus.subscribe(venue_id)
+
+    def online() -> None:  # the board shows which kiosks are open
+        boards.publish(
+            mission_id,
+            {
+                "type": "kiosk",
+                "mission_id": mission_id,
+                "meeting_id": None,
+                "venue_id": venue_id,
+                "online": bus.subscriber_count(venue_id),
+                "at": isoformat(clock.now()),
+            },
+        )
+
+    online()
     hello: dict[str, Any] = {"type": "hello", "venue_id": venue_id, "at": isoformat(clock.now())}
 
     async def stream() -> AsyncIterator[str]:
@@ -427,6 +450,7 @@ async def kiosk_events(
                 yield _sse(event)
         finally:
             bus.unsubscribe(venue_id, queue)
+            online()
 
     return StreamingResponse(
         stream(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ async def start_booths(app: FastAPI, settings: Settings) -> None:
     Needs the rooms started first (their registry, clock and board bus)."""
     registry: RoomRegistry = app.state.rooms
     app.state.booth_signer = BoothSigner(settings.secret_key.get_secret_value())
+    app.state.kiosk_mint_lock = asyncio.Lock()
     # Same fan-out as the organiser's board, keyed by venue id instead of mission id.
     app.state.kiosk_bus = BoardBus(queue_size=50)
     watcher = AttendanceWatcher(

@@ -1,6 +1,6 @@
 // The board's booth screens: kiosk online, morning self-test, kiosk link (issue / copy / revoke),
 // ring; and the attendance flags (seats not in N minutes into their slot) on the rows above.
-// Kept live by the board's SSE feed (events `booth_check`, `attendance`, `ring`).
+// Kept live by the board's SSE feed (events `booth_check`, `kiosk`, `attendance`, `ring`).
 import { t } from "./i18n.js";
 import { api } from "./http.js";
 
@@ -162,6 +162,12 @@ function onEvent(type, event) {
     if (event.flagged) flags.set(event.meeting_id, event);
     else flags.delete(event.meeting_id);
     renderFlag(event.meeting_id);
+  } else if (type === "kiosk") {
+    const booth = venues.get(event.venue_id);
+    if (booth) {
+      booth.kiosks_online = event.online;
+      renderBooth(booth);
+    }
   } else if (type === "booth_check") {
     const booth = venues.get(event.venue_id);
     if (booth) {
@@ -173,9 +179,11 @@ function onEvent(type, event) {
 
 if (section) {
   const source = new EventSource(`/api/v1/missions/${missionId}/board/events`);
+  source.addEventListener("open", () => { section.dataset.feed = "live"; });
+  source.addEventListener("error", () => { section.dataset.feed = "connecting"; });
   // Every (re)connection starts from a snapshot: reload what may have been missed meanwhile.
   source.addEventListener("snapshot", () => load().catch((error) => console.warn("booths", error)));
-  for (const type of ["attendance", "booth_check", "ring"]) {
+  for (const type of ["attendance", "booth_check", "kiosk", "ring"]) {
     source.addEventListener(type, (message) => onEvent(type, JSON.parse(message.data)));
   }
 }
