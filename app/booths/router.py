@@ -328,7 +328,7 @@ async def kiosk_token(
             None,
         )
         if link is None:
-            link = await rooms_service.issue_link(
+            link = await service.mint_seat_link(
                 session=session,
                 meeting=meeting,
                 seat=seat,

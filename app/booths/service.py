@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.booths.exceptions import BoothLinkInvalid, BoothLinkRevoked, BoothSideUnknown
@@ -17,6 +17,7 @@ from app.booths.schemas import CHECK_NAMES, KioskMeeting, SelfTestReport
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission, Venue, VenueKind
 from app.participants.models import Buyer, Company, Interpreter
+from app.rooms.models import SeatLink
 from rooms.seats import Seat
 
 logger = logging.getLogger(__name__)
@@ -203,6 +204,40 @@ async def booth_meeting(*, session: AsyncSession, kiosk: Kiosk, meeting_id: int)
         meeting.company_venue_id if kiosk.claims.seat is Seat.COMPANY else meeting.buyer_venue_id
     )
     return meeting if venue_id == kiosk.venue.id else None
+
+
+async def mint_seat_link(
+    *, session: AsyncSession, meeting: Meeting, seat: Seat, expires_at: datetime, now: datetime
+) -> SeatLink:
+    """A new seat link (as rooms' `issue_link` makes), written in a transaction that reads
+    nothing first: on SQLite a read-then-write transaction that meets another writer fails
+    at once, where a write-first one waits its turn. The caller's transaction is ended."""
+    existing = await session.scalar(
+        select(SeatLink.id).where(SeatLink.meeting_id == meeting.id, SeatLink.seat == seat)
+    )
+    await session.commit()
+    if existing is None:
+        link = SeatLink(
+            meeting_id=meeting.id, seat=seat, generation=1, expires_at=expires_at, issued_at=now
+        )
+        session.add(link)
+    else:
+        await session.execute(
+            update(SeatLink)
+            .where(SeatLink.id == existing)
+            .values(
+                generation=SeatLink.generation + 1,
+                expires_at=expires_at,
+                issued_at=now,
+                revoked_at=None,
+            )
+        )
+        found = await session.get(SeatLink, existing, populate_existing=True)
+        assert found is not None
+        link = found
+    await session.commit()
+    logger.info("meeting %s seat %s: link issued for a kiosk", meeting.id, seat)
+    return link
 
 
 # Self-test ----------------------------------------------------------------------------------

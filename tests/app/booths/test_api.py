@@ -102,6 +102,19 @@ async def test_kiosk_sees_its_booths_agenda_until_the_link_is_replaced_or_revoke
     assert shown["buyer_country"] == "ID"
     assert datetime.fromisoformat(shown["starts_at"]) == first.starts_at
 
+    # The booth has no seat link for its meeting yet: the kiosk gets one minted, then the same.
+    minted = await booth_client.post(
+        f"/api/v1/kiosk/meetings/{first.id}/token", headers=kiosk(link["token"])
+    )
+    assert minted.status_code == 200, minted.text
+    assert minted.json()["seat"] == "company"
+    again = await booth_client.post(
+        f"/api/v1/kiosk/meetings/{first.id}/token", headers=kiosk(link["token"])
+    )
+    assert again.json()["token"] == minted.json()["token"]
+    joined = await booth_client.post("/api/v1/join", json={"token": minted.json()["token"]})
+    assert (joined.json()["seat"], joined.json()["meeting_id"]) == ("company", first.id)
+
     events = list(
         await session.scalars(
             select(AuditEvent).where(AuditEvent.mission_id == mission.id).order_by(AuditEvent.id)
