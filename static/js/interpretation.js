@@ -34,6 +34,8 @@ export class InterpretationView {
     s.addEventListener("mute_state", () => this.state && this.update(this.state));
     if (this.isInterpreter) this.bindConsole();
     else this.bindListener();
+    // For support and the browser tests: the room's interpretation as this page last heard it.
+    window.tradebooth = { ...(window.tradebooth || {}), interpretation: () => this.state };
   }
 
   language(code) {

@@ -10,14 +10,21 @@ and measures the RMS before and after it with AnalyserNodes.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from app.settings import Settings
+from tests.principals import admin_headers
 from tests.waiting import wait_until
 from tests.web.browser import Console, launch
 from tests.web.conftest import Server, seed_mission
@@ -100,6 +107,26 @@ class Room:
         return result
 
 
+@pytest.fixture(scope="module")
+def admin(server: Server) -> Iterator[Server]:
+    """The server's API as a signed-in admin (the records API needs a console session)."""
+
+    async def sign_in() -> dict[str, str]:
+        engine = create_async_engine(server.database_url)
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                settings = Settings(environment="test", database_url=server.database_url)
+                return await admin_headers(session, settings)
+        finally:
+            await engine.dispose()
+
+    # In a thread of its own: sync Playwright keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        headers = pool.submit(asyncio.run, sign_in()).result(60)
+    with httpx.Client(base_url=str(server.api.base_url), timeout=10, headers=headers) as api:
+        yield dataclasses.replace(server, api=api)
+
+
 def _join(page: Page, url: str, lang: str) -> None:
     base, token = url.split("#", 1)
     page.goto(f"{base}?lang={lang}#{token}")
@@ -112,8 +139,9 @@ def _join(page: Page, url: str, lang: str) -> None:
 
 @pytest.fixture(scope="module")
 def room(
-    server: Server, playwright: Playwright, tmp_path_factory: pytest.TempPathFactory
+    admin: Server, playwright: Playwright, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Room]:
+    server = admin
     seeded = seed_mission(server, live_meeting=True)  # interpreter ko-id on meeting 0
     meeting_id = seeded.meetings[0]["id"]
     links = {link["seat"]: link["url"] for link in server.post(f"/meetings/{meeting_id}/links", {})}
@@ -216,18 +244,22 @@ TRACK_RMS_JS = """(source) => { const mix = window.tradebooth.audio, rms = mix.r
   const ids = Object.entries(mix.gains()).filter(([, g]) => g.source === source).map(([id]) => id);
   return ids.length ? rms[ids[0]].before : null; }"""
 
+CONSOLE_STATE_JS = """() => ({ error: document.querySelector("#interp-error").textContent,
+  state: window.tradebooth.interpretation(), drops: window.tbCall.drops })"""
+
 
 def _channel(page: Page, channel: str) -> Any:
     return page.locator(f'#interp-channels > li[data-channel="{channel}"]')
 
 
 def test_interpreter_console(
-    server: Server, playwright: Playwright, tmp_path: Path, screenshots: Path
+    admin: Server, playwright: Playwright, tmp_path: Path, screenshots: Path
 ) -> None:
     """Interpreter and booth partner (Chromium) work one ko-id meeting as a team: who is
     live, the both-microphones alarm, hand over now, request / decline / accept, the mode,
     the direction toggle, the floor marker, a refused relay loop, the partner line
     (push-to-talk audio and team notes) that the company (an aiortc seat) never gets."""
+    server = admin
     seeded = seed_mission(server, live_meeting=True)
     mission_id = seeded.mission["id"]
     first, second = (
@@ -375,6 +407,11 @@ def test_interpreter_console(
             )
             for console in consoles:
                 assert console.errors == [], console.errors
+        except Exception:
+            # What each console showed and knew when it failed.
+            for name, page in pages.items():
+                print(name, page.evaluate(CONSOLE_STATE_JS), flush=True)
+            raise
         finally:
             for context in contexts:
                 context.close()
