@@ -164,10 +164,15 @@ function onEvent(type, event) {
     renderFlag(event.meeting_id);
   } else if (type === "kiosk") {
     const booth = venues.get(event.venue_id);
-    if (booth) {
+    if (!booth) return;
+    clearTimeout(booth.offlineTimer);
+    const show = () => {
       booth.kiosks_online = event.online;
       renderBooth(booth);
-    }
+    };
+    // A kiosk's stream is renewed every minute (gone for a second): only a lasting gap counts.
+    if (event.online > 0) show();
+    else booth.offlineTimer = setTimeout(show, 5000);
   } else if (type === "booth_check") {
     const booth = venues.get(event.venue_id);
     if (booth) {
