@@ -61,6 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "TRADEBOOTH_ICE_HOST_ADDRESSES": '["127.0.0.1"]',
         "TRADEBOOTH_ICE_SERVERS": "[]",
         "TRADEBOOTH_ROOM_GRACE_SECONDS": "60",
+        "TRADEBOOTH_ATTENDANCE_CHECK_SECONDS": "1",  # the board's flags within a second
         "TRADEBOOTH_LOG_LEVEL": "WARNING",
     }
     log = (folder / "uvicorn.log").open("w")
