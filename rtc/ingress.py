@@ -41,6 +41,8 @@ class Ingress:
         self.receiver = receiver
         self.on_packet: PacketHandler | None = None
         self.nacks_sent = 0
+        self.foreign_packets = 0  # another stream's packets routed here, dropped
+        self._media_ssrc: int | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         r: Any = receiver
         # These dicts are created in __init__ and filled by receive(): keep references.
@@ -80,6 +82,17 @@ class Ingress:
         codec = self._codecs.get(packet.payload_type)
         if codec is None:
             return
+        if codec.name != "rtx":
+            # One media stream per receiver. aiortc's router pins an SSRC it does not know to
+            # the only receiver of its payload type: a second track of a kind (a back-channel,
+            # a screen share) sends before the answer naming its SSRC is applied, and its first
+            # packets land here. Forwarded, their sequence numbers would put this track's
+            # subscribers' SRTP replay windows ahead of it for good.
+            if self._media_ssrc is None:
+                self._media_ssrc = packet.ssrc
+            elif packet.ssrc != self._media_ssrc:
+                self.foreign_packets += 1
+                return
         stream: Any = self._streams.get(packet.ssrc)
         if stream is None:
             stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
