@@ -201,6 +201,10 @@ def _deep(depth: int) -> str:
     return '{"type": "chat", "id": "deep", "text": ' + "[" * depth + "]" * depth + "}"
 
 
+def _oversized() -> str:
+    return json.dumps({"type": "chat", "id": "big", "text": "x" * (MAX_MESSAGE_BYTES + 1)})
+
+
 MALFORMED = st.one_of(
     st.text(max_size=200),  # mostly not JSON
     st.builds(json.dumps, ANY_JSON),  # JSON that is not an object (or an object of junk)
@@ -208,7 +212,7 @@ MALFORMED = st.one_of(
     st.integers(min_value=10, max_value=30_000).map(_deep),  # nesting past any recursion limit
     st.integers(min_value=10, max_value=30_000).map(lambda n: "[" * n),
     st.binary(max_size=64),  # binary frames are not part of the protocol (1003)
-    st.just(json.dumps({"type": "chat", "id": "big", "text": "x" * (MAX_MESSAGE_BYTES + 1)})),
+    st.builds(_oversized),  # built, not st.just: hypothesis reprs its strategies
     st.sampled_from(
         [  # candidate lines aiortc parses or refuses; loopback only, so nothing leaves the host
             "candidate:1 1 udp 2130706431 127.0.0.1 50123 typ host",
