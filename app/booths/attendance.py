@@ -41,6 +41,10 @@ class Flag:
     company_venue_id: int | None
     buyer_venue_id: int | None
 
+    def seats(self) -> list[Seat]:
+        """The missing seats in the seats' own order (company, buyer, interpreters)."""
+        return [seat for seat in Seat if seat in self.missing]
+
     def event(self, at: datetime) -> dict[str, Any]:
         return {
             "type": "attendance",
@@ -48,7 +52,7 @@ class Flag:
             "meeting_id": self.meeting_id,
             "at": isoformat(at),
             "flagged": bool(self.missing),
-            "missing": sorted(seat.value for seat in self.missing),
+            "missing": [seat.value for seat in self.seats()],
             "since": isoformat(self.since),
             "company_venue_id": self.company_venue_id,
             "buyer_venue_id": self.buyer_venue_id,

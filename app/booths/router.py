@@ -116,7 +116,7 @@ async def booths_board(
         AttendanceFlag(
             meeting_id=flag.meeting_id,
             mission_id=flag.mission_id,
-            missing=sorted(flag.missing),
+            missing=flag.seats(),
             since=flag.since,
             company_venue_id=flag.company_venue_id,
             buyer_venue_id=flag.buyer_venue_id,

@@ -182,12 +182,12 @@ async def test_missing_seats_are_flagged_a_late_join_clears_and_the_end_is_a_no_
         )
         await feed.wait("the flag", type="attendance", meeting_id=late, flagged=True)
         nobody = await feed.wait("the flag", type="attendance", meeting_id=empty, flagged=True)
-        assert nobody["missing"] == ["buyer", "company"]
+        assert nobody["missing"] == ["company", "buyer"]
         board = (await client.get(f"/api/v1/missions/{day.mission_id}/booths")).json()
         assert {f["meeting_id"]: f["missing"] for f in board["flags"]} == {
             alone: ["buyer"],
             late: ["buyer"],
-            empty: ["buyer", "company"],
+            empty: ["company", "buyer"],
         }
 
         seats.append(await _seat(server, late, Seat.BUYER))  # the buyer comes in late
