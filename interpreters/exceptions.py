@@ -85,6 +85,12 @@ class NoPendingRequest(HandoverError):
     code = "no_pending_request"
 
 
+class LiveConnected(HandoverError):
+    """The interpreter live on the channel is connected: ask them for a handover instead."""
+
+    code = "live_connected"
+
+
 class RequestPending(HandoverError):
     """Another handover request on this channel is waiting for an answer."""
 

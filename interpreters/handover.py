@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from interpreters.exceptions import (
+    LiveConnected,
     NoPartner,
     NoPendingRequest,
     NotLive,
@@ -122,6 +123,17 @@ class Handover:
         if self.requested_by is None or self.requested_by != by:
             raise NoPendingRequest(channel=self.channel, by=by)
         return dataclasses.replace(self, requested_by=None)
+
+    def take(self, by: str, *, away: bool) -> Handover:
+        """A partner takes the microphone without the live interpreter's answer: only when
+        the live one is `away` (their connection dropped, so they cannot answer; they stay
+        on the team for their grace period). Taking what one holds changes nothing."""
+        self._require_member(by)
+        if self.live == by:
+            return self
+        if not away:
+            raise LiveConnected(channel=self.channel, peer_id=by, live=self.live)
+        return dataclasses.replace(self, live=by, requested_by=None)
 
     def set_mic(self, peer_id: str, is_open: bool) -> Handover:
         self._require_member(peer_id)

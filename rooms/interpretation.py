@@ -251,18 +251,9 @@ class InterpretationDesk:
         return self._sync(at)
 
     def _take(self, desk: Handover, seat: Seat) -> Handover:
-        """Take the microphone when no one holds it or its holder's connection dropped."""
-        if seat.value not in desk.team:
-            raise InvalidState(f"{seat} is not on the team of {desk.channel!r}", code="not_on_team")
-        if desk.live == seat.value:
-            return desk
-        if desk.live is not None and Seat(desk.live) in self.connected:
-            raise InvalidState(
-                f"{desk.live} is live on {desk.channel!r}: ask for a handover",
-                code="live_connected",
-                channel=desk.channel,
-            )
-        return dataclasses.replace(desk, live=seat.value, requested_by=None)
+        """Take the microphone when its holder's connection dropped (grace period)."""
+        away = desk.live is None or Seat(desk.live) not in self.connected
+        return desk.take(seat.value, away=away)
 
     # -- voice --------------------------------------------------------------------------------
 

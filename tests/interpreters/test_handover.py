@@ -9,6 +9,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from interpreters.exceptions import (
     HandoverError,
+    LiveConnected,
     NoPartner,
     NoPendingRequest,
     NotLive,
@@ -73,6 +74,17 @@ def test_when_the_live_interpreter_drops_out_the_partner_takes_over() -> None:
     assert desk.live == "boris"
     assert desk.requested_by is None
     assert desk.leave("boris").live is None
+
+
+def test_take_only_from_a_live_interpreter_who_is_away() -> None:
+    desk = _pair().request("anna")
+    with pytest.raises(LiveConnected):
+        desk.take("boris", away=False)
+    taken = desk.take("boris", away=True)
+    assert (taken.live, taken.team, taken.requested_by) == ("boris", desk.team, None)
+    assert taken.take("boris", away=False) is taken  # holding it already
+    with pytest.raises(NotOnTeam):
+        desk.take("chen", away=True)
 
 
 def test_both_mics_open_raises_the_alarm() -> None:
@@ -172,6 +184,19 @@ class HandoverMachine(RuleBasedStateMachine):
             if after is not None:
                 assert after.live == before.live and after.requested_by is None
                 return
+
+    @rule(channel=channels, by=interpreters, away=st.booleans())
+    def take(self, channel: str, by: str, away: bool) -> None:
+        before = self.desks[channel]
+        try:
+            after = before.take(by, away=away)
+        except HandoverError:
+            assert by not in before.team or (not away and before.live != by)
+            return
+        self.desks[channel] = after
+        assert after.live == by and after.team == before.team
+        if before.live != by:
+            assert away and after.requested_by is None
 
     @rule(channel=channels, peer=interpreters, is_open=st.booleans())
     def set_mic(self, channel: str, peer: str, is_open: bool) -> None:
