@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import CSRF_HEADER, csrf_cookie_name, session_cookie_name
 from app.auth.models import User, UserMission, UserRole
-from app.auth.service import start_session
+from app.auth.service import SignedIn, start_session
 from app.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -55,8 +55,8 @@ async def user(
     return row
 
 
-async def headers(session: AsyncSession, settings: Settings, who: User) -> dict[str, str]:
-    """Cookie and CSRF headers of a new live session of `who`."""
+async def signed_in(session: AsyncSession, settings: Settings, who: User) -> SignedIn:
+    """A new live session of `who` (its cookie token and CSRF token)."""
     signed = start_session(
         session=session,
         settings=settings,
@@ -66,11 +66,22 @@ async def headers(session: AsyncSession, settings: Settings, who: User) -> dict[
         now=datetime.now(UTC),
     )
     await session.commit()
-    cookies = (
-        f"{session_cookie_name(settings)}={signed.token}; "
-        f"{csrf_cookie_name(settings)}={signed.csrf_token}"
-    )
-    return {"Cookie": cookies, CSRF_HEADER: signed.csrf_token}
+    return signed
+
+
+def cookies(settings: Settings, signed: SignedIn) -> dict[str, str]:
+    """The two cookies a browser holds after signing in."""
+    return {
+        session_cookie_name(settings): signed.token,
+        csrf_cookie_name(settings): signed.csrf_token,
+    }
+
+
+async def headers(session: AsyncSession, settings: Settings, who: User) -> dict[str, str]:
+    """Cookie and CSRF headers of a new live session of `who`."""
+    signed = await signed_in(session, settings, who)
+    jar = "; ".join(f"{name}={value}" for name, value in cookies(settings, signed).items())
+    return {"Cookie": jar, CSRF_HEADER: signed.csrf_token}
 
 
 async def admin_headers(session: AsyncSession, settings: Settings) -> dict[str, str]:

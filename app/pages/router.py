@@ -16,8 +16,9 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from app.auth.models import UserRole
 from app.dependencies import SessionDep
-from app.errors import AppError
+from app.errors import AppError, PermissionDenied
 from app.i18n import COOKIE, LANGUAGES, Translator, js_catalogue, negotiate
 from app.meetings.models import Meeting
 from app.missions import service as missions_service
@@ -27,6 +28,7 @@ from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate
 from app.pages import imports, schedule
+from app.pages.access import PageUser, changeable, install_sign_in_redirect, readable
 from app.pages.queries import (
     OutcomeSummary,
     current_outcome,
@@ -51,6 +53,7 @@ CURRENCIES = ("USD", "KRW", "IDR", "VND", "RUB", "KZT", "MYR", "THB", "JPY", "TW
 
 def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
+    install_sign_in_redirect(app)
     app.include_router(router)
 
 
@@ -76,6 +79,9 @@ def render(
             "languages": LANGUAGES,
             "catalogue_json": js_catalogue(lang),
             "now": datetime.now(UTC),
+            # Set by PageUser on console pages: the forms echo the session's CSRF token.
+            "csrf_token": getattr(request.state, "csrf_token", ""),
+            "user": getattr(request.state, "user", None),
             **context,
         },
         status_code=status_code,
@@ -95,13 +101,16 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/missions")
-async def missions_page(request: Request, session: SessionDep) -> HTMLResponse:
-    rows = await session.execute(
+async def missions_page(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+    statement = (
         select(Mission, Organisation)
         .join(Organisation, Organisation.id == Mission.organisation_id)
         .order_by(Mission.start_date.desc(), Mission.id.desc())
         .limit(200)
     )
+    if user.role is not UserRole.ADMIN:  # the user's organisation's missions only
+        statement = statement.where(Mission.organisation_id == user.organisation_id)
+    rows = await session.execute(statement)
     missions = [(mission, organisation) for mission, organisation in rows]
     counts = {m.id: await mission_counts(session, m.id) for m, _ in missions}
     return render(request, "missions.html", missions=missions, counts=counts)
@@ -116,7 +125,7 @@ TIME_ZONES = ("Asia/Seoul", "Asia/Jakarta", "Asia/Ho_Chi_Minh", "Asia/Almaty", "
 
 
 @router.get("/missions/new")
-async def new_mission_page(request: Request) -> HTMLResponse:
+async def new_mission_page(request: Request, _user: PageUser) -> HTMLResponse:
     return render(
         request, "mission_new.html", values={}, problems={}, time_zones=TIME_ZONES,
         currencies=CURRENCIES,
@@ -124,7 +133,10 @@ async def new_mission_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/missions/new")
-async def create_mission(request: Request, session: SessionDep) -> Response:
+async def create_mission(request: Request, session: SessionDep, user: PageUser) -> Response:
+    admin = user.role is UserRole.ADMIN
+    if not admin and user.role is not UserRole.ORGANISER:
+        raise PermissionDenied("your role may not create missions")
     form = await request.form()
     values = {key: str(value).strip() for key, value in form.items()}
     problems: dict[str, str] = {}
@@ -151,14 +163,22 @@ async def create_mission(request: Request, session: SessionDep) -> Response:
             missing = error["type"] == "missing"
             problems.setdefault(field, "import.error.missing" if missing else "mission.new.invalid")
     if data is not None and not problems:
-        organisation = await organisations_service.get_by_name(session=session, name=organiser)
+        # An admin names any organiser (created if new); an organiser creates missions of
+        # its own organisation only, and organises them.
+        if admin:
+            organisation = await organisations_service.get_by_name(session=session, name=organiser)
+        else:
+            organisation = await session.get(Organisation, user.organisation_id)
         try:
             if organisation is None:
                 organisation = await organisations_service.create(
                     session=session, data=OrganisationCreate(name=organiser)
                 )
             mission = await missions_service.create(
-                session=session, organisation=organisation, data=data
+                session=session,
+                organisation=organisation,
+                data=data,
+                organised_by=None if admin else user.id,
             )
         except AppError:
             problems["name"] = "mission.new.taken"
@@ -170,8 +190,12 @@ async def create_mission(request: Request, session: SessionDep) -> Response:
     )
 
 
-async def _mission(session: SessionDep, mission_id: int) -> Mission | None:
-    return await session.get(Mission, mission_id)
+async def _writable(session: SessionDep, user: PageUser, mission_id: int) -> Mission | None:
+    """The mission for a form that changes it: None if hidden, 403 if only readable."""
+    mission = await readable(session, user, mission_id)
+    if mission is not None and not await changeable(session, user, mission):
+        raise PermissionDenied("you may read this mission but not change it")
+    return mission
 
 
 @router.get("/missions/{mission_id}")
@@ -179,12 +203,13 @@ async def mission_page(
     request: Request,
     session: SessionDep,
     mission_id: PathId,
+    user: PageUser,
     imported: Annotated[int | None, Query()] = None,
     kind: Annotated[str | None, Query()] = None,
     refused: Annotated[int | None, Query()] = None,
     venue_problem: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    mission = await _mission(session, mission_id)
+    mission = await readable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
     organisation = await session.get(Organisation, mission.organisation_id)
@@ -230,8 +255,10 @@ async def mission_page(
 
 
 @router.post("/missions/{mission_id}/venues")
-async def add_venue(request: Request, session: SessionDep, mission_id: PathId) -> Response:
-    mission = await _mission(session, mission_id)
+async def add_venue(
+    request: Request, session: SessionDep, mission_id: PathId, user: PageUser
+) -> Response:
+    mission = await _writable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
     form = await request.form()
@@ -269,9 +296,10 @@ async def import_page(
     request: Request,
     session: SessionDep,
     mission_id: PathId,
+    user: PageUser,
     kind: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
-    mission = await _mission(session, mission_id)
+    mission = await readable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
     return render(
@@ -286,9 +314,10 @@ async def import_preview(
     session: SessionDep,
     mission_id: PathId,
     file: Annotated[UploadFile, File()],
+    user: PageUser,
     kind: Annotated[str, Form()] = "companies",
 ) -> HTMLResponse:
-    mission = await _mission(session, mission_id)
+    mission = await _writable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
     chosen = _kind(kind)
@@ -324,9 +353,10 @@ async def import_confirm(
     session: SessionDep,
     mission_id: PathId,
     rows: Annotated[str, Form()],
+    user: PageUser,
     kind: Annotated[str, Form()] = "companies",
 ) -> Response:
-    mission = await _mission(session, mission_id)
+    mission = await _writable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
     chosen = _kind(kind)
@@ -354,9 +384,10 @@ async def schedule_page(
     request: Request,
     session: SessionDep,
     mission_id: PathId,
+    user: PageUser,
     day: Annotated[date | None, Query()] = None,
 ) -> HTMLResponse:
-    mission = await _mission(session, mission_id)
+    mission = await readable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
     all_meetings = await mission_meetings(session, mission.id)
@@ -377,8 +408,10 @@ async def schedule_page(
 
 
 @router.get("/missions/{mission_id}/board")
-async def board_page(request: Request, session: SessionDep, mission_id: PathId) -> HTMLResponse:
-    mission = await _mission(session, mission_id)
+async def board_page(
+    request: Request, session: SessionDep, mission_id: PathId, user: PageUser
+) -> HTMLResponse:
+    mission = await readable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
     meetings = await mission_meetings(session, mission.id)
@@ -387,8 +420,10 @@ async def board_page(request: Request, session: SessionDep, mission_id: PathId) 
 
 
 @router.get("/missions/{mission_id}/results")
-async def results_page(request: Request, session: SessionDep, mission_id: PathId) -> HTMLResponse:
-    mission = await _mission(session, mission_id)
+async def results_page(
+    request: Request, session: SessionDep, mission_id: PathId, user: PageUser
+) -> HTMLResponse:
+    mission = await readable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
     meetings = await mission_meetings(session, mission.id)
@@ -400,11 +435,15 @@ async def results_page(request: Request, session: SessionDep, mission_id: PathId
     )
 
 
-async def _meeting_context(session: SessionDep, meeting_id: int) -> dict[str, Any] | None:
+async def _meeting_context(
+    session: SessionDep, user: PageUser, meeting_id: int
+) -> dict[str, Any] | None:
     meeting = await session.get(Meeting, meeting_id)
     if meeting is None:
         return None
-    mission = await session.get(Mission, meeting.mission_id)
+    mission = await readable(session, user, meeting.mission_id)
+    if mission is None:
+        return None
     parties = await meeting_parties(session, [meeting])
     outcome = await current_outcome(session, meeting.id)
     return {
@@ -416,16 +455,20 @@ async def _meeting_context(session: SessionDep, meeting_id: int) -> dict[str, An
 
 
 @router.get("/meetings/{meeting_id}")
-async def meeting_page(request: Request, session: SessionDep, meeting_id: PathId) -> HTMLResponse:
-    context = await _meeting_context(session, meeting_id)
+async def meeting_page(
+    request: Request, session: SessionDep, meeting_id: PathId, user: PageUser
+) -> HTMLResponse:
+    context = await _meeting_context(session, user, meeting_id)
     if context is None:
         return _not_found(request, "meeting")
     return render(request, "meeting.html", **context)
 
 
 @router.get("/meetings/{meeting_id}/outcome")
-async def outcome_page(request: Request, session: SessionDep, meeting_id: PathId) -> HTMLResponse:
-    context = await _meeting_context(session, meeting_id)
+async def outcome_page(
+    request: Request, session: SessionDep, meeting_id: PathId, user: PageUser
+) -> HTMLResponse:
+    context = await _meeting_context(session, user, meeting_id)
     if context is None:
         return _not_found(request, "meeting")
     return render(request, "outcome.html", currencies=CURRENCIES, **context)

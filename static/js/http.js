@@ -9,9 +9,10 @@ function csrfToken() {
   return null;
 }
 
-/** `fetch` with a JSON body and, on unsafe methods, the X-CSRF-Token header when signed in. */
-export function api(path, { method = "GET", body } = {}) {
-  const headers = {};
+/** `fetch` with a JSON body and, on unsafe methods, the X-CSRF-Token header when signed in.
+ * `headers` adds more (a seat's page sends its link as `Authorization: Bearer`). */
+export function api(path, { method = "GET", body, headers: extra = {} } = {}) {
+  const headers = { ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const token = method === "GET" ? null : csrfToken();
   if (token) headers["X-CSRF-Token"] = token;

@@ -158,6 +158,7 @@ function afterStep(reason) {
     box.hidden = false;
     const form = box.querySelector("form");
     form.dataset.meeting = state.details.meeting_id;
+    form.dataset.seatToken = state.token; // the link is what lets this seat save its outcome
     bindOutcomeForm(form);
   }
 }

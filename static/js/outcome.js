@@ -83,9 +83,11 @@ function explain(form, response, payload) {
   return t("outcome.error.other", { message: payload.detail || response.statusText });
 }
 
-/** Bind `form` (the _outcome_form.html macro); loads the current outcome when there is one. */
+/** Bind `form` (the _outcome_form.html macro); loads the current outcome when there is one.
+ * On a seat's page `form.dataset.seatToken` holds its link, which authorizes the form. */
 export async function bindOutcomeForm(form) {
   const meetingId = form.dataset.meeting;
+  const headers = form.dataset.seatToken ? { Authorization: `Bearer ${form.dataset.seatToken}` } : {};
   let version = null;
   form.querySelectorAll("[data-controls]").forEach((flag) => {
     flag.addEventListener("change", () => {
@@ -111,7 +113,7 @@ export async function bindOutcomeForm(form) {
     const button = form.querySelector("#outcome-save");
     button.disabled = true;
     try {
-      const response = await api(`/api/v1/meetings/${meetingId}/outcome`, { method, body: data });
+      const response = await api(`/api/v1/meetings/${meetingId}/outcome`, { method, body: data, headers });
       const payload = await response.json().catch(() => ({}));
       if (!response.ok) {
         if (response.status === 409 && payload.current_version) version = payload.current_version;
@@ -126,7 +128,7 @@ export async function bindOutcomeForm(form) {
     }
   });
   // The version list is empty (not a 404) before the first outcome is recorded.
-  const existing = await api(`/api/v1/meetings/${meetingId}/outcome/versions`);
+  const existing = await api(`/api/v1/meetings/${meetingId}/outcome/versions`, { headers });
   const versions = existing.ok ? await existing.json() : [];
   if (versions.length) {
     const current = versions[versions.length - 1];

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
+from app.auth.dependencies import CSRF_HEADER
+from app.auth.models import UserRole
+from app.database import create_engine, create_sessionmaker
 from app.migrations import upgrade
+from app.settings import Settings
+from tests import principals
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +38,16 @@ def _free_port() -> int:
 @dataclass
 class Server:
     base_url: str
-    api: httpx.Client
+    api: httpx.Client  # signed in as an admin
     database_url: str
+    cookies: dict[str, str] = field(default_factory=dict)  # the admin's session, for browsers
+    admin_email: str = ""  # signs in with tests.principals.PASSWORD
+
+    def sign_in(self, context: BrowserContext) -> None:
+        """Give a browser context the admin's session (console pages need one)."""
+        context.add_cookies(
+            [{"name": k, "value": v, "url": self.base_url} for k, v in self.cookies.items()]
+        )
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         response = self.api.post(path, json=body)
@@ -46,11 +60,25 @@ class Server:
         return response.json()
 
 
+async def _admin_session(url: str) -> tuple[dict[str, str], str, str]:
+    """An admin with a live session in the test database: its cookies and CSRF token."""
+    settings = Settings(environment="test", database_url=url)
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            admin = await principals.user(session, role=UserRole.ADMIN)
+            signed = await principals.signed_in(session, settings, admin)
+    finally:
+        await engine.dispose()
+    return principals.cookies(settings, signed), signed.csrf_token, admin.email
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("web")
     url = f"sqlite+aiosqlite:///{folder / 'web.db'}"
     upgrade(url)
+    cookies, csrf, admin_email = asyncio.run(_admin_session(url))
     port = _free_port()
     env = {
         **os.environ,
@@ -85,6 +113,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
+
     def healthy() -> bool:
         try:
             return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
@@ -98,8 +127,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if process.poll() is not None or not healthy():
         log.flush()
         raise RuntimeError((folder / "uvicorn.log").read_text()[-3000:])
-    with httpx.Client(base_url=f"{base_url}/api/v1", timeout=10) as api:
-        yield Server(base_url=base_url, api=api, database_url=url)
+    with httpx.Client(
+        base_url=f"{base_url}/api/v1", timeout=10, cookies=cookies, headers={CSRF_HEADER: csrf}
+    ) as api:
+        yield Server(
+            base_url=base_url, api=api, database_url=url, cookies=cookies, admin_email=admin_email
+        )
     process.terminate()
     try:
         process.wait(10)

@@ -123,6 +123,7 @@ def test_three_seats_consult(
     organiser_context, organiser_console = launch(
         playwright, tmp_path / "organiser", locale="ko-KR", timezone_id="Asia/Seoul"
     )
+    server.sign_in(organiser_context)
     try:
         board = organiser_context.new_page()
         board.goto(f"{server.base_url}/missions/{mission_id}/board?lang=ko")

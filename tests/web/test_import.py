@@ -62,6 +62,7 @@ def test_import_companies_csv_and_buyers_xlsx(
 ) -> None:
     mission_id = _empty_mission(server)
     context, console = launch(playwright, tmp_path / "profile", locale="ko-KR")
+    server.sign_in(context)
     try:
         page = context.new_page()
         page.goto(f"{server.base_url}/missions/{mission_id}/import?kind=companies&lang=ko")

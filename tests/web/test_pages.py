@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
+from tests.principals import PASSWORD
 from tests.web.browser import launch
 from tests.web.conftest import Seeded, Server, seed_mission
 
@@ -64,6 +65,13 @@ def test_pages_render_without_errors(
             "mission-new": "/missions/new",
             "sign-in": "/sign-in",
         }
+        # Signed out, the console sends the clerk to sign in, then back to the page asked for.
+        page.goto(f"{base}/missions?lang={lang}")
+        expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+        page.fill("#signin-email", server.admin_email)
+        page.fill("#signin-password", PASSWORD)
+        page.click("#signin-submit")
+        expect(page).to_have_url(f"{base}/missions?lang={lang}")
         for name, path in pages.items():
             page.goto(base + path)
             expect(page.locator("html")).to_have_attribute("lang", lang)
@@ -118,6 +126,7 @@ def test_new_mission_form(
     server: Server, playwright: Playwright, tmp_path: Path, screenshots: Path
 ) -> None:
     context, console = launch(playwright, tmp_path / "profile", locale="ko-KR")
+    server.sign_in(context)
     try:
         page = context.new_page()
         page.goto(f"{server.base_url}/missions?lang=ko")

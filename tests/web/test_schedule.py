@@ -19,6 +19,7 @@ def test_schedule_grid(
     seeded = seed_mission(server)  # 10:00, 10:30, 11:00 in Seoul, booths 1 and 2
     mid = seeded.mission["id"]
     context, console = launch(playwright, tmp_path / "profile", locale="en-GB")
+    server.sign_in(context)
     try:
         page = context.new_page()
         day = seeded.meetings[0]["starts_at"][:10]
