@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -44,7 +45,6 @@ from app.booths.schemas import (
 from app.dependencies import SessionDep, SettingsDep
 from app.rooms import service as rooms_service
 from app.rooms.dependencies import ClockDep, RegistryDep, SignerDep
-from app.rooms.router import BOARD_KEEPALIVE_SECONDS, BOARD_RETRY_MS, BOARD_STREAM_SECONDS, _sse
 from app.schemas import PathId
 from app.settings import Settings
 from app.turn import ice_servers_for_seat
@@ -54,9 +54,19 @@ from rooms.seats import Seat
 
 router = APIRouter(tags=["booths"])
 
+# The kiosk's event stream, like the board's: a comment every 15 s of silence, and it ends
+# after a minute (the kiosk reconnects at once) so that a shutdown never waits on it.
+STREAM_KEEPALIVE_SECONDS = 15.0
+STREAM_SECONDS = 60.0
+STREAM_RETRY_MS = 1000
+
 # The self-test's bandwidth sample: about a second on a 10 Mbit/s line each way.
 BANDWIDTH_BYTES = 1_000_000
 MAX_UPLOAD_BYTES = 2 * BANDWIDTH_BYTES
+
+
+def _sse(event: dict[str, Any]) -> str:
+    return f"event: {event['type']}\ndata: {json.dumps(event, default=str)}\n\n"
 
 
 def _link_read(link: BoothLink, signer: BoothSigner, settings: Settings) -> BoothLinkRead:
@@ -435,13 +445,13 @@ async def kiosk_events(
 
     async def stream() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
-        ends = loop.time() + BOARD_STREAM_SECONDS
+        ends = loop.time() + STREAM_SECONDS
         try:
-            yield f"retry: {BOARD_RETRY_MS}\n\n"
+            yield f"retry: {STREAM_RETRY_MS}\n\n"
             yield _sse(hello)
             while (left := ends - loop.time()) > 0:
                 try:
-                    event = await asyncio.wait_for(queue.get(), min(left, BOARD_KEEPALIVE_SECONDS))
+                    event = await asyncio.wait_for(queue.get(), min(left, STREAM_KEEPALIVE_SECONDS))
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
