@@ -210,16 +210,22 @@ function freshCallSection() {
   return fresh;
 }
 
+/** The language this side listens in: the company's booth Korean, the buyer's centre the
+ *  pair's other language. */
+function ownLanguage(details) {
+  const pair = (details.language_pair || "").split("-").filter(Boolean);
+  if (pair.length !== 2) return null;
+  return state.details.seat === "buyer" ? pair.find((code) => code !== "ko") || pair[1] : pair.includes("ko") ? "ko" : pair[0];
+}
+
 function captions(meeting, details) {
   const box = $("kiosk-captions");
   $("cap-name").textContent = state.details.seat === "buyer"
     ? `${meeting.company} (${countryName("KR")})`
     : buyerText(meeting);
-  const pair = (details.language_pair || "").split("-").filter(Boolean);
-  // The business centre hears the buyer's language: the pair's side that is not Korean.
-  const mine = state.details.seat === "buyer" ? pair.find((code) => code !== "ko") : "ko";
-  $("cap-interp").textContent = meeting.interpreter
-    ? t("kiosk.caption.interpreter", { name: meeting.interpreter, channel: (mine || pair[0] || "").toUpperCase() })
+  const mine = ownLanguage(details);
+  $("cap-interp").textContent = meeting.interpreter && mine
+    ? t("kiosk.caption.interpreter", { name: meeting.interpreter, channel: mine.toUpperCase() })
     : "";
   box.hidden = false;
 }
@@ -262,6 +268,20 @@ async function joinMeeting(meeting) {
   root.dataset.meeting = meeting.meeting_id;
   captions(meeting, details);
   view.start();
+  // Nobody at a kiosk picks an interpretation channel: take this side's language once the
+  // room says which channels it has (through the listener's own control, so it shows).
+  const mine = ownLanguage(details);
+  let chosen = false;
+  session.addEventListener("interpretation_state", (event) => {
+    if (chosen || !mine || !(event.detail.channels || []).includes(mine)) return;
+    setTimeout(() => {
+      const select = section.querySelector("#channel-select");
+      if (!select || ![...select.options].some((option) => option.value === mine)) return;
+      chosen = true;
+      select.value = mine;
+      select.dispatchEvent(new Event("change"));
+    }, 0);
+  });
   session.addEventListener("ended", (event) => {
     view.stop();
     backToAgenda(meeting, event.detail.reason);
