@@ -119,10 +119,8 @@ class InterpretationDesk:
     def seat_joined(self, seat: Seat, *, mic_open: bool, at: datetime) -> list[Duty]:
         """A seat is in the room (first join or reconnect); interpreters join their desks."""
         participants = dict(self.state.participants)
-        previous = participants.get(seat)
-        participants[seat.value] = Participant(
-            role_of(seat), on_air=previous.on_air if previous else False
-        )
+        # A new connection is off the air until it publishes audio again (the organiser).
+        participants[seat.value] = Participant(role_of(seat))
         self.state = dataclasses.replace(self.state, participants=participants)
         self.connected.add(seat)
         if seat.is_interpreter:

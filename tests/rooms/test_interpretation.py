@@ -282,3 +282,25 @@ async def test_no_interpreter_no_channels() -> None:
             await h.request(C, "listen", channel="ko")
     finally:
         await h.close()
+
+
+async def test_a_seat_that_reconnects_keeps_its_choice_and_its_microphone(
+    harness: RoomHarness,
+) -> None:
+    h = harness
+    await h.join(C, B, INT, P)
+    await h.request(INT, "interpretation", mode="simultaneous")
+    await h.request(INT, "direction", channel="en")
+    await h.request(B, "listen", channel="en", floor_level=0.5)
+    await _speaks(h, INT, True)
+    for seat in (B, INT):
+        await h.room.disconnected(h.connections[seat])
+    await h.join(INT, B)  # back within the grace period
+    await _speaks(h, INT, True)
+    assert h.state(B)["live"] == {"en": "interpreter", "ko": "interpreter"}
+    assert h.state(B)["directions"] == {"interpreter": "en"}
+    assert h.feeds(B) == {
+        "interpreter.mic": ("channel", "en", 1.0),
+        "company.mic": ("floor", None, 0.5),
+    }
+    assert h.store.duties == []  # a short drop is not the end of a duty
