@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -71,24 +71,38 @@ def to_csv(log: DutyLog) -> str:
 
 
 def _sheet(
-    workbook: Workbook, title: str, headers: list[str], rows: list[list[Any]], widths: list[int]
+    workbook: Workbook,
+    title: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    widths: list[int],
+    formats: dict[int, str],
 ) -> None:
+    """A streamed sheet with a styled header row; `formats`: number format by column
+    (1-based). Write-only: a big mission's log has ten thousand rows and more."""
     sheet = workbook.create_sheet(title)
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-    for row in rows:
-        sheet.append([_clean(value) for value in row])
-        sheet.cell(row=sheet.max_row, column=len(headers)).number_format = MINUTES_FORMAT
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    header = []
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        cells = []
+        for column, value in enumerate(row, start=1):
+            cell = WriteOnlyCell(sheet, value=_clean(value))
+            if column in formats:
+                cell.number_format = formats[column]
+            cells.append(cell)
+        sheet.append(cells)
 
 
 def to_xlsx(log: DutyLog) -> bytes:
     """Sheets "Duty" (per interpreter, meeting and channel) and "Totals" (per interpreter)."""
-    workbook = Workbook()
-    workbook.remove(workbook.worksheets[0])
+    workbook = Workbook(write_only=True)
     _sheet(
         workbook,
         "Duty",
@@ -118,10 +132,8 @@ def to_xlsx(log: DutyLog) -> bytes:
             for r in log.rows
         ],
         [14, 28, 12, 20, 30, 30, 10, 10, 12],
+        {4: "yyyy-mm-dd hh:mm", 9: MINUTES_FORMAT},
     )
-    duty = workbook["Duty"]
-    for (cell,) in duty.iter_rows(min_row=2, min_col=4, max_col=4):
-        cell.number_format = "yyyy-mm-dd hh:mm"
     _sheet(
         workbook,
         "Totals",
@@ -129,6 +141,7 @@ def to_xlsx(log: DutyLog) -> bytes:
         [[t.interpreter_id, t.interpreter, t.meetings, t.minutes] for t in log.totals]
         + [["", "all interpreters", "", log.total_minutes]],
         [14, 28, 10, 12],
+        {4: MINUTES_FORMAT},
     )
     out = io.BytesIO()
     workbook.save(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse, Response
 
@@ -49,7 +50,9 @@ async def interpreter_duty(session: SessionDep, mission: MissionReadable) -> Dut
 async def interpreter_duty_csv(session: SessionDep, mission: MissionReadable) -> Response:
     log = await service.duty_log(session=session, mission=mission)
     return Response(
-        to_csv(log), media_type="text/csv; charset=utf-8", headers=_attachment(mission, "csv")
+        await to_thread.run_sync(to_csv, log),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(mission, "csv"),
     )
 
 
@@ -61,7 +64,12 @@ async def interpreter_duty_csv(session: SessionDep, mission: MissionReadable) ->
 )
 async def interpreter_duty_xlsx(session: SessionDep, mission: MissionReadable) -> Response:
     log = await service.duty_log(session=session, mission=mission)
-    return Response(to_xlsx(log), media_type=XLSX, headers=_attachment(mission, "xlsx"))
+    # Seconds of work for a big mission: off the event loop, which also relays media.
+    return Response(
+        await to_thread.run_sync(to_xlsx, log),
+        media_type=XLSX,
+        headers=_attachment(mission, "xlsx"),
+    )
 
 
 @router.get(

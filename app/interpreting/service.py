@@ -89,8 +89,19 @@ async def record_duty(
 
 async def duty_log(*, session: AsyncSession, mission: Mission) -> DutyLog:
     """Per interpreter, meeting and channel, and per interpreter in total, in name order."""
+    # Plain columns, not ORM objects: a big mission's log has tens of thousands of stretches.
     result = await session.execute(
-        select(InterpreterDuty, Meeting, Interpreter, Company.name, Buyer.company_name)
+        select(
+            InterpreterDuty.interpreter_id,
+            InterpreterDuty.meeting_id,
+            InterpreterDuty.channel,
+            InterpreterDuty.started_at,
+            InterpreterDuty.ended_at,
+            Interpreter.name,
+            Meeting.starts_at,
+            Company.name,
+            Buyer.company_name,
+        )
         .join(Meeting, InterpreterDuty.meeting_id == Meeting.id)
         .join(Interpreter, InterpreterDuty.interpreter_id == Interpreter.id)
         .join(Company, Meeting.company_id == Company.id)
@@ -101,24 +112,35 @@ async def duty_log(*, session: AsyncSession, mission: Mission) -> DutyLog:
         list
     )
     on_duty: defaultdict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    meetings: dict[int, tuple[Meeting, str, str]] = {}
-    interpreters: dict[int, Interpreter] = {}
-    for duty, meeting, interpreter, company, buyer in result:
-        stretch = (duty.started_at, duty.ended_at)
-        stretches[(interpreter.id, meeting.id, duty.channel)].append(stretch)
-        on_duty[interpreter.id].append(stretch)
-        meetings[meeting.id] = (meeting, company, buyer)
-        interpreters[interpreter.id] = interpreter
+    worked_in: defaultdict[int, set[int]] = defaultdict(set)
+    meetings: dict[int, tuple[datetime, str, str]] = {}
+    names: dict[int, str] = {}
+    for (
+        interpreter_id,
+        meeting_id,
+        channel,
+        started_at,
+        ended_at,
+        name,
+        meeting_starts_at,
+        company,
+        buyer,
+    ) in result:
+        stretches[(interpreter_id, meeting_id, channel)].append((started_at, ended_at))
+        on_duty[interpreter_id].append((started_at, ended_at))
+        worked_in[interpreter_id].add(meeting_id)
+        meetings[meeting_id] = (meeting_starts_at, company, buyer)
+        names[interpreter_id] = name
     rows = []
     for (interpreter_id, meeting_id, channel), spans in stretches.items():
-        meeting, company, buyer = meetings[meeting_id]
+        meeting_starts_at, company, buyer = meetings[meeting_id]
         length = time_live(spans)
         rows.append(
             DutyRow(
                 interpreter_id=interpreter_id,
-                interpreter=interpreters[interpreter_id].name,
+                interpreter=names[interpreter_id],
                 meeting_id=meeting_id,
-                meeting_starts_at=meeting.starts_at,
+                meeting_starts_at=meeting_starts_at,
                 company=company,
                 buyer=buyer,
                 channel=channel,
@@ -144,8 +166,8 @@ async def duty_log(*, session: AsyncSession, mission: Mission) -> DutyLog:
         totals.append(
             DutyTotal(
                 interpreter_id=interpreter_id,
-                interpreter=interpreters[interpreter_id].name,
-                meetings=len({r.meeting_id for r in rows if r.interpreter_id == interpreter_id}),
+                interpreter=names[interpreter_id],
+                meetings=len(worked_in[interpreter_id]),
                 seconds=length.total_seconds(),
                 minutes=minutes(length),
             )
