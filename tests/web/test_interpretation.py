@@ -10,25 +10,19 @@ and measures the RMS before and after it with AnalyserNodes.
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from app.settings import Settings
-from tests.principals import admin_headers
 from tests.waiting import wait_until
 from tests.web.browser import Console, launch
 from tests.web.conftest import Server, seed_mission
 from tests.web.peers import ToneSeat, peer_loop
+from tests.web.seats import join_call, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -109,32 +103,8 @@ class Room:
 
 @pytest.fixture(scope="module")
 def admin(server: Server) -> Iterator[Server]:
-    """The server's API as a signed-in admin (the records API needs a console session)."""
-
-    async def sign_in() -> dict[str, str]:
-        engine = create_async_engine(server.database_url)
-        try:
-            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-                settings = Settings(environment="test", database_url=server.database_url)
-                return await admin_headers(session, settings)
-        finally:
-            await engine.dispose()
-
-    # In a thread of its own: sync Playwright keeps an event loop running in this one.
-    with ThreadPoolExecutor(1) as pool:
-        headers = pool.submit(asyncio.run, sign_in()).result(60)
-    with httpx.Client(base_url=str(server.api.base_url), timeout=10, headers=headers) as api:
-        yield dataclasses.replace(server, api=api)
-
-
-def _join(page: Page, url: str, lang: str) -> None:
-    base, token = url.split("#", 1)
-    page.goto(f"{base}?lang={lang}#{token}")
-    expect(page.locator("#step-devices")).to_be_visible()
-    page.click("#devices-continue")
-    expect(page.locator("#lobby-join")).to_be_enabled()
-    page.click("#lobby-join")
-    expect(page.locator("#step-call")).to_be_visible()
+    with signed_in(server) as signed:
+        yield signed
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +133,7 @@ def room(
             interpreter.request("interpretation", mode="simultaneous")
             interpreter.request("direction", channel="id")
             page = context.new_page()
-            _join(page, links["buyer"], "en")
+            join_call(page, links["buyer"], "en")
             expect(page.locator("#listener-panel")).to_be_visible()
             expect(page.locator('#channel-select option[value="id"]')).to_have_count(1)
             yield Room(page, context, console, company, interpreter)
@@ -233,186 +203,3 @@ def test_silent_channel_brings_the_floor_up(room: Room) -> None:
     room.wait_gain("company", 0.2, "floor", "the floor back underneath the interpreter")
     assert room.measure("company")["ratio"] == pytest.approx(0.2, abs=0.02)
     expect(room.buyer.locator("#listen-status")).to_contain_text("interpreting")
-
-
-# -- the interpreters' console --------------------------------------------------------------
-
-# The back-channel tracks the page plays, and the RMS of one source's track before its gain.
-BACK_CHANNEL_JS = """() => Object.values(window.tradebooth.audio.gains())
-  .filter((g) => g.source === "back_channel")"""
-TRACK_RMS_JS = """(source) => { const mix = window.tradebooth.audio, rms = mix.rms().tracks;
-  const ids = Object.entries(mix.gains()).filter(([, g]) => g.source === source).map(([id]) => id);
-  return ids.length ? rms[ids[0]].before : null; }"""
-
-CONSOLE_STATE_JS = """() => ({ error: document.querySelector("#interp-error").textContent,
-  state: window.tradebooth.interpretation(), drops: window.tbCall.drops })"""
-
-
-def _channel(page: Page, channel: str) -> Any:
-    return page.locator(f'#interp-channels > li[data-channel="{channel}"]')
-
-
-def test_interpreter_console(
-    admin: Server, playwright: Playwright, tmp_path: Path, screenshots: Path
-) -> None:
-    """Interpreter and booth partner (Chromium) work one ko-id meeting as a team: who is
-    live, the both-microphones alarm, hand over now, request / decline / accept, the mode,
-    the direction toggle, the floor marker, a refused relay loop, the partner line
-    (push-to-talk audio and team notes) that the company (an aiortc seat) never gets."""
-    server = admin
-    seeded = seed_mission(server, live_meeting=True)
-    mission_id = seeded.mission["id"]
-    first, second = (
-        server.post(
-            f"/missions/{mission_id}/interpreters", {"name": name, "language_pairs": ["ko-id"]}
-        )
-        for name in ("Choi Seoyeon", "Park Jisoo")
-    )
-    meeting_id = seeded.meetings[1]["id"]  # company 2, buyer 2, now, no interpreter yet
-    response = server.api.patch(
-        f"/meetings/{meeting_id}",
-        json={"interpreter_id": first["id"], "partner_interpreter_id": second["id"]},
-    )
-    assert response.status_code == 200, response.text
-    links = {link["seat"]: link["url"] for link in server.post(f"/meetings/{meeting_id}/links", {})}
-    assert {"interpreter", "partner"} <= set(links)
-    ws_url = "ws" + server.base_url.removeprefix("http")
-
-    pages: dict[str, Page] = {}
-    contexts: list[BrowserContext] = []
-    consoles: list[Console] = []
-    with peer_loop() as peers:
-        company = ToneSeat(
-            peers,
-            ws_url,
-            meeting_id,
-            links["company"].split("#", 1)[1],
-            name="company",
-            tone_hz=440,
-        )
-        try:
-            company.join()
-            for seat, lang in (("interpreter", "ko"), ("partner", "en")):
-                context, console = launch(playwright, tmp_path / seat)
-                contexts.append(context)
-                consoles.append(console)
-                page = context.new_page()
-                _join(page, links[seat], lang)
-                expect(page.locator("#interpreter-panel")).to_be_visible()
-                pages[seat] = page
-                # The first in holds both channels of the pair.
-                for channel in ("ko", "id"):
-                    expect(_channel(page, channel)).to_have_attribute("data-live", "interpreter")
-            interpreter, partner = pages["interpreter"], pages["partner"]
-            expect(_channel(partner, "ko").locator(".who-live")).to_have_text("live: Choi Seoyeon")
-
-            # Both fake microphones are open on both channels: the alarm, for both. The
-            # partner closes theirs and it goes.
-            for page in pages.values():
-                expect(page.locator("#interp-alarm")).to_be_visible()
-                expect(page.locator("#interp-alarm")).to_contain_text("ID")
-            partner.click("#btn-mic")
-            for page in pages.values():
-                expect(page.locator("#interp-alarm")).to_be_hidden()
-
-            # The floor marker, seen by the partner.
-            interpreter.click('#interpreter-panel [data-floor="buyer"]')
-            expect(partner.locator("#floor-state")).to_have_text("The buyer is speaking")
-            expect(partner.locator('[data-floor="buyer"]')).to_have_attribute(
-                "aria-pressed", "true"
-            )
-
-            # Hand over now: the Korean microphone moves to the partner in one step.
-            _channel(interpreter, "ko").locator('button[data-action="hand_over"]').click()
-            for page in pages.values():
-                expect(_channel(page, "ko")).to_have_attribute("data-live", "partner")
-            # The partner asks for the Indonesian one too: declined, then asked and accepted.
-            _channel(partner, "id").locator('button[data-action="request"]').click()
-            expect(_channel(partner, "id").locator(".request")).to_be_visible()
-            _channel(interpreter, "id").locator('button[data-action="decline"]').click()
-            expect(_channel(partner, "id").locator(".request")).to_be_hidden()
-            expect(_channel(partner, "id")).to_have_attribute("data-live", "interpreter")
-            _channel(partner, "id").locator('button[data-action="request"]').click()
-            _channel(interpreter, "id").locator('button[data-action="accept"]').click()
-            for page in pages.values():
-                expect(_channel(page, "id")).to_have_attribute("data-live", "partner")
-
-            # Simultaneous mode, and the partner (now live on both) swaps direction with one
-            # control.
-            partner.click('#interpreter-panel [data-mode="simultaneous"]')
-            expect(interpreter.locator('[data-mode="simultaneous"]')).to_have_attribute(
-                "aria-pressed", "true"
-            )
-            toggle = partner.locator("#direction-toggle")
-            expect(toggle).to_be_enabled()
-            before = toggle.get_attribute("data-direction")
-            toggle.click()
-            expect(toggle).not_to_have_attribute("data-direction", before or "")
-            expect(toggle).to_have_attribute("data-direction", "ko" if before == "id" else "id")
-
-            # A relay source that would feed a channel from itself is refused, plainly.
-            partner.select_option("#relay-select", "ko")
-            expect(partner.locator("#interp-error")).to_contain_text("loop")
-            expect(partner.locator("#relay-select")).to_have_value("floor")
-
-            # The partner line: each receives the other's back-channel track; push-to-talk
-            # opens it only while held.
-            for page in pages.values():
-                expect(page.locator("#partner-line")).to_be_visible()
-            wait_until(
-                lambda: partner.evaluate(BACK_CHANNEL_JS), 20, "the partner gets the back-channel"
-            )
-            [line] = partner.evaluate(BACK_CHANNEL_JS)
-            assert (line["seat"], line["layer"], line["gain"]) == ("interpreter", "back_channel", 1)
-            talk = interpreter.locator("#btn-talkback")
-            box = talk.bounding_box()
-            assert box is not None
-            interpreter.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            interpreter.mouse.down()
-            expect(talk).to_have_attribute("aria-pressed", "true")
-            wait_until(
-                lambda: (partner.evaluate(TRACK_RMS_JS, "back_channel") or 0) > 0.01,
-                20,
-                "the interpreter's voice on the partner line",
-            )
-            interpreter.mouse.up()
-            expect(talk).to_have_attribute("aria-pressed", "false")
-            wait_until(
-                lambda: (partner.evaluate(TRACK_RMS_JS, "back_channel") or 0) < 0.001,
-                20,
-                "the partner line quiet once released",
-            )
-
-            # A team note reaches the partner's console, not the room's chat.
-            interpreter.fill("#team-input", "숫자 확인: 3,200 units")
-            interpreter.press("#team-input", "Enter")
-            expect(partner.locator("#team-log")).to_contain_text("3,200 units")
-            expect(partner.locator("#chat-log")).not_to_contain_text("3,200 units")
-            interpreter.fill("#chat-input", "Welcome")
-            interpreter.press("#chat-input", "Enter")
-            peers.run(
-                company.seat.signal.wait_for(
-                    lambda m: m["type"] == "chat" and m["text"] == "Welcome", what="room chat"
-                )
-            )
-            company_messages = company.seat.signal.messages
-            assert not [m for m in company_messages if m["type"] == "chat" and "units" in m["text"]]
-            offered = [t for m in company_messages if m["type"] == "offer" for t in m["tracks"]]
-            assert offered and all(t["source"] != "back_channel" for t in offered), offered
-            partner.screenshot(
-                path=str(screenshots / "call-partner-console-en.png"), full_page=True
-            )
-            interpreter.screenshot(
-                path=str(screenshots / "call-interpreter-console-ko.png"), full_page=True
-            )
-            for console in consoles:
-                assert console.errors == [], console.errors
-        except Exception:
-            # What each console showed and knew when it failed.
-            for name, page in pages.items():
-                print(name, page.evaluate(CONSOLE_STATE_JS), flush=True)
-            raise
-        finally:
-            for context in contexts:
-                context.close()
-            company.close()
