@@ -134,6 +134,11 @@ async def _time(url: str, mission_id: int, repeat: int) -> None:
             + ", ".join(f"{name} {w:.2f} s (CPU {c:.2f} s)" for name, w, c in figures)
         )
     await engine.dispose()
+    # The last run's figures; CPU seconds beside wall ones, since the machine may be loaded.
+    print(
+        f"rows={len(log.rows)} "
+        + " ".join(f"{name}_s={w:.3f} {name}_cpu_s={c:.3f}" for name, w, c in figures)
+    )
 
 
 def main() -> None:
