@@ -6,6 +6,8 @@ import { t } from "./i18n.js";
 
 const INTERPRETER_SEATS = new Set(["interpreter", "partner"]);
 const DEFAULT_FLOOR_LEVEL = 0.2;
+// Refusals with their own message (interp.error.*); anything else gets a plain "try again".
+const EXPLAINED_ERRORS = new Set(["relay_loop", "permission_denied", "invalid_state", "not_found"]);
 
 function button(text, dataset = {}) {
   const element = document.createElement("button");
@@ -57,9 +59,7 @@ export class InterpretationView {
     } catch (error) {
       const loop = /relay_loop/.test(JSON.stringify(error.details || {})) || /loop/i.test(error.message);
       const detail = error.code === "invalid_state" && loop ? "relay_loop" : error.code;
-      const key = `interp.error.${detail}`;
-      const text = t(key);
-      box.textContent = text === key ? t("interp.error.other") : text;
+      box.textContent = t(`interp.error.${EXPLAINED_ERRORS.has(detail) ? detail : "other"}`);
       box.hidden = false;
       if (this.state) this.update(this.state);
       return null;
