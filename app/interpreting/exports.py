@@ -36,6 +36,19 @@ def _clean(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
+# A spreadsheet opening the CSV runs a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: Any) -> Any:
+    """A name such as "=HYPERLINK(...)" stays text in a spreadsheet: a leading apostrophe
+    (OWASP's advice for CSV injection). Numbers are not text and keep their sign."""
+    value = _clean(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv_rows(log: DutyLog) -> list[list[Any]]:
     rows: list[list[Any]] = [
         [
@@ -66,7 +79,7 @@ def to_csv(log: DutyLog) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADERS)
     for row in _csv_rows(log):
-        writer.writerow([_clean(value) for value in row])
+        writer.writerow([_csv_text(value) for value in row])
     return out.getvalue()
 
 
@@ -94,6 +107,8 @@ def _sheet(
         cells = []
         for column, value in enumerate(row, start=1):
             cell = WriteOnlyCell(sheet, value=_clean(value))
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, even when it starts with "=": never a formula
             if column in formats:
                 cell.number_format = formats[column]
             cells.append(cell)

@@ -265,3 +265,29 @@ async def test_an_interpreter_with_logged_minutes_is_kept(
     refused = await client.delete(f"/api/v1/interpreters/{duty.lee}")
     assert refused.status_code == 409, refused.text
     assert refused.json()["meeting_ids"] == [duty.first.id]
+
+
+async def test_names_that_look_like_formulas_stay_text(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    mission = await factories.mission(session)
+    name = '=HYPERLINK("https://example.invalid","pay")'
+    interpreter = await factories.interpreter(session, mission_=mission, name=name)
+    meeting = await factories.meeting(session, mission_=mission, interpreter_id=interpreter.id)
+    await store_on(session).interpreter_duty(
+        meeting_id=meeting.id,
+        seat=Seat.INTERPRETER,
+        channel="ko",
+        started_at=meeting.starts_at,
+        ended_at=meeting.starts_at + timedelta(minutes=1),
+    )
+    url = f"/api/v1/missions/{mission.id}/interpreter-duty"
+    assert (await client.get(url)).json()["rows"][0]["interpreter"] == name
+
+    rows = list(csv.DictReader(io.StringIO((await client.get(f"{url}.csv")).text)))
+    assert rows[0]["interpreter"] == "'" + name
+    assert rows[0]["minutes"] == "1.0"
+
+    workbook = load_workbook(io.BytesIO((await client.get(f"{url}.xlsx")).content))
+    cell = workbook["Duty"].cell(row=2, column=2)
+    assert (cell.value, cell.data_type) == (name, "s")
