@@ -22,7 +22,7 @@ from tests.waiting import wait_until
 from tests.web.browser import Console, launch
 from tests.web.conftest import Server, seed_mission
 from tests.web.peers import ToneSeat, peer_loop
-from tests.web.seats import join_call, signed_in
+from tests.web.seats import join_call
 
 pytestmark = pytest.mark.browser
 
@@ -102,16 +102,9 @@ class Room:
 
 
 @pytest.fixture(scope="module")
-def admin(server: Server) -> Iterator[Server]:
-    with signed_in(server) as signed:
-        yield signed
-
-
-@pytest.fixture(scope="module")
 def room(
-    admin: Server, playwright: Playwright, tmp_path_factory: pytest.TempPathFactory
+    server: Server, playwright: Playwright, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Room]:
-    server = admin
     seeded = seed_mission(server, live_meeting=True)  # interpreter ko-id on meeting 0
     meeting_id = seeded.meetings[0]["id"]
     links = {link["seat"]: link["url"] for link in server.post(f"/meetings/{meeting_id}/links", {})}

@@ -4,7 +4,6 @@ meeting as a team, with the company an aiortc seat (which must never get their p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +14,11 @@ from tests.waiting import wait_until
 from tests.web.browser import Console, launch
 from tests.web.conftest import Server, seed_mission
 from tests.web.peers import ToneSeat, peer_loop
-from tests.web.seats import join_call, signed_in
+from tests.web.seats import join_call
 
 pytestmark = pytest.mark.browser
 
 expect.set_options(timeout=15_000)
-
-
-@pytest.fixture
-def admin(server: Server) -> Iterator[Server]:
-    with signed_in(server) as signed:
-        yield signed
 
 
 # The back-channel tracks the page plays, and the RMS of one source's track before its gain.
@@ -44,13 +37,12 @@ def _channel(page: Page, channel: str) -> Any:
 
 
 def test_interpreter_console(
-    admin: Server, playwright: Playwright, tmp_path: Path, screenshots: Path
+    server: Server, playwright: Playwright, tmp_path: Path, screenshots: Path
 ) -> None:
     """Interpreter and booth partner (Chromium) work one ko-id meeting as a team: who is
     live, the both-microphones alarm, hand over now, request / decline / accept, the mode,
     the direction toggle, the floor marker, a refused relay loop, the partner line
     (push-to-talk audio and team notes) that the company (an aiortc seat) never gets."""
-    server = admin
     seeded = seed_mission(server, live_meeting=True)
     mission_id = seeded.mission["id"]
     first, second = (
