@@ -25,6 +25,7 @@ class Party:
     interpreter: Interpreter | None
     company_venue: Venue | None
     buyer_venue: Venue | None
+    partner: Interpreter | None = None  # the booth partner, a second interpreter
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,10 @@ async def meeting_parties(session: AsyncSession, meetings: list[Meeting]) -> dic
 
     companies = await by_id(Company, {m.company_id for m in meetings})
     buyers = await by_id(Buyer, {m.buyer_id for m in meetings})
-    interpreters = await by_id(Interpreter, {m.interpreter_id for m in meetings})
+    interpreters = await by_id(
+        Interpreter,
+        {m.interpreter_id for m in meetings} | {m.partner_interpreter_id for m in meetings},
+    )
     venues = await by_id(
         Venue, {m.company_venue_id for m in meetings} | {m.buyer_venue_id for m in meetings}
     )
@@ -107,6 +111,9 @@ async def meeting_parties(session: AsyncSession, meetings: list[Meeting]) -> dic
             interpreter=interpreters.get(m.interpreter_id) if m.interpreter_id else None,
             company_venue=venues.get(m.company_venue_id) if m.company_venue_id else None,
             buyer_venue=venues.get(m.buyer_venue_id) if m.buyer_venue_id else None,
+            partner=(
+                interpreters.get(m.partner_interpreter_id) if m.partner_interpreter_id else None
+            ),
         )
         for m in meetings
     }

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.missions.models import Mission
+from app.participants.models import Interpreter
 from tests import factories
 from tests.factories import seoul
 
@@ -433,3 +434,16 @@ async def test_a_booth_partner_cannot_be_deleted_while_booked(
     )
     assert cleared.status_code == 200
     assert (await client.delete(url)).status_code == 204
+
+
+async def test_the_meeting_page_names_the_booth_partner(
+    client: httpx.AsyncClient, cast: Cast, session: AsyncSession
+) -> None:
+    meeting = await book(
+        client, cast, **meeting_body(cast, 0, partner_interpreter_id=cast.interpreters[1])
+    )
+    partner = await session.get_one(Interpreter, cast.interpreters[1])
+    page = await client.get(f"/meetings/{meeting['id']}", params={"lang": "en"})
+    assert page.status_code == 200, page.text
+    assert "Partner interpreter" in page.text
+    assert partner.name in page.text
