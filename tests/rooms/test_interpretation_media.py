@@ -131,9 +131,14 @@ async def test_each_seat_hears_exactly_what_its_choice_gives(
         {name: everyone - {TONES[name]} for name in TONES} | {"organiser": everyone},
     )
 
-    # The interpreter opens the back-channel: the partner alone hears it, in either mode.
+    # The interpreter opens the back-channel: the partner alone hears it, in either mode,
+    # and the interpreter's microphone goes on as before for everyone.
     await _request(seats["interpreter"], "publish", kind="audio", source="back_channel")
-    await _hears_exactly(seats["partner"], {COMPANY, BUYER, INTERPRETER, BACK_CHANNEL})
+    await _all_hear(
+        seats,
+        {name: everyone - {TONES[name]} for name in TONES}
+        | {"organiser": everyone, "partner": {COMPANY, BUYER, INTERPRETER, BACK_CHANNEL}},
+    )
     offer_sources = {
         (track["seat"], track["source"])
         for offer in seats["partner"].signal.of_type("offer")
