@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from app.audit.service import record, user_actor
 from app.auth.dependencies import ConsoleUser, authorize_console
+from app.auth.service import can_change_mission
 from app.dependencies import SessionDep, SettingsDep
 from app.errors import NotFound
 from app.missions.models import Mission
@@ -80,12 +81,25 @@ def websocket_url(settings: Settings, meeting_id: int) -> str:
     "/meetings/{meeting_id}/links",
     dependencies=CONSOLE,
     response_model=list[LinkRead],
-    summary="The meeting's current seat links",
+    summary="The meeting's current seat links (tokens only for users who may change the "
+    "mission)",
 )
 async def list_links(
-    meeting: MeetingDep, session: SessionDep, signer: SignerDep, settings: SettingsDep
+    meeting: MeetingDep,
+    session: SessionDep,
+    signer: SignerDep,
+    settings: SettingsDep,
+    user: ConsoleUser,
 ) -> list[LinkRead]:
     links = await service.list_links(session=session, meeting_id=meeting.id)
+    mission = await session.get_one(Mission, meeting.mission_id)
+    # A token lets its holder into the consultation: only users who may change the mission
+    # (who could issue a new one anyway) see tokens; a viewer sees which links exist.
+    if not await can_change_mission(session=session, user=user, mission=mission):
+        return [
+            _link_read(link, signer, settings).model_copy(update={"token": None, "url": None})
+            for link in links
+        ]
     return [_link_read(link, signer, settings) for link in links]
 
 

@@ -8,8 +8,11 @@ from fastapi import APIRouter, Query, Response
 
 from app.audit.service import user_actor
 from app.auth.dependencies import CurrentUser
+from app.auth.models import User
+from app.auth.service import can_change_mission
 from app.dependencies import SessionDep, SettingsDep
 from app.missions.dependencies import MissionDep
+from app.missions.models import Mission
 from app.records import WRITE
 from app.rooms import service as rooms
 from app.rooms.dependencies import SignerDep
@@ -52,6 +55,16 @@ def _link_url(signer: LinkSigner, settings: Settings) -> service.LinkUrl:
         return f"{settings.base_url}/join#{signer.sign(rooms.claims_of(link))}"
 
     return url
+
+
+async def _links_for(
+    session: SessionDep, user: User, mission: Mission, signer: LinkSigner, settings: Settings
+) -> service.LinkUrl | None:
+    """Join links only for users who may change the mission: a link lets anyone holding it
+    into the consultation, more than reading the mission allows (viewers get none)."""
+    if not await can_change_mission(session=session, user=user, mission=mission):
+        return None
+    return _link_url(signer, settings)
 
 
 @router.post("/solve", response_model=Proposal,
@@ -108,11 +121,11 @@ async def put_plan(
             summary="One party's booked meetings in its own time zone, with its join links")
 async def read_agenda(
     session: SessionDep, mission: MissionDep, kind: AgendaKind, party_id: PathId,
-    signer: SignerDep, settings: SettingsDep,
+    signer: SignerDep, settings: SettingsDep, user: CurrentUser,
 ) -> dict[str, Any]:
     loaded, agenda = await service.agenda(
         session=session, mission=mission, kind=kind, party_id=party_id,
-        link_url=_link_url(signer, settings),
+        link_url=await _links_for(session, user, mission, signer, settings),
     )
     return service.agenda_json(loaded, agenda)
 
@@ -122,11 +135,11 @@ async def read_agenda(
             summary="One party's meetings as calendar invites (UTC) with its seat's join link")
 async def download_calendar(
     session: SessionDep, mission: MissionDep, kind: AgendaKind, party_id: PathId,
-    signer: SignerDep, settings: SettingsDep,
+    signer: SignerDep, settings: SettingsDep, user: CurrentUser,
 ) -> Response:
     body = await service.agenda_calendar(
         session=session, mission=mission, kind=kind, party_id=party_id,
-        link_url=_link_url(signer, settings),
+        link_url=await _links_for(session, user, mission, signer, settings),
     )
     filename = f"mission-{mission.id}-{kind}-{party_id}.ics"
     return Response(

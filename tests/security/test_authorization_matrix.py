@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import UserRole
 from app.main import create_app
-from app.meetings.models import MeetingStatus
+from app.matching.models import MeetingRequest, RequestedBy, RequestStatus
+from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission, VenueKind
 from app.rooms import router as rooms_router
 from app.settings import Settings
@@ -592,3 +593,42 @@ async def test_lists_hold_no_foreign_rows(
     assert {home_organisation, world.foreign_organisation} <= await listed(
         Who.ADMIN, "/api/v1/organisations", limit=200
     )
+
+
+async def test_only_users_who_may_change_the_mission_see_join_tokens(
+    world_client: tuple[httpx.AsyncClient, World], session: AsyncSession
+) -> None:
+    """A join link lets its holder into the consultation: readers see which links exist,
+    not the tokens (in the links list, the agendas and the calendar invites)."""
+    client, world = world_client
+    meeting, mission, company = (world.ids[k] for k in ("meeting_id", "mission_id", "company_id"))
+    # The agendas list the meetings the scheduler booked for approved requests: make the
+    # meeting one of those.
+    booked = await session.get_one(Meeting, meeting)
+    session.add(
+        MeetingRequest(
+            mission_id=mission,
+            company_id=company,
+            buyer_id=booked.buyer_id,
+            requested_by=RequestedBy.COMPANY,
+            status=RequestStatus.APPROVED,
+            meeting_id=meeting,
+        )
+    )
+    await session.commit()
+    agenda = f"/api/v1/missions/{mission}/schedule/agendas/company/{company}"
+    for who in (Who.ADMIN, Who.ORGANISER, Who.OTHER_ORGANISER, Who.VIEWER):
+        headers = world.headers[who]
+        links = (await client.get(f"/api/v1/meetings/{meeting}/links", headers=headers)).json()
+        assert {link["seat"] for link in links} >= {"company", "buyer"}
+        shown = [link["token"] for link in links if link["token"]]
+        texts = [
+            (await client.get(agenda, headers=headers)).text,
+            (await client.get(f"{agenda}/calendar.ics", headers=headers)).text,
+        ]
+        if who in (Who.ADMIN, Who.ORGANISER):
+            assert len(shown) == len(links)
+            assert all("/join#" in text for text in texts)
+        else:
+            assert shown == [] and all(link["url"] is None for link in links)
+            assert not any("/join#" in text for text in texts), who
