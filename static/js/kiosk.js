@@ -28,10 +28,27 @@ const state = {
   testing: false,
   callTemplate: null,
   rings: 0,
+  log: [], // [{state, meeting, home, reminder, at}] on each change
 };
 window.tbKiosk = state; // for support and the browser tests
 
 const now = () => Date.now() + state.offset;
+
+/** The kiosk's state on the page, and a log of its changes (support, the browser tests). */
+function note(name) {
+  root.dataset.state = name;
+  const meeting = root.dataset.meeting || null;
+  const last = state.log[state.log.length - 1];
+  if (last && last.state === name && last.meeting === meeting) return;
+  const reminder = $("kiosk-reminder");
+  state.log.push({
+    state: name,
+    meeting,
+    home: !$("kiosk-home").hidden,
+    reminder: reminder.hidden ? null : reminder.dataset.meeting || null,
+    at: new Date(now()).toISOString(),
+  });
+}
 const headers = () => ({ "X-Booth-Token": state.token });
 
 function showOnly(id) {
@@ -45,7 +62,7 @@ function signedOut(code) {
   const key = `kiosk.problem.${code}`;
   const text = t(key);
   $("kiosk-problem-text").textContent = text === key ? t("kiosk.problem.other") : text;
-  root.dataset.state = "problem";
+  note("problem");
   state.session?.end("left");
   joinRoot.hidden = true;
   showOnly("kiosk-problem");
@@ -161,7 +178,7 @@ function tick() {
   if (!next) {
     reminder.hidden = true;
     status.textContent = t("kiosk.status.done");
-    root.dataset.state = "agenda";
+    note("agenda");
     return;
   }
   const starts = Date.parse(next.starts_at);
@@ -175,7 +192,7 @@ function tick() {
   }
   reminder.dataset.meeting = reminder.hidden ? "" : next.meeting_id;
   status.textContent = t("kiosk.status.next", { time: zoned(next.starts_at), who: otherSide(next) });
-  root.dataset.state = "agenda";
+  note("agenda");
   const retry = state.retryAt.get(next.meeting_id) || 0;
   if (untilStart <= d.join_lead_seconds && now() >= retry && !state.testing) {
     joinMeeting(next).catch((error) => console.warn("kiosk join", error));
@@ -233,7 +250,7 @@ function captions(meeting, details) {
 async function joinMeeting(meeting) {
   if (state.meeting) return;
   state.meeting = meeting;
-  root.dataset.state = "joining";
+  note("joining");
   $("kiosk-status").textContent = t("kiosk.status.joining", { who: otherSide(meeting) });
   let details;
   let token;
@@ -264,8 +281,8 @@ async function joinMeeting(meeting) {
   $("kiosk-home").hidden = true;
   joinRoot.hidden = false;
   document.body.classList.add("kiosk-in-call");
-  root.dataset.state = "call";
   root.dataset.meeting = meeting.meeting_id;
+  note("call");
   captions(meeting, details);
   view.start();
   // Nobody at a kiosk picks an interpretation channel: take this side's language once the
@@ -303,9 +320,8 @@ function backToAgenda(meeting, reason) {
   $("kiosk-captions").hidden = true;
   document.body.classList.remove("kiosk-in-call");
   showOnly("kiosk-home");
-  root.dataset.state = "agenda";
   loadAgenda().catch(() => {});
-  tick();
+  tick(); // back on the agenda (noted there, with the reminder for the next meeting)
 }
 
 // -- self-test ---------------------------------------------------------------------------------
@@ -458,7 +474,7 @@ async function main() {
     return;
   }
   showOnly("kiosk-home");
-  root.dataset.state = "agenda";
+  note("agenda");
   if (state.details.last_check) showVerdict(state.details.last_check);
   $("selftest-run").addEventListener("click", selfTest);
   $("kiosk-ring-ok").addEventListener("click", () => { $("kiosk-ring").hidden = true; });

@@ -200,5 +200,22 @@ def kiosk_state(page: Page) -> tuple[str, str]:
     return result[0], result[1]
 
 
+def kiosk_log(page: Page) -> list[dict[str, Any]]:
+    """The kiosk's state changes: [{state, meeting, home, reminder, at}] (static/js/kiosk.js)."""
+    log: list[dict[str, Any]] = page.evaluate("() => window.tbKiosk.log")
+    return log
+
+
+def after_call(page: Page, meeting_id: int) -> dict[str, Any] | None:
+    """The first state the kiosk noted after its call in `meeting_id`, once there is one."""
+    log = kiosk_log(page)
+    calls = [
+        i for i, e in enumerate(log) if e["state"] == "call" and e["meeting"] == str(meeting_id)
+    ]
+    if not calls or calls[0] + 1 >= len(log):
+        return None
+    return log[calls[0] + 1]
+
+
 def frames(page: Page) -> int:
     return int(page.evaluate(FRAMES_JS))
