@@ -7,11 +7,12 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
+from openpyxl.cell.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from app.interpreting.schemas import DutyLog
+from app.spreadsheets import clean, csv_text
 
 MINUTES_FORMAT = "#,##0.0"
 CSV_HEADERS = [
@@ -28,25 +29,6 @@ CSV_HEADERS = [
 ]
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-
-
-def _clean(value: Any) -> Any:
-    """Text without the control characters XLSX cannot hold (names typed or imported with
-    them); the CSV gets the same text so both exports agree."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
-# A spreadsheet opening the CSV runs a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(value: Any) -> Any:
-    """A name such as "=HYPERLINK(...)" stays text in a spreadsheet: a leading apostrophe
-    (OWASP's advice for CSV injection). Numbers are not text and keep their sign."""
-    value = _clean(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _csv_rows(log: DutyLog) -> list[list[Any]]:
@@ -79,7 +61,7 @@ def to_csv(log: DutyLog) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADERS)
     for row in _csv_rows(log):
-        writer.writerow([_csv_text(value) for value in row])
+        writer.writerow([csv_text(value) for value in row])
     return out.getvalue()
 
 
@@ -106,7 +88,7 @@ def _sheet(
     for row in rows:
         cells = []
         for column, value in enumerate(row, start=1):
-            cell = WriteOnlyCell(sheet, value=_clean(value))
+            cell = WriteOnlyCell(sheet, value=clean(value))
             if isinstance(value, str):
                 cell.data_type = "s"  # text, even when it starts with "=": never a formula
             if column in formats:

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from app.reports.schemas import BREAKDOWNS, Figures, Report
+from app.spreadsheets import clean, csv_text, keep_text
 
 USD_FORMAT = '"US$"#,##0.00'
 KRW_FORMAT = '"₩"#,##0'
@@ -59,7 +59,7 @@ def to_csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADERS)
     for row in _rows(report):
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(["" if value is None else csv_text(value) for value in row])
     return out.getvalue()
 
 
@@ -76,11 +76,11 @@ _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 
 
 def _append(sheet: Any, row: list[Any]) -> None:
-    """Append a row; text loses the control characters XLSX cannot hold (names typed or
-    imported with them would otherwise make the whole workbook fail)."""
-    sheet.append(
-        [ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in row]
-    )
+    """Append a row of cleaned values whose text stays text (app/spreadsheets.py)."""
+    values = [clean(value) for value in row]
+    sheet.append(values)
+    if values:
+        keep_text(sheet[sheet.max_row][: len(values)], values)
 
 
 def _cell_value(value: Any) -> Any:
@@ -127,7 +127,8 @@ def to_xlsx(report: Report) -> bytes:
             ],
         )
     later = workbook.create_sheet("Signed later")
-    _append(later,
+    _append(
+        later,
         [
             "meeting",
             "company",
@@ -138,12 +139,13 @@ def to_xlsx(report: Report) -> bytes:
             "currency",
             "value usd",
             "value krw",
-        ]
+        ],
     )
     for cell in later[1]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     for contract in report.signed_later.contracts:
-        _append(later,
+        _append(
+            later,
             [
                 contract.meeting_id,
                 contract.company,
@@ -154,14 +156,15 @@ def to_xlsx(report: Report) -> bytes:
                 contract.currency,
                 contract.value.usd,
                 contract.value.krw,
-            ]
+            ],
         )
         later.cell(row=later.max_row, column=5).number_format = "yyyy-mm-dd"
         later.cell(row=later.max_row, column=6).number_format = "#,##0.####"
         later.cell(row=later.max_row, column=8).number_format = USD_FORMAT
         later.cell(row=later.max_row, column=9).number_format = KRW_FORMAT
     _append(later, [])
-    _append(later,
+    _append(
+        later,
         [
             "total",
             report.signed_later.count,
@@ -172,7 +175,7 @@ def to_xlsx(report: Report) -> bytes:
             None,
             report.signed_later.value.usd,
             report.signed_later.value.krw,
-        ]
+        ],
     )
     later.cell(row=later.max_row, column=8).number_format = USD_FORMAT
     later.cell(row=later.max_row, column=9).number_format = KRW_FORMAT

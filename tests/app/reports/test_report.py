@@ -304,3 +304,26 @@ async def test_a_report_over_several_missions_is_the_same_for_one(
     )
     assert response.status_code == 200
     assert response.json() == one
+
+
+async def test_a_name_that_looks_like_a_formula_stays_text_in_both_exports(
+    mission: Mission2026, client: httpx.AsyncClient
+) -> None:
+    key, company_id = next(iter(mission.company_ids.items()))
+    name = '=HYPERLINK("http://attacker.invalid","click")'
+    response = await client.patch(f"/api/v1/companies/{company_id}", json={"name": name})
+    assert response.status_code == 200, response.text
+    params = {"as_of": "2026-07-01"}
+    base = f"/api/v1/missions/{mission.mission_id}/report"
+
+    xlsx = await client.get(f"{base}.xlsx", params=params)
+    assert xlsx.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["By company"]
+    cells = [row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == str(company_id)]
+    assert len(cells) == 1, key
+    assert cells[0].value == name and cells[0].data_type == "s"
+
+    csv_response = await client.get(f"{base}.csv", params=params)
+    rows = list(csv.reader(io.StringIO(csv_response.text)))
+    labels = [row[2] for row in rows if row[:2] == ["company", str(company_id)]]
+    assert labels == ["'" + name]
