@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -202,7 +202,14 @@ async def session_for_token(
         return None
     if now - row.last_seen_at >= _TOUCH_EVERY:
         row.last_seen_at = now
-        await session.commit()
+        try:
+            await session.commit()
+        except OperationalError:
+            # SQLite refuses a reader turning writer while another writes (no waiting): the
+            # touch is best effort, the next request makes it.
+            await session.rollback()
+            await session.refresh(row)
+            await session.refresh(user)
     return row, user
 
 
