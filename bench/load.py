@@ -1,11 +1,13 @@
 """Load benchmark: N concurrent 3-seat rooms (company, buyer, interpreter) through the real
 service, for a set time, on loopback only.
 
-The service runs as `python -m app` (uvicorn) in its own process on a fresh SQLite database,
-with N meetings open now and their seat links issued. Load processes join each seat through
-the real signalling websocket with an aiortc peer that publishes audio and video (replayed
-pre-encoded VP8 640x480 ~500 kbps and Opus: bench/relay_media.py) and counts every packet
-it receives. Only the SERVICE process is measured, from /proc: CPU (utime + stime) and RSS.
+The service runs as `python -m app` (uvicorn) in its own process on a fresh PostgreSQL
+database (the server at TRADEBOOTH_BENCH_POSTGRES_URL, dropped afterwards; `--sqlite` for a
+SQLite file), with N meetings open now and their seat links issued. Load processes join each
+seat through the real signalling websocket with an aiortc peer that publishes audio and
+video (pre-encoded VP8 and Opus replayed, bench/load_media.py: `--media full` is 640x480
+30 fps ~500 kbps, `light` a third of the packets) and counts every packet it receives. Only
+the SERVICE process is measured, from /proc: CPU (utime + stime) and RSS.
 
 Errors counted: failed joins (no `response` to `join`, or a refusal), ICE failures (a peer
 connection `failed`), sockets the service closed, a seat missing the video of one of the
@@ -41,8 +43,8 @@ from typing import Any
 import httpx
 
 from . import load_peers
+from .load_media import PROFILES, cached
 from .load_peers import SeatSpec
-from .relay_media import cached
 
 ROOT = Path(__file__).resolve().parents[1]
 SEATS = ("company", "buyer", "interpreter")
@@ -173,7 +175,9 @@ class Service:
                 self.process.wait(10)
 
 
-def start_service(database_url: str, secret_key: str, folder: Path) -> Service:
+def start_service(
+    database_url: str, secret_key: str, folder: Path, log_level: str = "WARNING"
+) -> Service:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEBOOTH_")} | {
         "TRADEBOOTH_ENVIRONMENT": "test",
@@ -182,7 +186,7 @@ def start_service(database_url: str, secret_key: str, folder: Path) -> Service:
         "TRADEBOOTH_PORT": str(port),
         "TRADEBOOTH_SECRET_KEY": secret_key,
         "TRADEBOOTH_ICE_HOST_ADDRESSES": '["127.0.0.1"]',
-        "TRADEBOOTH_LOG_LEVEL": "WARNING",
+        "TRADEBOOTH_LOG_LEVEL": log_level,
     }
     log = folder / "service.log"
     with log.open("wb") as output:
@@ -228,6 +232,12 @@ class LoadProcess:
         while not self.reports.empty():
             _, self.latest = self.reports.get()
         return self.latest
+
+    def died(self) -> int | None:
+        """The exit code when the load process ended before it was told to."""
+        if self.process.is_alive() or self.stop.is_set():
+            return None
+        return self.process.exitcode
 
     def finish(self) -> list[dict[str, Any]]:
         self.stop.set()
@@ -301,25 +311,72 @@ def service_exceptions(log: Path) -> int:
     return text.count("Traceback (most recent call last)")
 
 
-def run(rooms: int, minutes: float, processes: int, keep: bool) -> int:
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TRADEBOOTH_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+async def _admin(sql: str) -> None:
+    from app.database import create_engine
+
+    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(sql)
+    finally:
+        await engine.dispose()
+
+
+def run(
+    rooms: int,
+    minutes: float,
+    processes: int,
+    keep: bool,
+    log_level: str,
+    media_name: str,
+    sqlite: bool,
+) -> int:
+    if sqlite:
+        return _run(rooms, minutes, processes, keep, log_level, media_name, None)
+    from sqlalchemy.engine import make_url
+
+    name = f"tradebooth_load_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        return _run(rooms, minutes, processes, keep, log_level, media_name, url)
+    finally:
+        if not keep:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _run(
+    rooms: int,
+    minutes: float,
+    processes: int,
+    keep: bool,
+    log_level: str,
+    media_name: str,
+    postgres_url: str | None,
+) -> int:
     duration = minutes * 60
     warmup = min(120.0, max(20.0, 0.2 * duration))
     started = time.monotonic()
-    media = str(cached())
+    media = str(cached(PROFILES[media_name]))
     folder = Path(tempfile.mkdtemp(prefix="tradebooth-load-"))
-    database_url = f"sqlite+aiosqlite:///{folder / 'load.db'}"
+    database_url = postgres_url or f"sqlite+aiosqlite:///{folder / 'load.db'}"
     secret_key = secrets.token_urlsafe(32)
 
     from app.migrations import upgrade
 
     upgrade(database_url)
     specs = asyncio.run(seed(database_url, rooms, minutes, secret_key))
-    service = start_service(database_url, secret_key, folder)
+    service = start_service(database_url, secret_key, folder, log_level)
     stat = ProcStat(service.process.pid)
     print(
         f"service pid {service.process.pid} on {service.base_url}, {rooms} rooms x 3 seats, "
-        f"{processes} load processes, warm-up {warmup:.0f} s of {duration:.0f} s "
-        f"(setup {time.monotonic() - started:.1f} s)",
+        f"{processes} load processes, media {media_name}, {database_url.split(':')[0]}, "
+        f"warm-up {warmup:.0f} s of {duration:.0f} s (setup {time.monotonic() - started:.1f} s)",
         flush=True,
     )
     by_room: dict[int, list[SeatSpec]] = {}
@@ -341,6 +398,9 @@ def run(rooms: int, minutes: float, processes: int, keep: bool) -> int:
             if service.process.poll() is not None:
                 errors.service_died = True
                 break
+            for load in loads:
+                if (code := load.died()) is not None:
+                    raise RuntimeError(f"a load process died (exit code {code})")
             reports = [report for load in loads for report in load.poll()]
             rss.append((now, stat.rss_mb()))
             warm = now >= warmup
@@ -417,13 +477,29 @@ def main(argv: list[str] | None = None) -> int:
         "--processes", type=int, default=0, help="load processes (default: one per 7 rooms)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database and the log")
+    parser.add_argument("--log-level", default="WARNING", help="the service's log level")
+    parser.add_argument(
+        "--sqlite",
+        action="store_true",
+        help="run the service on SQLite (default: a fresh database on the PostgreSQL server at "
+        "TRADEBOOTH_BENCH_POSTGRES_URL, dropped afterwards)",
+    )
+    parser.add_argument(
+        "--media",
+        choices=sorted(PROFILES),
+        default="full",
+        help="full: 640x480 30 fps ~500 kbps + Opus 20 ms; light: 320x240 15 fps ~150 kbps "
+        "+ Opus 60 ms (a third of the packets)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.rooms <= MAX_ROOMS:
         parser.error(f"--rooms must be 1..{MAX_ROOMS}")
     if not 0.25 <= args.minutes <= MAX_MINUTES:
         parser.error(f"--minutes must be 0.25..{MAX_MINUTES}")
     processes = args.processes or max(1, math.ceil(args.rooms / 7))
-    return run(args.rooms, args.minutes, processes, args.keep)
+    return run(
+        args.rooms, args.minutes, processes, args.keep, args.log_level, args.media, args.sqlite
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Load seats of `bench.load` (run in their own processes): real aiortc peers that join a
 room through the service's signalling websocket, publish replayed audio and video
-(bench/relay_media.py: pre-encoded, so the load generator spends no CPU on encoding) and
+(bench/load_media.py: pre-encoded, so the load generator spends no CPU on encoding) and
 count the RTP packets of every track they receive, without decoding."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from websockets.exceptions import ConnectionClosed
 
 from rtc import apply_host_addresses
 
-from .relay_media import EncodedMedia, ReplayAudioTrack, ReplayVideoTrack, load
+from .load_media import Encoded, ReplayAudio, ReplayVideo, load
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class LoadSeat:
 
     spec: SeatSpec
     ws_url: str
-    media: EncodedMedia
+    media: Encoded
     joined: bool = False
     join_error: str = ""
     closed: str = ""  # the close code and reason, when the server closed the socket
@@ -65,8 +66,8 @@ class LoadSeat:
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
         self.unpublished: list[MediaStreamTrack] = [
-            ReplayAudioTrack(self.media),
-            ReplayVideoTrack(self.media),
+            ReplayAudio(self.media),
+            ReplayVideo(self.media),
         ]
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -108,6 +109,12 @@ class LoadSeat:
         finally:
             if not self.stopping and self._ws is not None:
                 self.closed = f"{self._ws.close_code} {self._ws.close_reason}"
+                logger.warning(
+                    "meeting %s %s: socket closed %s",
+                    self.spec.meeting_id,
+                    self.spec.seat,
+                    self.closed,
+                )
 
     async def _answer(self, offer: dict[str, Any]) -> None:
         for track in offer.get("tracks", []):
@@ -125,7 +132,7 @@ class LoadSeat:
             self.unpublished.remove(track)
             sender.replaceTrack(track)
             transceiver.direction = "sendonly"
-            if isinstance(track, ReplayVideoTrack):
+            if isinstance(track, ReplayVideo):
                 sender._send_keyframe = track.request_keyframe  # answer PLI at once
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         assert self._ws is not None
@@ -203,5 +210,10 @@ def run(
     ws_url: str, media_path: str, specs: list[SeatSpec], stop: Any, reports: Any, every: float
 ) -> None:
     """Process entry point: join the seats, report every `every` seconds until `stop`."""
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s load %(levelname)s %(name)s: %(message)s"
+    )
+    if os.environ.get("TRADEBOOTH_LOAD_DEBUG"):
+        logging.getLogger("aioice").setLevel(logging.INFO)
+        logging.getLogger("aiortc").setLevel(logging.DEBUG)
     asyncio.run(_run(ws_url, media_path, specs, stop, reports, every))
