@@ -171,6 +171,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{try_now.meeting.ends_at:%H:%M} UTC. Open each seat in its own browser window:"
         )
         lines += [f"  Join as {seat:<16} {url}" for seat, url in try_now.links.items()]
+        if try_now.kiosk:
+            lines.append(
+                "Or open the booth's screen instead of the company link (it joins by itself):"
+            )
+            lines.append(f"  Booth screen          {try_now.kiosk}")
     print("\n".join(lines), flush=True)
 
     # log_config=None: uvicorn's loggers go through the logging configured above.

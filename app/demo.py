@@ -280,6 +280,7 @@ class TryNow:
 
     meeting: Meeting
     links: dict[str, str]
+    kiosk: str | None = None  # the meeting's booth screen (docs/booths.md), joins by itself
 
 
 async def _open_now(session: AsyncSession, mission: Mission, now: datetime) -> Meeting | None:
@@ -347,6 +348,8 @@ async def ensure_meeting_open_now(
     this one lets them join a call at once. Links are re-issued each start (older ones stop).
     """
     # rooms/ sits above app's records; imported here so the records do not depend on it.
+    from app.booths import service as booths_service
+    from app.booths.links import BoothSigner
     from app.rooms import service as rooms_service
     from rooms.links import LinkSigner
 
@@ -363,7 +366,20 @@ async def ensure_meeting_open_now(
                 expires_at=meeting.ends_at + timedelta(hours=2), now=now,
             )
             links[seat.value] = f"{base_url}/join#{signer.sign(rooms_service.claims_of(link))}"
+        kiosk = None
+        booth = (
+            await session.get(Venue, meeting.company_venue_id)
+            if meeting.company_venue_id is not None
+            else None
+        )
+        if booth is not None:
+            booth_link = await booths_service.issue_link(
+                session=session, mission=mission, venue=booth, seat=None,
+                join_lead_seconds=None, now=now,
+            )
+            token = BoothSigner(secret_key).sign(booths_service.claims_of(booth_link))
+            kiosk = f"{base_url}/kiosk#{token}"
         await session.commit()
         logger.info("demo meeting %s open now (%s to %s)", meeting.id, meeting.starts_at,
                     meeting.ends_at)
-        return TryNow(meeting=meeting, links=links)
+        return TryNow(meeting=meeting, links=links, kiosk=kiosk)

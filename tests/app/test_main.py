@@ -105,6 +105,14 @@ def _check_try_now_links(base_url: str, printed: str) -> None:
         assert starts <= datetime.now(UTC) < ends
         meetings.add(body["meeting_id"])
     assert len(meetings) == 1
+    # The booth's screen (docs/booths.md): its link lists that meeting on today's agenda.
+    kiosk = re.search(r"Booth screen\s+(\S+)", printed)
+    assert kiosk and kiosk[1].startswith(f"{base_url}/kiosk#"), printed
+    agenda = httpx.get(
+        f"{base_url}/api/v1/kiosk", headers={"X-Booth-Token": kiosk[1].split("#", 1)[1]}
+    )
+    assert agenda.status_code == 200, agenda.text
+    assert meetings <= {m["meeting_id"] for m in agenda.json()["meetings"]}
 
 
 @pytest.mark.timeout(180)
