@@ -1,5 +1,7 @@
 """All HTTP API routers under /api/v1, each with who may reach it (docs/security.md)."""
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
 
 from app.audit.router import router as audit_router
@@ -21,6 +23,11 @@ from app.scheduling.router import router as scheduling_router
 # A signed-in console user (CSRF on writes) who may reach the path's mission: 401 without a
 # session, 404 for a mission of another organisation, 403 for a write the user may not make.
 console = [Depends(authorize_console)]
+CONSOLE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No console session: sign in with POST /api/v1/auth/sign-in"},
+    403: {"description": "A write without X-CSRF-Token, or one the user may not make"},
+    404: {"description": "Not found, or of a mission the user may not read"},
+}
 
 api_router = APIRouter()
 for _router in (
@@ -38,7 +45,7 @@ for _router in (
     scheduling_router,
     interpreting_router,
 ):
-    api_router.include_router(_router, dependencies=console)
+    api_router.include_router(_router, dependencies=console, responses=CONSOLE_ANSWERS)
 
 # The outcome form also takes a seat link of its meeting: each route says who it admits.
 api_router.include_router(outcomes_router)
