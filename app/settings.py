@@ -142,8 +142,11 @@ class Settings(BaseSettings):
         description="A booth kiosk joins each meeting this long before its slot (a booth link "
         "may set its own).",
     )
-    kiosk_reminder_minutes: float = Field(
-        5, ge=0, description="A booth kiosk shows a reminder this long before each meeting."
+    reminder_minutes: float = Field(
+        5,
+        ge=0,
+        description="A reminder this long before each meeting: on the booth kiosks, and as an "
+        "alarm in the agendas' calendar (ICS) files; 0 = none.",
     )
     no_show_after_minutes: float = Field(
         5,

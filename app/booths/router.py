@@ -291,7 +291,7 @@ async def kiosk_details(
         now=now,
         day=day.isoformat(),
         join_lead_seconds=settings.kiosk_join_lead_seconds if lead is None else lead,
-        reminder_minutes=settings.kiosk_reminder_minutes,
+        reminder_minutes=settings.reminder_minutes,
         room_open_lead_seconds=registry.policy.open_lead.total_seconds(),
         bandwidth_bytes=BANDWIDTH_BYTES,
         ice_servers=ice_servers_for_seat(settings, seat_id=f"booth-{venue.id}", now=now),

@@ -7,10 +7,10 @@ import io
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -126,9 +126,12 @@ def booth_label(
     return name if number is None else f"{name}, {word} {number}"
 
 
-def agenda_ics(agenda: Agenda, *, stamp: datetime | None = None) -> bytes:
+def agenda_ics(
+    agenda: Agenda, *, stamp: datetime | None = None, reminder_minutes: float = 0
+) -> bytes:
     """An iCalendar file with one event per meeting, times in UTC, the seat's join link as
-    URL and in the description (calendar apps differ in which one they show)."""
+    URL and in the description (calendar apps differ in which one they show); with
+    `reminder_minutes`, an alarm that long before each meeting."""
     calendar = Calendar()
     calendar.add("prodid", "-//TradeBooth//scheduling//EN")
     calendar.add("version", "2.0")
@@ -156,6 +159,12 @@ def agenda_ics(agenda: Agenda, *, stamp: datetime | None = None) -> bytes:
         else:
             event.add("location", item.booth if agenda.kind is PartyKind.COMPANY else item.room)
         event.add("description", "\n".join(lines))
+        if reminder_minutes > 0:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"Export consultation: {item.company} / {item.buyer}")
+            alarm.add("trigger", -timedelta(minutes=reminder_minutes))
+            event.add_component(alarm)
         calendar.add_component(event)
     ical: bytes = calendar.to_ical()
     return ical

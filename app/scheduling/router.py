@@ -140,6 +140,7 @@ async def download_calendar(
     body = await service.agenda_calendar(
         session=session, mission=mission, kind=kind, party_id=party_id,
         link_url=await _links_for(session, user, mission, signer, settings),
+        reminder_minutes=settings.reminder_minutes,
     )
     filename = f"mission-{mission.id}-{kind}-{party_id}.ics"
     return Response(

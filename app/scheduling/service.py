@@ -600,11 +600,12 @@ async def agenda_calendar(
     kind: AgendaKind,
     party_id: int,
     link_url: LinkUrl | None,
+    reminder_minutes: float = 0,
 ) -> bytes:
     _loaded, result = await agenda(
         session=session, mission=mission, kind=kind, party_id=party_id, link_url=link_url
     )
-    return agenda_ics(result)
+    return agenda_ics(result, reminder_minutes=reminder_minutes)
 
 
 async def grid_workbook(*, session: AsyncSession, mission: Mission, tz: str | None) -> bytes:

@@ -237,6 +237,10 @@ async def test_solve_apply_reschedule_and_export(
     assert all(start.utcoffset() == timedelta(0) for start in starts)
     urls = [str(event["url"]) for event in events if "url" in event]
     assert len(urls) == 1 and urls[0].startswith("http://127.0.0.1:8000/join#")
+    # TRADEBOOTH_REMINDER_MINUTES (5): an alarm before each meeting.
+    assert [e.walk("VALARM")[0].decoded("trigger") for e in events] == [
+        -timedelta(minutes=5)
+    ] * len(events)
 
     agenda = await client.get(
         f"{API}/missions/{mission_id}/schedule/agendas/buyer/{cast.buyers[0]}"

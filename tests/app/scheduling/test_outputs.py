@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -87,11 +87,14 @@ def test_ics_parses_back_with_utc_times_and_join_links(solved: tuple[Problem, Sc
     p, schedule = solved
     links = {"r00": "https://booth.example/j/r00-buyer", "r10": "https://booth.example/j/r10-buyer"}
     agenda = agenda_for(p, schedule, PartyKind.BUYER, "b0", join_links=links)
-    raw = agenda_ics(agenda, stamp=datetime(2026, 5, 1, tzinfo=UTC))
+    raw = agenda_ics(agenda, stamp=datetime(2026, 5, 1, tzinfo=UTC), reminder_minutes=5)
     calendar = Calendar.from_ical(raw)
     events = list(calendar.walk("VEVENT"))
     assert len(events) == 2
     for event in events:
+        (alarm,) = event.walk("VALARM")  # the reminder, five minutes before
+        assert alarm.decoded("trigger") == -timedelta(minutes=5)
+        assert str(alarm["action"]) == "DISPLAY"
         request_id = str(event["uid"]).split("-")[0]
         meeting = schedule.by_request[request_id]
         assert event.decoded("dtstart") == meeting.start
