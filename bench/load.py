@@ -10,10 +10,12 @@ video (pre-encoded VP8 and Opus replayed, bench/load_media.py: `--media full` is
 the SERVICE process is measured, from /proc: CPU (utime + stime) and RSS.
 
 Errors counted: failed joins (no `response` to `join`, or a refusal), ICE failures (a peer
-connection `failed`), sockets the service closed, a seat missing the video of one of the
-two others after the warm-up, media stalls (a track a seat should receive that got no packet
-for a whole check window after the warm-up), exceptions in the service's log, and the
-service dying. Memory: RSS at the end of the warm-up against RSS at the end.
+connection `failed`, or `closed` under a seat: ICE consent expired), sockets the service
+closed, a seat missing the video of one of the two others after the warm-up, media stalls (a
+track a seat should receive that got no packet for a whole check window after the warm-up),
+exceptions in the service's log, and the service dying. Memory: RSS at the end of the
+warm-up against RSS at the end. The load processes' own CPU is printed each minute, to
+tell a starved load generator from a slow service.
 
 Ends with one line:
 `rooms=… minutes=… errors=… rss_growth_mb=… rss_growth_pct=… cpu_per_room=…`
@@ -227,11 +229,21 @@ class LoadProcess:
             args=(ws_url, media, specs, self.stop, self.reports, REPORT_EVERY_S),
         )
         self.process.start()
+        assert self.process.pid is not None
+        self.stat = ProcStat(self.process.pid)
+        self._cpu = (time.monotonic(), 0.0)
 
     def poll(self) -> list[dict[str, Any]]:
         while not self.reports.empty():
             _, self.latest = self.reports.get()
         return self.latest
+
+    def cpu_share(self) -> float:
+        """Cores this load process used since the last call (to see it being starved)."""
+        now, cpu = time.monotonic(), self.stat.cpu_s()
+        share = (cpu - self._cpu[1]) / max(1e-9, now - self._cpu[0])
+        self._cpu = (now, cpu)
+        return share
 
     def died(self) -> int | None:
         """The exit code when the load process ended before it was told to."""
@@ -412,11 +424,13 @@ def _run(
             else:
                 check(reports, errors, None, warm=False)
             if int(now) % 60 < REPORT_EVERY_S:
+                generator = " ".join(f"{load.cpu_share():.2f}" for load in loads)
                 packets = sum(report["packets"] for report in reports)
                 print(
                     f"  t={now:.0f} s rss={rss[-1][1]:.1f} MB cpu={stat.cpu_s():.1f} s "
                     f"seats_joined={sum(r['joined'] for r in reports)}/{len(specs)} "
-                    f"packets_received={packets} errors={errors.total()}",
+                    f"packets_received={packets} errors={errors.total()} "
+                    f"load_process_cores={generator}",
                     flush=True,
                 )
         end_cpu = (time.monotonic(), stat.cpu_s()) if service.process.poll() is None else None

@@ -140,8 +140,15 @@ class LoadSeat:
         await self._ws.send(json.dumps(answer))
 
     def _on_state(self) -> None:
-        if self.pc.connectionState == "failed" and not self.stopping:
+        # `closed` without our close(): ICE consent expired or DTLS ended under the seat.
+        if self.pc.connectionState in ("failed", "closed") and not self.stopping:
             self.ice_failed = True
+            logger.warning(
+                "meeting %s %s: media connection %s",
+                self.spec.meeting_id,
+                self.spec.seat,
+                self.pc.connectionState,
+            )
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         transceiver = next(t for t in self.pc.getTransceivers() if t.receiver.track is track)
