@@ -134,7 +134,7 @@ async def test_applying_a_schedule_records_the_meetings_it_booked(
     assert create["actor_user_id"] == organiser.id
 
 
-async def test_a_revoked_link_says_who_revoked_which_seat_and_never_holds_a_token(
+async def test_a_revoked_link_and_an_extended_room_say_who_and_when_and_hold_no_token(
     anonymous_client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
     client = anonymous_client
@@ -158,6 +158,16 @@ async def test_a_revoked_link_says_who_revoked_which_seat_and_never_holds_a_toke
     )
     log = (await client.get("/api/v1/audit", params={"limit": 200}, headers=admin)).text
     assert not any(token in log for token in tokens)
+
+    ends_at = meeting.ends_at  # the route moves it on this very row
+    extended = await client.post(
+        f"/api/v1/meetings/{meeting.id}/room/extend", json={"minutes": 10}, headers=headers
+    )
+    assert extended.status_code == 200, extended.text
+    [extend] = await _events(client, admin, action="room.extend", entity_id=str(meeting.id))
+    assert extend["actor_user_id"] == organiser.id
+    assert extend["before"] == {"ends_at": ends_at.isoformat()}
+    assert extend["after"]["ends_at"] == (ends_at + timedelta(minutes=10)).isoformat()
 
 
 async def test_an_outcome_edit_by_the_company_seat_says_which_fields_changed(
