@@ -365,8 +365,7 @@ def main() -> None:
         # report_s: one mission's report (the organiser's question); all_missions_report_s: one
         # report over every meeting in the database, kept beside it so neither hides the other.
         print(
-            f"meetings={MEETINGS} report_s={seconds:.3f} "
-            f"all_missions_report_s={every_seconds:.3f}"
+            f"meetings={MEETINGS} report_s={seconds:.3f} all_missions_report_s={every_seconds:.3f}"
         )
     finally:
         asyncio.run(_admin(args.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

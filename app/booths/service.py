@@ -63,11 +63,12 @@ async def issue_link(
     join_lead_seconds: int | None,
     now: datetime,
 ) -> BoothLink:
-    """A new kiosk link for `venue`; the earlier one (if any) stops working."""
-    side = seat or default_seat(venue)
+    """A new kiosk link for `venue`; the earlier one (if any) stops working. The side is
+    `seat`, else the earlier link's, else the venue kind's."""
+    link = await get_link(session=session, venue_id=venue.id)
+    side = seat or (link.seat if link is not None else None) or default_seat(venue)
     if side is None:
         raise BoothSideUnknown(venue.id)
-    link = await get_link(session=session, venue_id=venue.id)
     if link is None:
         link = BoothLink(venue_id=venue.id, mission_id=mission.id, generation=1)
         session.add(link)

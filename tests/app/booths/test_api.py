@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.meetings.models import MeetingStatus
+from app.missions.models import VenueKind
 from tests import factories
 from tests.app.booths.helpers import admin, booth, centre, kiosk, mission_today, sign_in
 
@@ -36,6 +37,15 @@ async def test_booth_links_are_for_signed_in_organisers(
     csrf = await sign_in(booth_client, await admin(session))
     assert (await booth_client.post(path, json={})).status_code == 403  # no CSRF header: refused
     assert (await booth_client.post(path, json={}, headers=csrf)).status_code == 201
+    # A remote place has no side of its own: the first link says which; re-issues keep it.
+    remote = await booth(session, mission, kind=VenueKind.REMOTE)
+    remote_path = f"/api/v1/missions/{mission.id}/venues/{remote.id}/booth-link"
+    unsaid = await booth_client.post(remote_path, json={}, headers=csrf)
+    assert (unsaid.status_code, unsaid.json()["field"]) == (422, "seat")
+    said = await booth_client.post(remote_path, json={"seat": "buyer"}, headers=csrf)
+    assert said.json()["seat"] == "buyer"
+    again = await booth_client.post(remote_path, json={}, headers=csrf)
+    assert (again.json()["seat"], again.json()["generation"]) == ("buyer", 2)
     other = await mission_today(session)
     response = await booth_client.post(
         f"/api/v1/missions/{other.id}/venues/{venue.id}/booth-link", json={}, headers=csrf
