@@ -239,6 +239,7 @@ async def mission_page(
     return render(
         request,
         "mission.html",
+        can_change=await changeable(session, user, mission),  # viewers get no forms
         mission=mission,
         organisation=organisation,
         companies=companies,

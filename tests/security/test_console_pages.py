@@ -54,7 +54,9 @@ async def test_pages_show_the_users_organisation_and_forms_need_token_and_right(
     listed = await client.get("/missions?lang=en", headers=organiser)
     assert listed.status_code == 200
     assert "Namdong-gu CIS mission" in listed.text and "Suwon Hanoi mission" not in listed.text
-    assert (await client.get(f"/missions/{ours.id}", headers=viewer)).status_code == 200
+    as_reader = await client.get(f"/missions/{ours.id}", headers=viewer)
+    assert as_reader.status_code == 200
+    assert 'id="venue-form"' not in as_reader.text  # no form a viewer could not send
     for path in (f"/missions/{theirs.id}", f"/missions/{theirs.id}/results"):
         assert (await client.get(path, headers=organiser)).status_code == 404
 
@@ -85,4 +87,5 @@ async def test_pages_show_the_users_organisation_and_forms_need_token_and_right(
     assert list(await session.scalars(names)) == ["Booth 7"]
     # The page's own form carries the token.
     page = await client.get(f"/missions/{ours.id}", headers=organiser)
+    assert 'id="venue-form"' in page.text
     assert f'name="csrf_token" value="{organiser[CSRF_HEADER]}"' in page.text
