@@ -64,7 +64,7 @@ async def _hears_exactly(seat: MediaSeat, expected: set[float]) -> None:
         await wait_for(lambda: seat.tones_now(CANDIDATES) == expected, TIMEOUT, "the tones")
     except AssertionError:
         heard = sorted(seat.tones_now(CANDIDATES))
-        routing = seat.signal.of_type("routing")[-1]["feeds"]
+        routing = [r["feeds"] for r in seat.signal.of_type("routing")[-1:]]
         raise AssertionError(
             f"{seat.name} hears {heard}, wants {sorted(expected)}; routing {routing}; "
             f"{seat.describe()}; messages {seat.signal._summary()}; "
@@ -93,8 +93,10 @@ async def _all_hear(seats: dict[str, MediaSeat], expected: dict[str, set[float]]
 
 
 def _last_routing(seat: MediaSeat) -> dict[tuple[str, str], tuple[str | None, float]]:
-    routing = seat.signal.of_type("routing")[-1]
-    return {(f["seat"], f["layer"]): (f["channel"], f["level"]) for f in routing["feeds"]}
+    routing = seat.signal.of_type("routing")[-1:]
+    return {
+        (f["seat"], f["layer"]): (f["channel"], f["level"]) for r in routing for f in r["feeds"]
+    }
 
 
 async def test_each_seat_hears_exactly_what_its_choice_gives(
@@ -121,7 +123,7 @@ async def test_each_seat_hears_exactly_what_its_choice_gives(
     }
     for client in seats.values():  # the interpreter first: live on both channels
         await client.join()
-    state = seats["buyer"].signal.of_type("interpretation_state")[-1]
+    state = await seats["buyer"].signal.wait_for(lambda m: m["type"] == "interpretation_state")
     assert state["live"] == {"en": "interpreter", "ko": "interpreter"}
 
     # Consecutive (the default): everyone hears everyone else, the silent organiser aside.
@@ -189,5 +191,10 @@ async def test_each_seat_hears_exactly_what_its_choice_gives(
             "partner": {COMPANY, BUYER, BACK_CHANNEL},
         },
     )
-    state = seats["organiser"].signal.of_type("interpretation_state")[-1]
-    assert state["live"] == {"en": "partner", "ko": "interpreter"}
+    await seats["organiser"].signal.wait_for(
+        lambda m: (
+            m["type"] == "interpretation_state"
+            and m["live"] == {"en": "partner", "ko": "interpreter"}
+        ),
+        what="en live: partner",
+    )
