@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.auth.models import UserRole
 from app.database import create_engine, create_sessionmaker
 from app.dependencies import get_session
 from app.main import create_app
@@ -178,3 +179,23 @@ async def anonymous_client(
     """Signed out: pass `headers=` per request (tests/principals.py) to act as someone."""
     async with app_client(settings, session) as client:
         yield client
+
+
+SignIn = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def sign_in_as(settings: Settings, session: AsyncSession) -> SignIn:
+    """`await sign_in_as(UserRole.VIEWER, organisation_id=..., mission_ids=[...])`: the
+    headers of a new user of that role with a live session, to pass per request (a seat's
+    are `principals.seat_headers(token)`)."""
+
+    async def _sign_in(
+        role: UserRole, *, organisation_id: int | None = None, mission_ids: list[int] | None = None
+    ) -> dict[str, str]:
+        who = await principals.user(
+            session, role=role, organisation_id=organisation_id, mission_ids=mission_ids
+        )
+        return await principals.headers(session, settings, who)
+
+    return _sign_in

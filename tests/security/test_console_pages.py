@@ -13,6 +13,7 @@ from app.auth.models import UserRole
 from app.missions.models import Venue
 from app.settings import Settings
 from tests import factories, principals
+from tests.conftest import SignIn
 
 
 async def test_signed_out_the_console_redirects_to_sign_in_and_the_join_page_stays_open(
@@ -32,7 +33,10 @@ async def test_signed_out_the_console_redirects_to_sign_in_and_the_join_page_sta
 
 
 async def test_pages_show_the_users_organisation_and_forms_need_token_and_right(
-    anonymous_client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+    anonymous_client: httpx.AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    sign_in_as: SignIn,
 ) -> None:
     client = anonymous_client
     home, away = await factories.organisation(session), await factories.organisation(session)
@@ -45,11 +49,7 @@ async def test_pages_show_the_users_organisation_and_forms_need_token_and_right(
             session, role=UserRole.ORGANISER, organisation_id=home.id, mission_ids=[ours.id]
         ),
     )
-    viewer = await principals.headers(
-        session,
-        settings,
-        await principals.user(session, role=UserRole.VIEWER, organisation_id=home.id),
-    )
+    viewer = await sign_in_as(UserRole.VIEWER, organisation_id=home.id)
 
     listed = await client.get("/missions?lang=en", headers=organiser)
     assert listed.status_code == 200
