@@ -523,8 +523,10 @@ async def world_client(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
     # The live board's feed ends at once (after its snapshot) instead of after a minute.
     monkeypatch.setattr(rooms_router, "BOARD_STREAM_SECONDS", 0.0)
-    async with app_client(settings, session) as client:
-        yield client, await _world(session, settings, client)
+    # One client sends a thousand requests at once: the API's rate limit would answer 429.
+    unlimited = settings.model_copy(update={"api_rate_per_second": 1e6, "api_rate_burst": 10**6})
+    async with app_client(unlimited, session) as client:
+        yield client, await _world(session, unlimited, client)
 
 
 async def test_each_caller_gets_exactly_what_it_should(
