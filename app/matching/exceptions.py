@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import AppError, Conflict, InvalidRequest, NotFound
+from app.errors import AppError, Conflict, NotFound
 
 
 class MatchingError(AppError):
@@ -29,11 +29,4 @@ class DecisionRefused(MatchingError, Conflict):
             f"meeting request {request_id} is {status}; it cannot become {wanted}",
             request_id=request_id,
             status=status,
-        )
-
-
-class WrongMission(MatchingError, InvalidRequest):
-    def __init__(self, kind: str, party_id: int, mission_id: int) -> None:
-        super().__init__(
-            f"{kind} {party_id} does not belong to mission {mission_id}", field=f"{kind}_id"
         )

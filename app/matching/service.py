@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.matching.exceptions import DecisionRefused, RequestExists, WrongMission
+from app.matching.exceptions import DecisionRefused, RequestExists
 from app.matching.models import (
     BuyerWantsRecord,
     CompanyWantsRecord,
@@ -202,10 +202,9 @@ async def _party(
 ) -> Any:
     kind = "company" if model is Company else "buyer"
     row: Company | Buyer | None = await session.get(model, party_id)
-    if row is None:
+    # Another mission's row answers like a missing one (no probing of other missions' ids).
+    if row is None or row.mission_id != mission.id:
         raise ParticipantNotFound(kind, party_id)
-    if row.mission_id != mission.id:
-        raise WrongMission(kind, party_id, mission.id)
     return row
 
 

@@ -144,13 +144,10 @@ async def _lock_resources(
     interpreters: list[tuple[str, Interpreter]] = []
     for kind, field, model, id_ in wanted:
         row = await _lock(session, model, id_)
-        if row is None:
+        # Another mission's row answers like a missing one: a user must not learn from a
+        # booking which ids exist in missions (maybe other organisations') they cannot see.
+        if row is None or row.mission_id != mission.id:
             raise VenueNotFound(id_) if kind == "venue" else ParticipantNotFound(kind, id_)
-        if row.mission_id != mission.id:
-            raise MeetingInvalid(
-                f"{kind} {id_} belongs to mission {row.mission_id}, not to mission {mission.id}",
-                field=field,
-            )
         if isinstance(row, Interpreter):
             interpreters.append((field, row))
         rows[kind] = row
