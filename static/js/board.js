@@ -26,7 +26,7 @@ function fromSnapshot(snapshot) {
 }
 
 function seatCell(cell, seat) {
-  const badge = cell.querySelector(".seat-state");
+  const badge = cell.querySelector(":scope > .seat-state");
   if (!badge) return;
   const state = seat?.state || "absent";
   badge.dataset.state = state;
@@ -41,7 +41,8 @@ function render(id) {
   const row = table.querySelector(`tr[data-meeting="${id}"]`);
   if (!row) return;
   const r = room(id);
-  for (const cell of row.querySelectorAll("td.seat")) seatCell(cell, r.seats[cell.dataset.seat]);
+  // A cell per seat; the booth partner's badge sits inside the interpreter's cell.
+  for (const cell of row.querySelectorAll(".seat[data-seat]")) seatCell(cell, r.seats[cell.dataset.seat]);
   const stateCell = row.querySelector(".room-state");
   const starts = Date.parse(row.dataset.starts);
   const present = Object.values(r.seats).filter((s) => s.state === "joined").length;

@@ -89,6 +89,16 @@ def test_interpreter_console(
             interpreter, partner = pages["interpreter"], pages["partner"]
             expect(_channel(partner, "ko").locator(".who-live")).to_have_text("live: Choi Seoyeon")
 
+            # The organiser's board shows the booth partner's presence beside the interpreter's.
+            server.sign_in(contexts[0])
+            board = contexts[0].new_page()
+            board.goto(f"{server.base_url}/missions/{mission_id}/board")
+            row = board.locator(f'#board tr[data-meeting="{meeting_id}"]')
+            for seat in ("interpreter", "partner"):
+                badge = row.locator(f'.seat[data-seat="{seat}"] > .seat-state')
+                expect(badge).to_have_attribute("data-state", "joined")
+            board.close()
+
             # Both fake microphones are open on both channels: the alarm, for both. The
             # partner closes theirs and it goes.
             for page in pages.values():
