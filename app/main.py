@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -19,6 +20,13 @@ from app.rooms.runtime import start_rooms, stop_rooms
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# What any API route may answer from the edge (app/ratelimit.py, app/errors.py).
+EDGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Request body larger than TRADEBOOTH_MAX_REQUEST_BODY_BYTES"},
+    429: {"description": "Too many requests from this client address; see Retry-After"},
+    503: {"description": "The database is unavailable; see Retry-After"},
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,15 +78,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from app.api import api_router
 
-    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(api_router, prefix="/api/v1", responses=EDGE_RESPONSES)
     from app.rooms.router import router as rooms_router
     from app.rooms.ws import ws_router
 
-    app.include_router(rooms_router, prefix="/api/v1")
+    app.include_router(rooms_router, prefix="/api/v1", responses=EDGE_RESPONSES)
     app.include_router(ws_router)
     from app.booths.router import router as booths_router
 
-    app.include_router(booths_router, prefix="/api/v1")
+    app.include_router(booths_router, prefix="/api/v1", responses=EDGE_RESPONSES)
 
     from app.pages import install_pages
 
