@@ -372,7 +372,7 @@ def _run(
     postgres_url: str | None,
 ) -> int:
     duration = minutes * 60
-    warmup = min(120.0, max(20.0, 0.2 * duration))
+    warmup = min(120.0, max(20.0, 0.2 * duration), duration / 2)
     started = time.monotonic()
     media = str(cached(PROFILES[media_name]))
     folder = Path(tempfile.mkdtemp(prefix="tradebooth-load-"))
@@ -471,6 +471,8 @@ def _run(
         for path in folder.iterdir():
             if path.name != "service.log" or not errors.total():
                 path.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
     print(
         f"rooms={rooms} minutes={minutes:g} errors={errors.total()} "
         f"rss_growth_mb={growth_mb:.1f} rss_growth_pct={growth_pct:.1f} "
