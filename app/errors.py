@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +14,15 @@ from sqlalchemy import exc as sa_exc
 logger = logging.getLogger(__name__)
 
 DATABASE_RETRY_AFTER_SECONDS = 5
+_NETWORK_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.ETIMEDOUT,
+    errno.EPIPE,
+}
 
 
 class AppError(Exception):
@@ -61,7 +72,9 @@ def database_unavailable(exc: BaseException) -> bool:
             error, (sa_exc.TimeoutError, ConnectionError, TimeoutError, sa_exc.InterfaceError)
         ):
             return True
-        if isinstance(error, OSError):  # refused, unreachable, reset
+        if isinstance(error, OSError) and (
+            isinstance(error, socket.gaierror) or error.errno in _NETWORK_ERRNOS
+        ):  # refused, unreachable, reset; a missing file is not the database
             return True
         name = type(error).__name__
         if name in _UNAVAILABLE_DRIVER_ERRORS:

@@ -125,3 +125,31 @@ def test_postgres_down_gives_503_then_the_service_recovers_by_itself(
     finally:
         service.stop()
     assert not service.exceptions(), service.log.read_text()[-3000:]
+
+
+def _caused(outer: Exception, inner: BaseException) -> Exception:
+    outer.__cause__ = inner
+    return outer
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (ConnectionRefusedError(111, "Connect call failed"), True),
+        (OSError(113, "No route to host"), True),
+        (TimeoutError(), True),
+        (_caused(RuntimeError("wrapped"), ConnectionResetError(104, "reset")), True),
+        (type("CannotConnectNowError", (Exception,), {})("starting up"), True),
+        (type("PgError", (Exception,), {"sqlstate": "57P01"})("admin shutdown"), True),
+        (type("PgError", (Exception,), {"sqlstate": "23505"})("unique violation"), False),
+        (FileNotFoundError(2, "No such file"), False),
+        (ValueError("a bug"), False),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else str(value),
+)
+def test_which_errors_mean_the_database_is_unavailable(
+    error: BaseException, unavailable: bool
+) -> None:
+    from app.errors import database_unavailable
+
+    assert database_unavailable(error) is unavailable
