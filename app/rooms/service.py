@@ -13,6 +13,7 @@ from app.interpreting import service as interpreting
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission
 from app.participants.models import Buyer, Company, Interpreter
+from app.records import claim_write_lock
 from app.rooms.models import Attendance, SeatLink
 from rooms.errors import LinkInvalid, LinkRevoked, MeetingOver
 from rooms.links import LinkClaims, LinkSigner
@@ -271,7 +272,19 @@ class DatabaseRoomStore:
         self, *, now: datetime, open_meeting_ids: frozenset[int]
     ) -> dict[int, CloseOutcome]:
         settled: dict[int, CloseOutcome] = {}
+        ended = (
+            select(Meeting.id)
+            .where(
+                Meeting.status.in_([MeetingStatus.SCHEDULED, MeetingStatus.LIVE]),
+                Meeting.ends_at <= now,
+            )
+            .limit(len(open_meeting_ids) + 1)
+        )
+        async with self._sessionmaker() as session:
+            if set(await session.scalars(ended)) <= open_meeting_ids:
+                return settled  # the usual answer: no write lock taken
         async with self._sessionmaker() as session, session.begin():
+            await claim_write_lock(session)  # reads then writes: SQLite must lock first
             meetings = list(
                 await session.scalars(
                     select(Meeting).where(
@@ -308,6 +321,7 @@ class DatabaseRoomStore:
         ended_at: datetime,
     ) -> None:
         async with self._sessionmaker() as session, session.begin():
+            await claim_write_lock(session)  # reads the meeting then writes: lock first
             await interpreting.record_duty(
                 session=session,
                 meeting_id=meeting_id,
