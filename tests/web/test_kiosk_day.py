@@ -27,7 +27,7 @@ from tests.web.kiosks import (
     organiser,  # noqa: F401 - a fixture
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = pytest.mark.browser
 
 SLOT = timedelta(seconds=20)
 GAP = timedelta(seconds=8)
