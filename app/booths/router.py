@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from app import sse
 from app.audit.service import record, user_actor
 from app.auth.dependencies import CurrentUser
 from app.booths import service
@@ -54,19 +52,9 @@ from rooms.seats import Seat
 
 router = APIRouter(tags=["booths"])
 
-# The kiosk's event stream, like the board's: a comment every 15 s of silence, and it ends
-# after a minute (the kiosk reconnects at once) so that a shutdown never waits on it.
-STREAM_KEEPALIVE_SECONDS = 15.0
-STREAM_SECONDS = 60.0
-STREAM_RETRY_MS = 1000
-
 # The self-test's bandwidth sample: about a second on a 10 Mbit/s line each way.
 BANDWIDTH_BYTES = 1_000_000
 MAX_UPLOAD_BYTES = 2 * BANDWIDTH_BYTES
-
-
-def _sse(event: dict[str, Any]) -> str:
-    return f"event: {event['type']}\ndata: {json.dumps(event, default=str)}\n\n"
 
 
 def _link_read(link: BoothLink, signer: BoothSigner, settings: Settings) -> BoothLinkRead:
@@ -443,27 +431,8 @@ async def kiosk_events(
     online()
     hello: dict[str, Any] = {"type": "hello", "venue_id": venue_id, "at": isoformat(clock.now())}
 
-    async def stream() -> AsyncIterator[str]:
-        loop = asyncio.get_running_loop()
-        ends = loop.time() + STREAM_SECONDS
-        try:
-            yield f"retry: {STREAM_RETRY_MS}\n\n"
-            yield _sse(hello)
-            while (left := ends - loop.time()) > 0:
-                try:
-                    event = await asyncio.wait_for(queue.get(), min(left, STREAM_KEEPALIVE_SECONDS))
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                if event["type"] == "end":
-                    return
-                yield _sse(event)
-        finally:
-            bus.unsubscribe(venue_id, queue)
-            online()
+    def ended() -> None:
+        bus.unsubscribe(venue_id, queue)
+        online()
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return sse.feed(hello, queue, on_end=ended)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import StreamingResponse
 
+from app import sse
 from app.audit.service import record, user_actor
 from app.auth.dependencies import ConsoleUser, authorize_console
 from app.auth.service import can_change_mission
@@ -51,12 +49,6 @@ router = APIRouter(tags=["rooms"])
 # link opens /join and the websocket only.
 CONSOLE = [Depends(authorize_console)]
 
-BOARD_KEEPALIVE_SECONDS = 15.0
-# A feed ends after this long and the browser's EventSource reconnects (to a new snapshot):
-# uvicorn waits for open responses before it shuts down, and a feed never ends by itself.
-BOARD_STREAM_SECONDS = 60.0
-BOARD_RETRY_MS = 1000
-
 
 def _link_read(link: SeatLink, signer: LinkSigner, settings: Settings) -> LinkRead:
     token = None if link.revoked_at else signer.sign(service.claims_of(link))
@@ -81,8 +73,7 @@ def websocket_url(settings: Settings, meeting_id: int) -> str:
     "/meetings/{meeting_id}/links",
     dependencies=CONSOLE,
     response_model=list[LinkRead],
-    summary="The meeting's current seat links (tokens only for users who may change the "
-    "mission)",
+    summary="The meeting's current seat links (tokens only for users who may change the mission)",
 )
 async def list_links(
     meeting: MeetingDep,
@@ -332,10 +323,6 @@ async def board(
     return Board(mission_id=mission_id, at=clock.now(), rooms=rooms)
 
 
-def _sse(event: dict[str, Any]) -> str:
-    return f"event: {event['type']}\ndata: {json.dumps(event, default=str)}\n\n"
-
-
 @router.get(
     "/missions/{mission_id}/board/events",
     dependencies=CONSOLE,
@@ -358,26 +345,4 @@ async def board_events(
         "rooms": registry.snapshot(mission_id),
     }
 
-    async def stream() -> AsyncIterator[str]:
-        loop = asyncio.get_running_loop()
-        ends = loop.time() + BOARD_STREAM_SECONDS
-        try:
-            yield f"retry: {BOARD_RETRY_MS}\n\n"
-            yield _sse(snapshot)
-            while (left := ends - loop.time()) > 0:
-                try:
-                    event = await asyncio.wait_for(queue.get(), min(left, BOARD_KEEPALIVE_SECONDS))
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                if event["type"] == "end":
-                    return
-                yield _sse(event)
-        finally:
-            bus.unsubscribe(mission_id, queue)
-
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return sse.feed(snapshot, queue, on_end=lambda: bus.unsubscribe(mission_id, queue))

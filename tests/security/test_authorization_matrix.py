@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import sse
 from app.auth.models import UserRole
 from app.main import create_app
 from app.matching.models import MeetingRequest, RequestedBy, RequestStatus
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission, VenueKind
-from app.rooms import router as rooms_router
 from app.settings import Settings
 from tests import factories, principals
 from tests.conftest import app_client
@@ -522,7 +522,7 @@ async def world_client(
     settings: Settings, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
     # The live board's feed ends at once (after its snapshot) instead of after a minute.
-    monkeypatch.setattr(rooms_router, "BOARD_STREAM_SECONDS", 0.0)
+    monkeypatch.setattr(sse, "STREAM_SECONDS", 0.0)
     # One client sends a thousand requests at once: the API's rate limit would answer 429.
     unlimited = settings.model_copy(update={"api_rate_per_second": 1e6, "api_rate_burst": 10**6})
     async with app_client(unlimited, session) as client:
