@@ -8,11 +8,13 @@ it is missing: they fail and say so.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -27,9 +29,31 @@ from app.migrations import upgrade
 from app.settings import Settings
 from tests import principals
 
+T = TypeVar("T")
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRADEBOOTH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+def _off_loop(function: Callable[..., T], *args: Any) -> T:
+    """Call `function` where it may start an event loop of its own.
+
+    These helpers (and Alembic's env) call asyncio.run, which refuses to run in a thread
+    with a loop running, and Playwright's sync API keeps one running in the main thread once
+    a browser test has started: a database first needed after that is made in a thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args).result()
+
+
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the models' schema (Alembic upgrade head)."""
+    _off_loop(upgrade, url)
 
 
 async def _admin_execute(sql: str) -> None:
@@ -45,7 +69,7 @@ def create_postgres_database() -> str:
     """A fresh, empty PostgreSQL database; returns its URL."""
     name = f"tradebooth_test_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
+        _off_loop(asyncio.run, _admin_execute(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         raise RuntimeError(
             f"PostgreSQL is needed for the database tests and did not answer at "
@@ -57,7 +81,7 @@ def create_postgres_database() -> str:
 
 def drop_postgres_database(url: str) -> None:
     name = make_url(url).database
-    asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _off_loop(asyncio.run, _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def create_sqlite_database(folder: Path) -> str:
@@ -67,7 +91,7 @@ def create_sqlite_database(folder: Path) -> str:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     url = create_postgres_database()
-    upgrade(url)
+    migrate(url)
     yield url
     drop_postgres_database(url)
 
@@ -75,7 +99,7 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = create_sqlite_database(tmp_path_factory.mktemp("sqlite"))
-    upgrade(url)
+    migrate(url)
     return url
 
 
@@ -85,12 +109,12 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     (concurrency, races), where the shared rolled-back session would hide what they check."""
     if request.param == "sqlite":
         url = create_sqlite_database(tmp_path)
-        upgrade(url)
+        migrate(url)
         yield url
         return
     url = create_postgres_database()
     try:
-        upgrade(url)
+        migrate(url)
         yield url
     finally:
         drop_postgres_database(url)

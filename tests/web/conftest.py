@@ -141,8 +141,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    # Per module, not per session: Playwright's sync API keeps an event loop running in the
+    # main thread while it is started, and pytest-asyncio cannot run an async test or
+    # fixture beside it, so a browser module must not leave it running for the tests after.
     with sync_playwright() as p:
         yield p
 
