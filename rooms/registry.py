@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -39,13 +40,13 @@ class RoomRegistry:
         self._stats_interval = stats_interval
         self._settle_interval = settle_interval
         self._tasks: list[asyncio.Task[None]] = []
+        self._settling: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         if not self._tasks:
-            self._tasks = [
-                asyncio.create_task(self._publish_stats(), name="rooms-stats"),
-                asyncio.create_task(self._settle_periodically(), name="rooms-settle"),
-            ]
+            self._settling = asyncio.create_task(self._settle_periodically(), name="rooms-settle")
+            self._tasks = [asyncio.create_task(self._publish_stats(), name="rooms-stats")]
 
     async def settle(self) -> dict[int, CloseOutcome]:
         """Give a final status to ended meetings no room is open for (see RoomStore)."""
@@ -58,12 +59,13 @@ class RoomRegistry:
         return settled
 
     async def _settle_periodically(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.settle()
             except Exception as exc:  # the database may be away for a while; try again later
                 logger.warning("settling ended meetings failed: %s", exc)
-            await asyncio.sleep(self._settle_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._settle_interval)
 
     def get(self, meeting_id: int) -> Room | None:
         return self._rooms.get(meeting_id)
@@ -124,6 +126,12 @@ class RoomRegistry:
         self._closing = True
         for task in self._tasks:
             task.cancel()
+        if self._settling is not None:
+            # Let a settle in flight finish: cancelled in the middle of its query, it could
+            # leave the database connection it was opening unclosed.
+            self._stopping.set()
+            await self._settling
+            self._settling = None
         rooms = list(self._rooms.values())
         results = await asyncio.gather(
             *(room.close(ServerShuttingDown(), final=False) for room in rooms),

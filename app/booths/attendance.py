@@ -11,6 +11,7 @@ instead of at the registry's next minute.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,6 +77,7 @@ class AttendanceWatcher:
         self._interval = interval
         self._flags: dict[int, Flag] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.checks = 0  # checks done, for the tests to wait on
 
     def start(self) -> None:
@@ -83,12 +85,11 @@ class AttendanceWatcher:
             self._task = asyncio.create_task(self._run(), name="booths-attendance")
 
     async def close(self) -> None:
+        """Stop after the check in flight, if any: cancelling one in the middle of its query
+        could leave the database connection it was opening unclosed."""
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            self._stopping.set()
+            await self._task
             self._task = None
 
     def flags(self, mission_id: int | None = None) -> list[Flag]:
@@ -99,12 +100,13 @@ class AttendanceWatcher:
         ]
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.check()
             except Exception as exc:  # the database may be away for a while; try again later
                 logger.warning("attendance check failed: %s", exc)
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
 
     def _present(self, meeting_id: int) -> set[Seat]:
         room = self._registry.get(meeting_id)
