@@ -7,20 +7,19 @@ would otherwise starve."""
 
 from __future__ import annotations
 
-import asyncio
 import fractions
 import math
 import os
 import pickle
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
-from aiortc.mediastreams import MediaStreamTrack
+
+from .relay_media import Paced
 
 VIDEO_CLOCK = 90000
 AUDIO_RATE = 48000
@@ -125,25 +124,7 @@ def load(path: Path) -> Encoded:
     return media
 
 
-class _Paced(MediaStreamTrack):
-    def __init__(self, interval: float) -> None:
-        super().__init__()
-        self._interval = interval
-        self._index = 0
-        self._start: float | None = None
-
-    async def _tick(self) -> int:
-        if self._start is None:
-            self._start = time.monotonic()
-        wait = self._start + self._index * self._interval - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        index = self._index
-        self._index += 1
-        return index
-
-
-class ReplayVideo(_Paced):
+class ReplayVideo(Paced):
     """The VP8 delta chain in a loop; `request_keyframe()` makes the next frame a keyframe."""
 
     kind = "video"
@@ -169,7 +150,7 @@ class ReplayVideo(_Paced):
         return packet
 
 
-class ReplayAudio(_Paced):
+class ReplayAudio(Paced):
     kind = "audio"
 
     def __init__(self, media: Encoded) -> None:

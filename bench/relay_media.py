@@ -132,7 +132,9 @@ def load(path: Path) -> EncodedMedia:
     return media
 
 
-class _Paced(MediaStreamTrack):
+class Paced(MediaStreamTrack):
+    """A track whose frames come at a fixed interval from its first one (no drift)."""
+
     def __init__(self, interval: float) -> None:
         super().__init__()
         self._interval = interval
@@ -150,7 +152,7 @@ class _Paced(MediaStreamTrack):
         return index
 
 
-class ReplayVideoTrack(_Paced):
+class ReplayVideoTrack(Paced):
     """Replays the VP8 delta chain in a loop; `request_keyframe()` makes the next frame a
     keyframe (wired to the sender's PLI handling)."""
 
@@ -178,7 +180,7 @@ class ReplayVideoTrack(_Paced):
         return packet
 
 
-class ReplayAudioTrack(_Paced):
+class ReplayAudioTrack(Paced):
     kind = "audio"
 
     def __init__(self, media: EncodedMedia) -> None:
