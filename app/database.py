@@ -1,4 +1,14 @@
-"""Async SQLAlchemy engine, the declarative base and the session dependency."""
+"""Async SQLAlchemy engine, the declarative base and the two kinds of session.
+
+Writers wait their turn instead of failing. PostgreSQL locks rows, so any transaction may
+write. SQLite has one writer at a time, and a transaction that has read can become the
+writer only if nobody else is writing: otherwise it fails at once ("database is locked"),
+busy timeout or not. So on SQLite a unit of work that may write begins with
+`BEGIN IMMEDIATE` (the write lock first, waiting up to the busy timeout for it), and only
+units that only read begin a plain, deferred transaction; WAL mode lets those readers run
+beside the writer. `create_sessionmaker` makes writing sessions; `create_read_sessionmaker`
+reading ones (the HTTP API gives one to GET requests, app/dependencies.py).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +28,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from app import clock
+
 CONNECT_TIMEOUT_SECONDS = 5
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# Execution option of the engine behind reading sessions: their SQLite transactions defer.
+READ_ONLY = "tradebooth_read_only"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,7 +69,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, by the service's clock (app/clock.py): column defaults and stamps use it."""
+    return clock.now()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -63,7 +79,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
     else:
         # A pooled connection that died with the server is replaced on checkout; a server
         # that does not answer fails a request in seconds (503, app/errors.py), not minutes.
@@ -81,17 +97,34 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            if parsed.database and parsed.database != ":memory:":
+                # Readers never wait for the writer; NORMAL is durable enough in WAL mode
+                # (a power cut may lose the last commits, never corrupts).
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for units of work that may write (on SQLite: BEGIN IMMEDIATE)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for units of work that only read (on SQLite: a deferred BEGIN, beside the
+    writer in WAL mode). A write in one may fail on SQLite while another unit writes."""
+    return async_sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+    )
 
 
 async def session_scope(

@@ -7,12 +7,19 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from app.settings import Settings
 
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
+
+async def get_session(connection: HTTPConnection) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: reading for GET/HEAD/OPTIONS, writing for the rest
+    (on SQLite it then holds the write lock from its start; app/database.py)."""
+    state = connection.app.state
+    reads = connection.scope.get("method") in READING_METHODS
+    async with (state.read_sessionmaker if reads else state.sessionmaker)() as session:
         yield session
 
 

@@ -12,12 +12,20 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.booths.runtime import start_booths, stop_booths
-from app.database import create_engine, create_sessionmaker
+from app.clock import SYSTEM_CLOCK, ClockMiddleware, using
+from app.database import (
+    READ_ONLY,
+    create_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+)
 from app.errors import install_error_handlers
 from app.ratelimit import ApiRateLimiter, LimitsMiddleware
 from app.rooms.exceptions import install_room_error_handlers
 from app.rooms.runtime import start_rooms, stop_rooms
+from app.secret import with_secret_key
 from app.settings import Settings
+from rooms.clock import Clock
 
 logger = logging.getLogger(__name__)
 
@@ -29,21 +37,26 @@ EDGE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The service. `clock` is where every "now" comes from (default: the system's)."""
+    settings = with_secret_key(settings or Settings())
+    clock = clock or SYSTEM_CLOCK
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        await start_rooms(app, settings)
-        await start_booths(app, settings)
+        with using(clock):  # the background jobs started here inherit it
+            engine = create_engine(settings.database_url)
+            app.state.engine = engine
+            app.state.sessionmaker = create_sessionmaker(engine)
+            app.state.read_sessionmaker = create_read_sessionmaker(engine)
+            await start_rooms(app, settings)
+            await start_booths(app, settings)
         try:
             yield
         finally:
-            await stop_booths(app)
-            await stop_rooms(app)
+            with using(clock):
+                await stop_booths(app)
+                await stop_rooms(app)
             await engine.dispose()
 
     app = FastAPI(
@@ -53,10 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.api_rate_limiter = ApiRateLimiter(
         settings.api_rate_per_second, settings.api_rate_burst
     )
     app.add_middleware(LimitsMiddleware, max_body_bytes=settings.max_request_body_bytes)
+    app.add_middleware(ClockMiddleware, clock=clock)
     install_error_handlers(app)
     install_room_error_handlers(app)
 
@@ -67,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/readyz", tags=["health"], summary="The database answers")
     async def readyz() -> JSONResponse:
         try:
-            async with app.state.engine.connect() as connection:
+            reading = app.state.engine.execution_options(**{READ_ONLY: True})
+            async with reading.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means "not ready", reported as such
             logger.warning("readiness check failed: %s", exc)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from app.auth import service
 from app.auth.exceptions import CsrfRefused, MissionWriteDenied, NotAuthenticated, RoleRequired
 from app.auth.models import AuthSession, User, UserRole
+from app.clock import ClockDep
 from app.dependencies import SessionDep, SettingsDep
 from app.errors import AppError
 from app.matching.exceptions import RequestNotFound
@@ -44,9 +45,9 @@ def csrf_cookie_name(settings: Settings) -> str:
     return "__Host-tradebooth_csrf" if settings.cookies_secure else "tradebooth_csrf"
 
 
-def get_now() -> datetime:
-    """The current time for authentication; tests override this dependency."""
-    return datetime.now(UTC)
+def get_now(clock: ClockDep) -> datetime:
+    """The current time for authentication, by the app's clock."""
+    return clock.now()
 
 
 def client_ip(request: Request) -> str:
@@ -79,20 +80,7 @@ async def get_principal(
         row, request.headers.get(CSRF_HEADER)
     ):
         raise CsrfRefused()
-    await end_reads(request, session)
     return Principal(user=user, auth_session=row)
-
-
-async def end_reads(request: Request, session: SessionDep) -> None:
-    """Before a write on SQLite, end the transaction the checks read in.
-
-    SQLite cannot turn a transaction that has read into a writer while another writes (it
-    fails at once instead of waiting), so a route that writes claims the lock first
-    (`records.WRITE`); the checks' reads must not come before that in the same transaction.
-    Rows read stay usable (the sessions do not expire them on commit).
-    """
-    if request.method not in SAFE_METHODS and session.get_bind().dialect.name == "sqlite":
-        await session.commit()
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -190,7 +178,6 @@ async def authorize_console(request: Request, user: CurrentUser, session: Sessio
         mission_id = _path_id(params["mission_id"])
         if mission_id is not None:
             await check_mission(session=session, user=user, mission_id=mission_id, write=write)
-        await end_reads(request, session)
         return user
     for name, (model, not_found) in MISSION_ROWS.items():
         if name not in params:
@@ -208,7 +195,6 @@ async def authorize_console(request: Request, user: CurrentUser, session: Sessio
                 hidden=not_found(row_id),
             )
         break
-    await end_reads(request, session)
     return user
 
 

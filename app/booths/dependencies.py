@@ -11,10 +11,10 @@ from app.booths import service
 from app.booths.attendance import AttendanceWatcher
 from app.booths.exceptions import BoothLinkInvalid
 from app.booths.links import BoothSigner
+from app.clock import ClockDep
 from app.dependencies import SessionDep
 from app.missions.exceptions import VenueNotFound
 from app.missions.models import Mission, Venue
-from app.rooms.dependencies import ClockDep
 from rooms.board import BoardBus
 
 TOKEN_HEADER = "X-Booth-Token"

@@ -40,9 +40,10 @@ from app.booths.schemas import (
     RingResult,
     SelfTestReport,
 )
+from app.clock import ClockDep
 from app.dependencies import SessionDep, SettingsDep
 from app.rooms import service as rooms_service
-from app.rooms.dependencies import ClockDep, RegistryDep, SignerDep
+from app.rooms.dependencies import RegistryDep, SignerDep
 from app.schemas import PathId
 from app.settings import Settings
 from app.turn import ice_servers_for_seat

@@ -19,14 +19,14 @@ async def start_booths(app: FastAPI, settings: Settings) -> None:
 
     Needs the rooms started first (their registry, clock and board bus)."""
     registry: RoomRegistry = app.state.rooms
-    app.state.booth_signer = BoothSigner(settings.secret_key.get_secret_value())
+    app.state.booth_signer = BoothSigner(settings.signing_key)
     app.state.kiosk_mint_lock = asyncio.Lock()
     # Same fan-out as the organiser's board, keyed by venue id instead of mission id.
     app.state.kiosk_bus = BoardBus(queue_size=50)
     watcher = AttendanceWatcher(
-        sessionmaker=app.state.sessionmaker,
+        sessionmaker=app.state.read_sessionmaker,
         registry=registry,
-        clock=app.state.room_clock,
+        clock=app.state.clock,
         no_show_after=timedelta(minutes=settings.no_show_after_minutes),
         interval=settings.attendance_check_seconds,
     )

@@ -28,7 +28,6 @@ from app.matching.schemas import (
 from app.missions.dependencies import MissionDep
 from app.paging import PagingDep, page
 from app.participants.dependencies import BuyerDep, CompanyDep
-from app.records import WRITE
 from app.schemas import Page, PrimaryKey
 
 router = APIRouter(tags=["matching"])
@@ -43,7 +42,7 @@ async def read_company_wants(session: SessionDep, company: CompanyDep) -> Compan
     return await service.company_wants(session=session, company=company)
 
 
-@router.put("/companies/{company_id}/wants", dependencies=WRITE, response_model=CompanyWantsRead,
+@router.put("/companies/{company_id}/wants", response_model=CompanyWantsRead,
             summary="Set what a company seeks in buyers")
 async def put_company_wants(
     session: SessionDep, company: CompanyDep, body: CompanyWants
@@ -57,7 +56,7 @@ async def read_buyer_wants(session: SessionDep, buyer: BuyerDep) -> BuyerWantsRe
     return await service.buyer_wants(session=session, buyer=buyer)
 
 
-@router.put("/buyers/{buyer_id}/wants", dependencies=WRITE, response_model=BuyerWantsRead,
+@router.put("/buyers/{buyer_id}/wants", response_model=BuyerWantsRead,
             summary="Set a buyer's own trade and the origins it seeks")
 async def put_buyer_wants(
     session: SessionDep, buyer: BuyerDep, body: BuyerWants
@@ -87,7 +86,7 @@ async def buyers_for_company(
     return [service.suggestion(score) for score in scores]
 
 
-@router.post("/missions/{mission_id}/meeting-requests", dependencies=WRITE,
+@router.post("/missions/{mission_id}/meeting-requests",
              response_model=RequestRead, status_code=status.HTTP_201_CREATED,
              summary="Ask for a meeting (company, buyer or organiser); scored on creation")
 async def create_request(
@@ -120,20 +119,20 @@ async def read_request(request: RequestDep) -> MeetingRequest:
     return request
 
 
-@router.post("/meeting-requests/{request_id}/accept", dependencies=WRITE,
+@router.post("/meeting-requests/{request_id}/accept",
              response_model=RequestRead, summary="The other side accepts")
 async def accept_request(session: SessionDep, request: RequestDep) -> MeetingRequest:
     return await service.decide(session=session, request=request, status=RequestStatus.ACCEPTED)
 
 
-@router.post("/meeting-requests/{request_id}/decline", dependencies=WRITE,
+@router.post("/meeting-requests/{request_id}/decline",
              response_model=RequestRead,
              summary="Decline (either side or the organiser; an approved one leaves the list)")
 async def decline_request(session: SessionDep, request: RequestDep) -> MeetingRequest:
     return await service.decide(session=session, request=request, status=RequestStatus.DECLINED)
 
 
-@router.post("/meeting-requests/{request_id}/approve", dependencies=WRITE,
+@router.post("/meeting-requests/{request_id}/approve",
              response_model=RequestRead,
              summary="Put on the organiser's final list, with a priority")
 async def approve_request(

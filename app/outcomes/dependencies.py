@@ -17,10 +17,10 @@ from app.auth.dependencies import (
     SAFE_METHODS,
     NowDep,
     check_mission,
-    end_reads,
     get_principal,
 )
 from app.auth.models import User
+from app.clock import ClockDep
 from app.dependencies import SessionDep, SettingsDep
 from app.errors import PermissionDenied
 from app.meetings.exceptions import MeetingNotFound
@@ -28,7 +28,7 @@ from app.meetings.models import Meeting
 from app.outcomes import service
 from app.outcomes.actors import Role
 from app.outcomes.models import OutcomeVersion
-from app.rooms.dependencies import ClockDep, SignerDep
+from app.rooms.dependencies import SignerDep
 from app.rooms.service import check_token
 from app.schemas import PathId
 from rooms.seats import Seat
@@ -75,7 +75,6 @@ async def outcome_caller(
             raise PermissionDenied(
                 f"the {claims.seat.value} seat has no outcome form", seat=claims.seat.value
             )
-        await end_reads(request, session)
         return Caller(audit=seat_actor(meeting_id, claims.seat.value), seat=claims.seat)
     principal = await get_principal(request, session, settings, now)
     meeting = await session.get(Meeting, meeting_id)
@@ -87,7 +86,6 @@ async def outcome_caller(
             write=request.method not in SAFE_METHODS,
             hidden=MeetingNotFound(meeting_id),
         )
-    await end_reads(request, session)
     return Caller(audit=user_actor(principal.user), user=principal.user)
 
 

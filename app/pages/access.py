@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from app.auth import service
-from app.auth.dependencies import SAFE_METHODS, NowDep, end_reads, session_cookie_name
+from app.auth.dependencies import SAFE_METHODS, NowDep, session_cookie_name
 from app.auth.models import User
 from app.dependencies import SessionDep, SettingsDep
 from app.errors import PermissionDenied
@@ -55,7 +55,6 @@ async def page_user(
             row.csrf_token.encode(), sent.encode()
         ):
             raise PermissionDenied("missing or wrong CSRF token in the form")
-        await end_reads(request, session)
     request.state.csrf_token = row.csrf_token
     request.state.user = user
     return user

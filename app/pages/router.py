@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from app import clock
 from app.auth.models import UserRole
 from app.dependencies import SessionDep
 from app.errors import AppError, PermissionDenied
@@ -78,7 +79,7 @@ def render(
             "lang": lang,
             "languages": LANGUAGES,
             "catalogue_json": js_catalogue(lang),
-            "now": datetime.now(UTC),
+            "now": clock.now(),
             # Set by PageUser on console pages: the forms echo the session's CSRF token.
             "csrf_token": getattr(request.state, "csrf_token", ""),
             "user": getattr(request.state, "user", None),
@@ -394,7 +395,7 @@ async def schedule_page(
     all_meetings = await mission_meetings(session, mission.id)
     tz = mission.timezone
     meeting_days = sorted({schedule.local_day(m.starts_at, tz) for m in all_meetings})
-    today = schedule.local_day(datetime.now(UTC), tz)
+    today = schedule.local_day(clock.now(), tz)
     chosen = day or schedule.pick_day(mission, meeting_days, today)
     start, end = schedule.day_bounds(chosen, tz)
     meetings = [m for m in all_meetings if start <= m.starts_at < end]

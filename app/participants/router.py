@@ -25,7 +25,6 @@ from app.participants.schemas import (
     InterpreterRead,
     InterpreterUpdate,
 )
-from app.records import WRITE
 from app.schemas import CountryCode, LanguageCode, LanguagePair, Page
 
 companies_router = APIRouter(tags=["companies"])
@@ -56,7 +55,7 @@ async def list_companies(
 
 
 @companies_router.post(
-    "/missions/{mission_id}/companies", dependencies=WRITE, response_model=CompanyRead,
+    "/missions/{mission_id}/companies", response_model=CompanyRead,
     status_code=status.HTTP_201_CREATED, summary="Register a company",
 )
 async def create_company(session: SessionDep, mission: MissionDep, body: CompanyCreate) -> Company:
@@ -70,7 +69,6 @@ async def read_company(company: CompanyDep) -> Company:
 
 @companies_router.patch(
     "/companies/{company_id}",
-    dependencies=WRITE,
     response_model=CompanyRead,
     summary="Update",
 )
@@ -83,7 +81,7 @@ async def update_company(
 
 
 @companies_router.delete(
-    "/companies/{company_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
+    "/companies/{company_id}", status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a company that is in no meeting",
 )
 async def delete_company(session: SessionDep, user: CurrentUser, company: CompanyDep) -> None:
@@ -111,7 +109,7 @@ async def list_buyers(
 
 
 @buyers_router.post(
-    "/missions/{mission_id}/buyers", dependencies=WRITE, response_model=BuyerRead,
+    "/missions/{mission_id}/buyers", response_model=BuyerRead,
     status_code=status.HTTP_201_CREATED, summary="Register a buyer",
 )
 async def create_buyer(session: SessionDep, mission: MissionDep, body: BuyerCreate) -> Buyer:
@@ -125,7 +123,6 @@ async def read_buyer(buyer: BuyerDep) -> Buyer:
 
 @buyers_router.patch(
     "/buyers/{buyer_id}",
-    dependencies=WRITE,
     response_model=BuyerRead,
     summary="Update a buyer",
 )
@@ -138,7 +135,7 @@ async def update_buyer(
 
 
 @buyers_router.delete(
-    "/buyers/{buyer_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
+    "/buyers/{buyer_id}", status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a buyer who is in no meeting",
 )
 async def delete_buyer(session: SessionDep, user: CurrentUser, buyer: BuyerDep) -> None:
@@ -163,7 +160,7 @@ async def list_interpreters(
 
 
 @interpreters_router.post(
-    "/missions/{mission_id}/interpreters", dependencies=WRITE, response_model=InterpreterRead,
+    "/missions/{mission_id}/interpreters", response_model=InterpreterRead,
     status_code=status.HTTP_201_CREATED, summary="Book an interpreter for the mission",
 )
 async def create_interpreter(
@@ -180,7 +177,7 @@ async def read_interpreter(interpreter: InterpreterDep) -> Interpreter:
 
 
 @interpreters_router.patch(
-    "/interpreters/{interpreter_id}", dependencies=WRITE, response_model=InterpreterRead,
+    "/interpreters/{interpreter_id}", response_model=InterpreterRead,
     summary="Update an interpreter",
 )
 async def update_interpreter(
@@ -192,7 +189,7 @@ async def update_interpreter(
 
 
 @interpreters_router.delete(
-    "/interpreters/{interpreter_id}", dependencies=WRITE, status_code=status.HTTP_204_NO_CONTENT,
+    "/interpreters/{interpreter_id}", status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an interpreter who is in no meeting",
 )
 async def delete_interpreter(

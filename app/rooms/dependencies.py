@@ -10,7 +10,6 @@ from app.dependencies import SessionDep
 from app.errors import NotFound
 from app.meetings.models import Meeting
 from app.rooms import service
-from rooms.clock import Clock
 from rooms.links import LinkSigner
 from rooms.registry import RoomRegistry
 
@@ -28,11 +27,6 @@ def get_signer(request: Request) -> LinkSigner:
     return signer
 
 
-def get_clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.room_clock
-    return clock
-
-
 async def get_meeting(meeting_id: MeetingId, session: SessionDep) -> Meeting:
     meeting = await service.get_meeting(session=session, meeting_id=meeting_id)
     if meeting is None:
@@ -42,5 +36,4 @@ async def get_meeting(meeting_id: MeetingId, session: SessionDep) -> Meeting:
 
 RegistryDep = Annotated[RoomRegistry, Depends(get_registry)]
 SignerDep = Annotated[LinkSigner, Depends(get_signer)]
-ClockDep = Annotated[Clock, Depends(get_clock)]
 MeetingDep = Annotated[Meeting, Depends(get_meeting)]

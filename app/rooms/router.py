@@ -12,12 +12,12 @@ from app import sse
 from app.audit.service import record, user_actor
 from app.auth.dependencies import ConsoleUser, authorize_console
 from app.auth.service import can_change_mission
+from app.clock import ClockDep
 from app.dependencies import SessionDep, SettingsDep
 from app.errors import NotFound
 from app.missions.models import Mission
 from app.rooms import service
 from app.rooms.dependencies import (
-    ClockDep,
     MeetingDep,
     MissionId,
     RegistryDep,

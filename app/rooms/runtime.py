@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from app.rooms.service import DatabaseRoomStore
 from app.settings import Settings
-from rooms.clock import Clock, SystemClock
+from rooms.clock import Clock
 from rooms.links import LinkSigner
 from rooms.media import MediaFactory
 from rooms.registry import RoomRegistry
@@ -41,14 +41,13 @@ def media_factory(settings: Settings) -> MediaFactory:
 
 
 async def start_rooms(app: FastAPI, settings: Settings) -> RoomRegistry:
-    """The room registry on `app.state.rooms`; a test may preset `app.state.room_clock`."""
-    clock: Clock = getattr(app.state, "room_clock", None) or SystemClock()
-    app.state.room_clock = clock
-    app.state.link_signer = LinkSigner(settings.secret_key.get_secret_value())
+    """The room registry on `app.state.rooms`, on the app's clock."""
+    clock: Clock = app.state.clock
+    app.state.link_signer = LinkSigner(settings.signing_key)
     registry = RoomRegistry(
         policy=room_policy(settings),
         clock=clock,
-        store=DatabaseRoomStore(app.state.sessionmaker),
+        store=DatabaseRoomStore(app.state.sessionmaker, app.state.read_sessionmaker),
         media=media_factory(settings),
         stats_interval=settings.board_stats_interval_seconds,
     )

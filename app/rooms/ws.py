@@ -199,13 +199,13 @@ async def _admit(
 ) -> tuple[LinkClaims, MeetingInfo]:
     state = websocket.app.state
     signer: LinkSigner = state.link_signer
-    async with state.sessionmaker() as session:
+    async with state.read_sessionmaker() as session:
         claims = await service.check_token(
             session=session,
             signer=signer,
             token=join.token,
             meeting_id=meeting_id,
-            now=state.room_clock.now(),
+            now=state.clock.now(),
         )
         facts = await service.meeting_facts(session=session, meeting_id=meeting_id)
     if facts is None:

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from app import clock
 from app.scheduling.errors import UnknownReference
 from app.scheduling.model import EntityId, Meeting, Problem, Schedule, pair_label
 
@@ -137,7 +138,7 @@ def agenda_ics(
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-timezone", agenda.tz)
-    created = stamp or datetime.now(UTC)
+    created = stamp or clock.now()
     for item in agenda.items:
         event = Event()
         event.add("uid", f"{item.request_id}-{agenda.kind}-{agenda.party_id}@tradebooth")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -19,6 +18,7 @@ import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.audit.service import SYSTEM, record
 from app.meetings import service as meetings
 from app.meetings.exceptions import MeetingClash
@@ -275,7 +275,7 @@ async def preview_reschedule(
     every other meeting and place the most, the one that moves the fewest is shown.
     """
     loaded = await _load(session, mission, body.grid)
-    now = body.now or datetime.now(UTC)
+    now = body.now or clock.now()
     changes = await anyio.to_thread.run_sync(
         functools.partial(
             propose_reschedule,

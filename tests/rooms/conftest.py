@@ -76,6 +76,10 @@ def room_settings(database_url: str, port: int, **overrides: Any) -> Settings:
         "room_grace_seconds": 30,
         "ws_join_timeout_seconds": 5,
         "board_stats_interval_seconds": 0.5,
+        # The tests jump the service's clock by hours: the organiser's console session (made
+        # at the real time) must outlast the jumps.
+        "session_idle_minutes": 7 * 24 * 60,
+        "session_hours": 7 * 24,
     }
     values.update(overrides)
     return Settings(**values)
@@ -107,9 +111,8 @@ async def _serve(
     database_url: str, port: int, listener: socket.socket, overrides: dict[str, Any]
 ) -> AsyncIterator[LiveServer]:
     settings = room_settings(database_url, port, **overrides)
-    app = create_app(settings)
     clock = ManualClock()
-    app.state.room_clock = clock
+    app = create_app(settings, clock=clock)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", lifespan="on", ws_max_size=16 * 1024 * 1024)
     )

@@ -3,7 +3,8 @@
 The app runs with its own sessions (no shared test transaction), on a fresh SQLite file and on
 a fresh PostgreSQL database. Edit A is held inside its transaction right after it claimed the
 next version; edit B is sent meanwhile and the test waits until B's claim reaches the database
-(on PostgreSQL: until B's backend waits on A's row lock). Only then is A let go.
+(on PostgreSQL: until B's backend waits on A's row lock; on SQLite: until B's transaction
+waits for the write lock at its BEGIN IMMEDIATE). Only then is A let go.
 """
 
 from __future__ import annotations
@@ -81,7 +82,10 @@ async def test_two_concurrent_edits_one_wins_the_other_is_409_and_no_version_is_
     monkeypatch.setattr(outcome_service, "conversion_on", held_conversion_on)
 
     def watch(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if a_claimed.is_set() and statement.lstrip().upper().startswith("UPDATE OUTCOMES"):
+        # PostgreSQL: B reaches its claim and waits on A's row lock. SQLite: B waits for the
+        # write lock at the start of its transaction (app/database.py), before any read.
+        said = statement.lstrip().upper()
+        if a_claimed.is_set() and said.startswith(("UPDATE OUTCOMES", "BEGIN IMMEDIATE")):
             b_claiming.set()
 
     event.listen(engine.sync_engine, "before_cursor_execute", watch)
