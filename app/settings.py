@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
 
 class IceServer(BaseModel):
@@ -25,7 +24,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRADEBOOTH_", extra="ignore")
 
     environment: Literal["development", "test", "production"] = Field(
-        "development", description="`production` refuses the default secret key."
+        "development",
+        description="`production` refuses to start without a secret key of its own.",
     )
     database_url: str = Field(
         "sqlite+aiosqlite:///./var/tradebooth.db",
@@ -36,8 +36,15 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(
         None, description="Base URL put into join links; defaults to http://HOST:PORT."
     )
-    secret_key: SecretStr = Field(
-        SecretStr(DEVELOPMENT_SECRET), description="Signs join links and sessions."
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs seat and booth links. Unset: a random key made on first start and "
+        "kept in secret_key_file (never in production).",
+    )
+    secret_key_file: Path | None = Field(
+        None,
+        description="Where a generated secret key is kept; default: beside the SQLite "
+        "database, or var/secret_key.",
     )
     ice_servers: list[IceServer] = Field(
         default_factory=list,
@@ -162,16 +169,23 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if (
-            self.environment == "production"
-            and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET
+        if self.environment == "production" and (
+            self.secret_key is None or len(self.secret_key.get_secret_value()) < 32
         ):
             raise ValueError(
-                "TRADEBOOTH_SECRET_KEY must be set to a secret of your own in production"
+                "TRADEBOOTH_SECRET_KEY must be set to a secret of your own (32 characters or "
+                "more) in production"
             )
         if self.turn_urls and self.turn_secret is None:
             raise ValueError("TRADEBOOTH_TURN_SECRET must be set when TRADEBOOTH_TURN_URLS is")
         return self
+
+    @property
+    def signing_key(self) -> str:
+        """The secret key; app/secret.py `with_secret_key` fills it in when unset."""
+        if self.secret_key is None:
+            raise RuntimeError("no secret key: build the settings with app.secret.with_secret_key")
+        return self.secret_key.get_secret_value()
 
     @cached_property
     def base_url(self) -> str:
