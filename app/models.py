@@ -7,7 +7,7 @@ from app.database import Base
 from app.followups.models import FollowUp, FollowUpStage
 from app.interpreting.models import InterpreterDuty
 from app.matching.models import BuyerWantsRecord, CompanyWantsRecord, MeetingRequest
-from app.meetings.models import Meeting, MeetingStatus
+from app.meetings.models import AttendanceMark, MarkSource, Meeting, MeetingStatus
 from app.missions.models import Mission, MissionStatus, Venue, VenueKind
 from app.money.models import ExchangeRate
 from app.organisations.models import Organisation
@@ -18,6 +18,7 @@ from app.scheduling.models import PartyPlan
 
 __all__ = [
     "Attendance",
+    "AttendanceMark",
     "AuditEvent",
     "AuthSession",
     "Base",
@@ -33,6 +34,7 @@ __all__ = [
     "InterestLevel",
     "Interpreter",
     "InterpreterDuty",
+    "MarkSource",
     "Meeting",
     "MeetingRequest",
     "MeetingStatus",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:41:29.941580
+Create Date: 2026-12-07 01:37:28.002237
 
 """
 from typing import Sequence, Union
@@ -278,6 +278,7 @@ def upgrade() -> None:
     sa.Column('ends_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.Enum('scheduled', 'live', 'completed', 'no_show', 'cancelled', name='meetingstatus', native_enum=False, length=20), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('status_marked_by', sa.String(length=200), nullable=True),
     sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.database.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('starts_at < ends_at', name=op.f('ck_meetings_starts_before_ends')),
@@ -315,6 +316,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('schedule_parties', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_schedule_parties_mission_id'), ['mission_id'], unique=False)
+
+    op.create_table('attendance_marks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('scheduled', 'live', 'completed', 'no_show', 'cancelled', name='meetingstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('previous_status', sa.Enum('scheduled', 'live', 'completed', 'no_show', 'cancelled', name='meetingstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('source', sa.Enum('person', 'system', name='marksource', native_enum=False, length=20), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_attendance_marks_meeting_id_meetings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance_marks'))
+    )
+    with op.batch_alter_table('attendance_marks', schema=None) as batch_op:
+        batch_op.create_index('ix_attendance_marks_meeting', ['meeting_id', 'id'], unique=False)
 
     op.create_table('follow_ups',
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -498,6 +514,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_follow_ups_stage_due_on')
 
     op.drop_table('follow_ups')
+    with op.batch_alter_table('attendance_marks', schema=None) as batch_op:
+        batch_op.drop_index('ix_attendance_marks_meeting')
+
+    op.drop_table('attendance_marks')
     with op.batch_alter_table('schedule_parties', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_schedule_parties_mission_id'))
 

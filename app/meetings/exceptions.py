@@ -33,3 +33,12 @@ class MeetingClash(MeetingError, Conflict):
             for c in clashes
         )
         super().__init__(f"double booking: {described}", clashes=clashes)
+
+
+class MeetingStateConflict(MeetingError, Conflict):
+    """What was asked does not fit the meeting's status (409 naming the status)."""
+
+    def __init__(self, meeting_id: int, status: str, why: str) -> None:
+        super().__init__(
+            f"meeting {meeting_id} is {status}: {why}", meeting_id=meeting_id, status=str(status)
+        )

@@ -47,5 +47,29 @@ class Meeting(Base):
         _enum(MeetingStatus), default=MeetingStatus.SCHEDULED
     )
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when a person marked the meeting held or no-show (app/meetings/attendance.py): the
+    # automatic settling then leaves it alone. NULL while the status is the system's.
+    status_marked_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class MarkSource(enum.StrEnum):
+    PERSON = "person"  # an organiser, through the API or the console
+    SYSTEM = "system"  # the rooms settling a meeting at its end
+
+
+class AttendanceMark(Base):
+    """One decision that a meeting was held or a no-show: by a person or by the system."""
+
+    __tablename__ = "attendance_marks"
+    __table_args__ = (Index("ix_attendance_marks_meeting", "meeting_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus))
+    previous_status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus))
+    source: Mapped[MarkSource] = mapped_column(_enum(MarkSource))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.meetings.models import MeetingStatus
+from app.meetings.models import MarkSource, MeetingStatus
 from app.schemas import LanguagePair, PrimaryKey, ReadModel, StrictModel, UpdateModel, UTCTime
 
 MAX_MEETING = timedelta(hours=12)
@@ -63,8 +63,48 @@ class MeetingUpdate(UpdateModel):
     language_pair: PairOrBlank | None = None
     starts_at: UTCTime | None = None
     ends_at: UTCTime | None = None
-    status: MeetingStatus | None = None
+    status: MeetingStatus | None = Field(
+        None,
+        description="`completed` (held) or `no_show` is a person's mark, as POST "
+        "/meetings/{id}/attendance (give `reason`); `cancelled` frees the slot; `scheduled` "
+        "reinstates a meeting and hands its status back to the rooms; `live` is the rooms' own.",
+    )
+    reason: str | None = Field(
+        None, max_length=500, description="Why the status changes (kept with the mark)."
+    )
     priority: Priority | None = None
+
+
+class AttendanceMarkIn(StrictModel):
+    """A person's mark: the meeting was held, or a no-show, and why."""
+
+    status: Literal[MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW] = Field(
+        description="`completed`: the consultation was held (in the room or elsewhere); "
+        "`no_show`: it was not."
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Why, e.g. 'held at the hotel in Almaty', 'the room failed; held by phone'.",
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_said(cls, reason: str) -> str:
+        if not reason.strip():
+            raise ValueError("say why the meeting is marked so")
+        return reason.strip()
+
+
+class AttendanceMarkRead(ReadModel):
+    id: int
+    meeting_id: int
+    status: MeetingStatus
+    previous_status: MeetingStatus
+    source: MarkSource
+    actor: str
+    reason: str
+    at: datetime
 
 
 class MeetingRead(ReadModel):
@@ -80,6 +120,10 @@ class MeetingRead(ReadModel):
     starts_at: datetime
     ends_at: datetime
     status: MeetingStatus
+    status_marked_by: str | None = Field(
+        description="Who marked the meeting held or no-show; null while the status is the "
+        "rooms' own."
+    )
     priority: int
     created_at: datetime
     updated_at: datetime

@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.audit.service import SYSTEM, record, snapshot
 from app.audit.service import changes as audit_changes
 from app.database import Base
-from app.meetings import assignment
+from app.meetings import assignment, attendance
 from app.meetings.exceptions import MeetingClash, MeetingInvalid
 from app.meetings.models import Meeting, MeetingStatus
 from app.meetings.schemas import MeetingCreate, MeetingUpdate, check_times
@@ -32,7 +33,6 @@ from app.missions.models import Mission, Venue
 from app.paging import Paging, fetch_page
 from app.participants.exceptions import ParticipantNotFound
 from app.participants.models import Buyer, Company, Interpreter
-from app.records import claim_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +254,6 @@ async def book(
 ) -> Meeting:
     """Book a meeting if nobody and no booth in it is taken at that time; else raise."""
     booking = Booking(**data.model_dump(exclude={"priority"}))
-    await claim_write_lock(session)
     await _check_booking(session, mission, booking)
     meeting = Meeting(mission_id=mission.id, priority=data.priority, **asdict(booking))
     session.add(meeting)
@@ -273,20 +272,44 @@ async def book(
 
 
 async def update(
-    *, session: AsyncSession, meeting: Meeting, data: MeetingUpdate, actor: str = SYSTEM
+    *,
+    session: AsyncSession,
+    meeting: Meeting,
+    data: MeetingUpdate,
+    now: datetime | None = None,
+    actor: str = SYSTEM,
 ) -> Meeting:
-    """Move or change a meeting; the result is checked like a new booking unless cancelled."""
+    """Move or change a meeting; the result is checked like a new booking unless cancelled.
+
+    A status of `completed` or `no_show` is a person's mark (app/meetings/attendance.py);
+    `scheduled` reinstates the meeting and gives its status back to the rooms; `live` is
+    the rooms' to set.
+    """
+    now = now or clock.now()
     meeting_id = meeting.id
     changes = data.changes()
-    await claim_write_lock(session)
+    reason = changes.pop("reason", None) or ""
+    status = changes.get("status")
+    if status is MeetingStatus.LIVE:
+        raise MeetingInvalid(
+            "a meeting is live when its seats are in its room; mark it completed (held) or "
+            "no_show instead",
+            field="status",
+        )
+    if status in attendance.FINAL:
+        del changes["status"]
     locked: Meeting = await _lock(session, Meeting, meeting_id)
     mission = await session.get_one(Mission, locked.mission_id)
     booking_fields = set(Booking.__dataclass_fields__)
     booking = replace(
         Booking.of(locked), **{k: v for k, v in changes.items() if k in booking_fields}
     )
-    if changes.get("status", locked.status) != MeetingStatus.CANCELLED:
+    if changes.get("status", locked.status) != MeetingStatus.CANCELLED and (
+        changes or status is None
+    ):
         await _check_booking(session, mission, booking, ignore_meeting_id=meeting_id)
+    if status is MeetingStatus.SCHEDULED:
+        changes["status_marked_by"] = None  # the rooms settle it again
     before, after = audit_changes(snapshot(locked, changes), changes)
     for field, value in changes.items():
         setattr(locked, field, value)
@@ -294,10 +317,34 @@ async def update(
         await record(
             session, actor=actor, action="meeting.update", entity="meeting",
             entity_id=meeting_id, mission_id=locked.mission_id, before=before, after=after,
+            at=now,
+        )
+    if status in attendance.FINAL:
+        await attendance.mark(
+            session=session, meeting_id=meeting_id, status=status, reason=reason,
+            actor=actor, now=now,
         )
     await session.commit()
-    logger.info("meeting %s updated: %s", meeting_id, sorted(changes))
+    logger.info("meeting %s updated: %s", meeting_id, sorted(changes) or [str(status)])
     return locked
+
+
+async def mark_attendance(
+    *,
+    session: AsyncSession,
+    meeting: Meeting,
+    status: MeetingStatus,
+    reason: str,
+    now: datetime,
+    actor: str,
+) -> Meeting:
+    """A person's mark: held (`completed`) or `no_show`, with the reason; see attendance.py."""
+    marked = await attendance.mark(
+        session=session, meeting_id=meeting.id, status=status, reason=reason, actor=actor,
+        now=now,
+    )
+    await session.commit()
+    return marked
 
 
 async def cancel(*, session: AsyncSession, meeting: Meeting, actor: str = SYSTEM) -> Meeting:

@@ -16,6 +16,26 @@ class MeetingNotFound(OutcomeError, NotFound):
         super().__init__(f"meeting {meeting_id} not found", meeting_id=meeting_id)
 
 
+class MeetingNotHeld(OutcomeError, Conflict):
+    """Outcomes are recorded for held consultations only."""
+
+    def __init__(self, meeting_id: int, status: str) -> None:
+        hint = {
+            "no_show": "mark it held first if it did take place (POST "
+            f"/api/v1/meetings/{meeting_id}/attendance)",
+            "scheduled": "record the outcome once it has been held, or mark it held if it "
+            f"took place elsewhere (POST /api/v1/meetings/{meeting_id}/attendance)",
+            "live": "the company and the buyer have not met in its room yet",
+            "cancelled": "a cancelled meeting has no outcome",
+        }.get(str(status), "")
+        super().__init__(
+            f"meeting {meeting_id} is {status}: an outcome is recorded only for a held "
+            f"(completed) meeting" + (f"; {hint}" if hint else ""),
+            meeting_id=meeting_id,
+            status=str(status),
+        )
+
+
 class OutcomeNotFound(OutcomeError, NotFound):
     def __init__(self, meeting_id: int, version: int | None = None) -> None:
         what = "no outcome" if version is None else f"no outcome version {version}"

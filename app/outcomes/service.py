@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import changes, record, snapshot
 from app.database import UTCDateTime, utcnow
 from app.errors import NotFound, PermissionDenied
-from app.meetings.models import Meeting
+from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission, MissionStatus
 from app.money.conversion import to_report_units
 from app.money.currencies import to_minor
@@ -30,6 +30,7 @@ from app.money.service import conversion_on
 from app.outcomes.actors import Actor
 from app.outcomes.exceptions import (
     MeetingNotFound,
+    MeetingNotHeld,
     MissionClosed,
     OutcomeNotFound,
     ReasonRequired,
@@ -37,6 +38,7 @@ from app.outcomes.exceptions import (
 )
 from app.outcomes.models import Outcome, OutcomeVersion
 from app.outcomes.schemas import OutcomeIn, OutcomeVersionOut
+from app.rooms.service import company_met_buyer, list_attendance
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,20 @@ async def get_meeting(*, session: AsyncSession, meeting_id: int) -> Meeting:
     if meeting is None:
         raise MeetingNotFound(meeting_id)
     return meeting
+
+
+async def check_held(*, session: AsyncSession, meeting: Meeting) -> None:
+    """An outcome is of a held consultation: a meeting completed, or live with the company and
+    the buyer already met in its room (a seat that leaves early records it at once). Else
+    409 naming the status: a no-show, a meeting not held yet or cancelled has no outcome;
+    one held elsewhere is marked held first (POST /meetings/{id}/attendance)."""
+    if meeting.status is MeetingStatus.COMPLETED:
+        return
+    if meeting.status is MeetingStatus.LIVE:
+        rows = await list_attendance(session=session, meeting_id=meeting.id)
+        if company_met_buyer(rows, until=utcnow()):
+            return
+    raise MeetingNotHeld(meeting.id, meeting.status)
 
 
 async def get_current(*, session: AsyncSession, meeting_id: int) -> OutcomeVersion:
@@ -134,6 +150,7 @@ async def _append(
         meeting = await session.get(Meeting, meeting_id)
         if meeting is None:
             raise MeetingNotFound(meeting_id)
+        await check_held(session=session, meeting=meeting)
         mission = await session.get(Mission, meeting.mission_id)
         assert mission is not None  # meetings.mission_id is a non-null foreign key
         check_may_record(mission=mission, actor=actor, reason=data.reason)

@@ -51,6 +51,8 @@ RULES = {
     "consultations": "Meetings with status 'completed' (held). Scheduled, live, no-show and "
     "cancelled meetings are not consultations; only held meetings' outcomes count.",
     "outcome": "The current (latest) version of each held meeting's outcome.",
+    "deals": "On-site contracts and MOUs count held meetings whose amount is above zero; "
+    "an amount of 0 is no deal.",
     "no_show_rate": "no-shows / (held + no-shows); cancelled meetings are left out.",
     "companies_buyers": "Distinct companies and buyers that took part in a held consultation.",
     "interpreter_minutes": "Scheduled length (end - start) of held meetings with an interpreter.",
@@ -166,8 +168,9 @@ def _aggregates(session: AsyncSession) -> list[ColumnElement[Any]]:
     def held_sum(column: Any) -> ColumnElement[Any]:
         return func.sum(case((held, column)))
 
-    def held_count(column: Any) -> ColumnElement[Any]:
-        return func.count(case((held, column)))
+    def held_deals(column: Any) -> ColumnElement[Any]:
+        # A deal is an amount above zero: 0 (or none) recorded is no contract, no MOU.
+        return func.count(case((and_(held, column > 0), 1)))
 
     return [
         func.count(),
@@ -182,10 +185,10 @@ def _aggregates(session: AsyncSession) -> list[ColumnElement[Any]]:
         held_sum(Outcome.consultation_krw_e4),
         held_sum(Outcome.expected_usd_e6),
         held_sum(Outcome.expected_krw_e4),
-        held_count(Outcome.onsite_usd_e6),
+        held_deals(Outcome.onsite_usd_e6),
         held_sum(Outcome.onsite_usd_e6),
         held_sum(Outcome.onsite_krw_e4),
-        held_count(Outcome.mou_usd_e6),
+        held_deals(Outcome.mou_usd_e6),
         held_sum(Outcome.mou_usd_e6),
         held_sum(Outcome.mou_krw_e4),
     ]

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import clock
 from app.interpreting import service as interpreting
+from app.meetings import attendance
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission
 from app.participants.models import Buyer, Company, Interpreter
-from app.records import claim_write_lock
 from app.rooms.models import Attendance, SeatLink
 from rooms.errors import LinkInvalid, LinkRevoked, MeetingOver
 from rooms.links import LinkClaims, LinkSigner
@@ -21,6 +22,9 @@ from rooms.room import CloseOutcome, MeetingInfo
 from rooms.seats import Seat
 
 logger = logging.getLogger(__name__)
+
+HELD_REASON = "the company and the buyer were in the room together"
+NO_SHOW_REASON = "the company and the buyer were never in the room together"
 
 CLOSED_STATUSES = frozenset(
     {MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW, MeetingStatus.CANCELLED}
@@ -227,10 +231,20 @@ def company_met_buyer(rows: list[Attendance], *, until: datetime) -> bool:
 
 
 class DatabaseRoomStore:
-    """The RoomStore of rooms/: each event in its own short transaction."""
+    """The RoomStore of rooms/: each event in its own short transaction.
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    The status a room gives a meeting (live, held, no-show) is the system's: it is written
+    only where the meeting is still as the room last knew it and no person has marked it
+    (app/meetings/attendance.py), so an organiser's mark always stands.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._read_sessionmaker = read_sessionmaker or sessionmaker
 
     async def seat_joined(self, *, meeting_id: int, seat: Seat, at: datetime, device: str) -> None:
         async with self._sessionmaker() as session, session.begin():
@@ -264,51 +278,50 @@ class DatabaseRoomStore:
         async with self._sessionmaker() as session, session.begin():
             await session.execute(
                 update(Meeting)
-                .where(Meeting.id == meeting_id, Meeting.status == MeetingStatus.SCHEDULED)
-                .values(status=MeetingStatus.LIVE)
+                .where(
+                    Meeting.id == meeting_id,
+                    Meeting.status == MeetingStatus.SCHEDULED,
+                    Meeting.status_marked_by.is_(None),
+                )
+                .values(status=MeetingStatus.LIVE, updated_at=at)
             )
 
     async def settle_ended_meetings(
         self, *, now: datetime, open_meeting_ids: frozenset[int]
     ) -> dict[int, CloseOutcome]:
-        settled: dict[int, CloseOutcome] = {}
-        ended = (
-            select(Meeting.id)
-            .where(
-                Meeting.status.in_([MeetingStatus.SCHEDULED, MeetingStatus.LIVE]),
-                Meeting.ends_at <= now,
-            )
-            .limit(len(open_meeting_ids) + 1)
+        """Held or no-show for each meeting whose slot is over and whose room is not open."""
+        ended = select(Meeting.id, Meeting.status, Meeting.ends_at).where(
+            Meeting.status.in_(attendance.OPEN),
+            Meeting.status_marked_by.is_(None),
+            Meeting.ends_at <= now,
         )
-        async with self._sessionmaker() as session:
-            if set(await session.scalars(ended)) <= open_meeting_ids:
-                return settled  # the usual answer: no write lock taken
-        async with self._sessionmaker() as session, session.begin():
-            await claim_write_lock(session)  # reads then writes: SQLite must lock first
-            meetings = list(
-                await session.scalars(
-                    select(Meeting).where(
-                        Meeting.status.in_([MeetingStatus.SCHEDULED, MeetingStatus.LIVE]),
-                        Meeting.ends_at <= now,
-                    )
+        async with self._read_sessionmaker() as session:
+            candidates = [
+                (meeting_id, status, ends_at)
+                for meeting_id, status, ends_at in await session.execute(ended)
+                if meeting_id not in open_meeting_ids
+            ]
+        settled: dict[int, CloseOutcome] = {}
+        for meeting_id, seen, ends_at in candidates:
+            # One short transaction each: 320 booths end on the same half hour, and on
+            # SQLite every other writer waits while one holds the lock.
+            async with self._sessionmaker() as session, session.begin():
+                rows = await list_attendance(session=session, meeting_id=meeting_id)
+                held = company_met_buyer(rows, until=ends_at)
+                outcome = CloseOutcome.COMPLETED if held else CloseOutcome.NO_SHOW
+                wrote = await attendance.settle(
+                    session=session, meeting_id=meeting_id, seen=seen,
+                    status=MeetingStatus(outcome.value), now=now, ended_by=now,
+                    reason=HELD_REASON if held else NO_SHOW_REASON,
                 )
-            )
-            for meeting in meetings:
-                if meeting.id in open_meeting_ids:
-                    continue
-                rows = await list_attendance(session=session, meeting_id=meeting.id)
-                outcome = (
-                    CloseOutcome.COMPLETED
-                    if company_met_buyer(rows, until=meeting.ends_at)
-                    else CloseOutcome.NO_SHOW
-                )
-                meeting.status = MeetingStatus(outcome.value)
+                if not wrote:
+                    continue  # a person marked it, or moved it, since it was read
                 # A stay cut short by a stopped service ends, at the latest, with the slot.
                 for row in rows:
                     if row.left_at is None:
-                        row.left_at = min(now, meeting.ends_at)
+                        row.left_at = min(now, ends_at)
                         row.left_reason = "not_closed"
-                settled[meeting.id] = outcome
+                settled[meeting_id] = outcome
         return settled
 
     async def interpreter_duty(
@@ -321,7 +334,6 @@ class DatabaseRoomStore:
         ended_at: datetime,
     ) -> None:
         async with self._sessionmaker() as session, session.begin():
-            await claim_write_lock(session)  # reads the meeting then writes: lock first
             await interpreting.record_duty(
                 session=session,
                 meeting_id=meeting_id,
@@ -333,12 +345,11 @@ class DatabaseRoomStore:
 
     async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None:
         status = MeetingStatus(outcome.value)
+        reason = HELD_REASON if outcome is CloseOutcome.COMPLETED else NO_SHOW_REASON
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(
-                update(Meeting)
-                .where(
-                    Meeting.id == meeting_id,
-                    Meeting.status.in_([MeetingStatus.SCHEDULED, MeetingStatus.LIVE]),
+            seen = await session.scalar(select(Meeting.status).where(Meeting.id == meeting_id))
+            if seen in attendance.OPEN:
+                await attendance.settle(
+                    session=session, meeting_id=meeting_id, seen=seen, status=status,
+                    reason=f"room closed: {reason}", now=clock.now(),
                 )
-                .values(status=status)
-            )

@@ -27,7 +27,9 @@ from app.main import create_app
 from app.matching.models import MeetingRequest, RequestedBy, RequestStatus
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission, VenueKind
+from app.rooms.models import Attendance
 from app.settings import Settings
+from rooms.seats import Seat
 from tests import factories, principals
 from tests.conftest import app_client
 from tests.factories import seoul
@@ -204,6 +206,11 @@ def _routes(day: date) -> dict[tuple[str, str], Row]:
         ("GET", "/api/v1/meetings/{meeting_id}"): Row(Rule.READ, 200),
         ("PATCH", "/api/v1/meetings/{meeting_id}"): Row(Rule.WRITE, 200, {"ends_at": later}),
         ("POST", "/api/v1/meetings/{meeting_id}/cancel"): Row(Rule.WRITE, 200),
+        ("POST", "/api/v1/meetings/{meeting_id}/attendance"): Row(
+            Rule.WRITE, 409, {"status": "completed", "reason": "held at the hotel"},
+            detail="starts at",
+        ),
+        ("GET", "/api/v1/meetings/{meeting_id}/attendance/marks"): Row(Rule.READ, 200),
         ("GET", "/api/v1/missions/{mission_id}/exchange-rates"): Row(Rule.READ, 200),
         ("PUT", "/api/v1/missions/{mission_id}/exchange-rates"): Row(Rule.WRITE, 200, "rates"),
         # outcomes: the seat link's one reach into the API
@@ -384,8 +391,13 @@ async def _world(session: AsyncSession, settings: Settings, client: httpx.AsyncC
         buyer_=buyer,
         interpreter_id=interpreter.id,
         company_venue_id=booth.id,
-        status=MeetingStatus.SCHEDULED,
+        status=MeetingStatus.LIVE,
     )
+    # Its company and buyer are in the room together, so it is held: it takes outcomes.
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    for seat in (Seat.COMPANY, Seat.BUYER):
+        session.add(Attendance(meeting_id=meeting.id, seat=seat, joined_at=an_hour_ago))
+    await session.commit()
     other_meeting = await factories.meeting(
         session,
         mission_=mission,

@@ -61,8 +61,9 @@ def test_postgres_down_gives_503_then_the_service_recovers_by_itself(
 
     upgrade(postgres.url)
     specs = asyncio.run(seed(postgres.url, 2, 60, SECRET))
-    meeting_id = specs[0].meeting_id
-    token = next(spec.token for spec in specs if spec.seat == "buyer")
+    meeting_id = specs[0].meeting_id  # seats join it
+    token = next(s.token for s in specs if s.meeting_id == meeting_id and s.seat == "buyer")
+    held_id = specs[-1].meeting_id  # held on another video tool: it has the outcome
     service = ServiceProcess(postgres.url, free_port(), tmp_path / "service.log", SECRET)
     service.start()
     try:
@@ -71,12 +72,15 @@ def test_postgres_down_gives_503_then_the_service_recovers_by_itself(
             mission_id = http.get(f"/api/v1/meetings/{meeting_id}").json()["mission_id"]
             rates = http.put(f"/api/v1/missions/{mission_id}/exchange-rates", json=rates_body())
             assert rates.status_code == 200, rates.text
+            held = {"status": "completed", "reason": "held on another video tool"}
+            marked = http.post(f"/api/v1/meetings/{held_id}/attendance", json=held)
+            assert marked.status_code == 200, marked.text
             saved = http.post(
-                f"/api/v1/meetings/{meeting_id}/outcome", json=outcome_body("Kim", "1500000")
+                f"/api/v1/meetings/{held_id}/outcome", json=outcome_body("Kim", "1500000")
             )
             assert saved.status_code == 201, saved.text
             reads = [
-                f"/api/v1/meetings/{meeting_id}/outcome",
+                f"/api/v1/meetings/{held_id}/outcome",
                 f"/api/v1/meetings/{meeting_id}",
                 "/api/v1/missions",
             ]
@@ -98,7 +102,7 @@ def test_postgres_down_gives_503_then_the_service_recovers_by_itself(
                 }
                 assert response.headers["retry-after"] == "5"
             edit = outcome_body("Lee", "9999999") | {"expected_version": 1}
-            put = _timed(http, "PUT", f"/api/v1/meetings/{meeting_id}/outcome", json=edit)
+            put = _timed(http, "PUT", f"/api/v1/meetings/{held_id}/outcome", json=edit)
             assert put.status_code == 503, put.text
             joined = _timed(http, "POST", "/api/v1/join", json={"token": token})
             assert joined.status_code == 503, joined.text
@@ -119,7 +123,7 @@ def test_postgres_down_gives_503_then_the_service_recovers_by_itself(
             assert after == before
             assert http.post("/api/v1/join", json={"token": token}).status_code == 200
             assert snapshot(postgres.url, tables) == rows_before  # the refused edit left nothing
-            edited = http.put(f"/api/v1/meetings/{meeting_id}/outcome", json=edit)
+            edited = http.put(f"/api/v1/meetings/{held_id}/outcome", json=edit)
             assert edited.status_code == 200, edited.text
             assert edited.json()["version"] == 2
     finally:

@@ -149,16 +149,21 @@ async def test_sigkill_mid_mission_then_restart_keeps_outcomes_and_the_room_goes
                 f"/api/v1/missions/{mission_id}/exchange-rates", json=rates_body()
             )
             assert rates.status_code == 200, rates.text
+            # The earlier meeting was held by phone: the organiser marks it held.
+            held = {"status": "completed", "reason": "held by phone"}
+            marked = await http.post(f"/api/v1/meetings/{earlier_meeting}/attendance", json=held)
+            assert marked.status_code == 200, marked.text
             url = f"/api/v1/meetings/{earlier_meeting}/outcome"
             assert (await http.post(url, json=outcome_body("Kim", "1000"))).status_code == 201
             edit = outcome_body("Kim", "32340000") | {"expected_version": 1, "reason": "final"}
             assert (await http.put(url, json=edit)).status_code == 200
+
+            # The live meeting's seats meet; its outcome is recorded while it runs.
+            seats = await _join_all(service, live_meeting, tokens)
+            await _media_flowing(seats, MEDIA_TIMEOUT_S)
             live_url = f"/api/v1/meetings/{live_meeting}/outcome"
             saved = await http.post(live_url, json=outcome_body("Park", "1806000"))
             assert saved.status_code == 201, saved.text
-
-            seats = await _join_all(service, live_meeting, tokens)
-            await _media_flowing(seats, MEDIA_TIMEOUT_S)
             before_rows = await asyncio.to_thread(snapshot, service.database_url, SAVED)
             before_api = [(await http.get(u)).json() for u in (url, live_url)]
             assert before_rows["outcome_versions"] and before_rows["outcomes"]

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User, UserRole
-from app.meetings.models import Meeting
+from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission, VenueKind
 from app.settings import Settings
 from tests import factories, principals
@@ -175,6 +175,8 @@ async def test_an_outcome_edit_by_the_company_seat_says_which_fields_changed(
 ) -> None:
     client = anonymous_client
     mission, meeting, organiser, headers, admin = await _cast(session, settings)
+    meeting.status = MeetingStatus.COMPLETED  # held: outcomes are of held meetings
+    await session.flush()
     issued = await client.post(f"/api/v1/meetings/{meeting.id}/links", json={}, headers=headers)
     company = {link["seat"]: link["token"] for link in issued.json()}["company"]
     seat = principals.seat_headers(company)

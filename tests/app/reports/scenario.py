@@ -12,11 +12,12 @@ Meetings (Seoul time; held = completed):
   M3 Seat C (machinery) - Ivan, Moscow Stage (RU)       03-10 11:00-11:30          held
      RUB, edited twice; last: consultation 1,000,000.50; expected 400,000; on-site 800,000
   M4 Beauty A - Dana, Steppe Foods (KZ)                 03-11 08:00-09:00 interp.  held
-     KRW: consultation 14,500,000 (03-11 local, 23:00 UTC 03-10: the 1450 rate applies)
+     KRW: consultation 14,500,000 (03-11 local, 23:00 UTC 03-10: the 1450 rate applies);
+     on-site contract 0 and MOU 0: no deal, not counted
   M5 Motor B - Dana (KZ)                                03-11 10:00-10:30 interp.  no-show
   M6 Seat C - Aidos (KZ)                                03-11 11:00-11:30          cancelled
   M7 Beauty A - Ivan (RU)                               03-11 12:00-12:30          scheduled
-     USD 999,999 recorded, never counted (not held)
+     USD 999,999 refused (409: outcomes only for held meetings)
 Follow-up: M1 contract signed 2026-06-15, KZT 5,000,000 (KZT 500, KRW 1450 -> USD 10,000,
 KRW 14,500,000); M2 negotiating due 06-20; M4 contacted due 06-01; M3 dropped.
 """
@@ -182,8 +183,17 @@ async def enter_mission(
         expected_contract_value="400000",
         onsite_contract_amount="800000",
     )
-    await _outcome(client, meetings["M4"], currency="KRW", consultation_value="14500000")
-    await _outcome(client, meetings["M7"], currency="USD", consultation_value="999999")
+    await _outcome(
+        client, meetings["M4"], currency="KRW", consultation_value="14500000",
+        onsite_contract_amount="0", mou_amount="0",
+    )
+    refused = await client.post(
+        f"/api/v1/meetings/{meetings['M7']}/outcome",
+        json={"recorded_by": "Lee Seat", "role": "company_seat", "currency": "USD",
+              "consultation_value": "999999"},
+    )
+    assert refused.status_code == 409, refused.text
+    assert "scheduled" in refused.json()["detail"]
 
     await _follow_up(
         client,
