@@ -9,19 +9,21 @@ import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import uvicorn
 from fastapi import FastAPI
 from starlette.routing import Match
 
 from app.auth.service import DEMO_ADMIN_EMAIL, reset_demo_admin
+from app.clock import SYSTEM_CLOCK
 from app.database import create_engine, create_sessionmaker
 from app.demo import TryNow, ensure_demo_mission, ensure_meeting_open_now
 from app.main import create_app
 from app.migrations import upgrade
 from app.missions.models import Mission
+from app.secret import with_secret_key
 from app.settings import Settings
+from rooms.clock import Clock
 
 logger = logging.getLogger("app")
 
@@ -71,16 +73,18 @@ class Demo:
     sign_in: DemoSignIn | None  # None in production: no account with a printed password
 
 
-async def _ensure_demo(settings: Settings, base_url: str) -> Demo:
+async def _ensure_demo(settings: Settings, base_url: str, clock: Clock) -> Demo:
     engine = create_engine(settings.database_url)
     try:
         sessionmaker = create_sessionmaker(engine)
-        mission = await ensure_demo_mission(sessionmaker)
+        now = clock.now()
+        mission = await ensure_demo_mission(sessionmaker, now=now)
         try_now = await ensure_meeting_open_now(
             sessionmaker,
             mission=mission,
             base_url=base_url,
-            secret_key=settings.secret_key.get_secret_value(),
+            secret_key=settings.signing_key,
+            now=now,
         )
         sign_in = None
         if settings.environment != "production":
@@ -88,7 +92,7 @@ async def _ensure_demo(settings: Settings, base_url: str) -> Demo:
             # password is known in advance to anyone who did not see this terminal.
             password = secrets.token_urlsafe(12)
             async with sessionmaker() as session:
-                await reset_demo_admin(session=session, password=password, now=datetime.now(UTC))
+                await reset_demo_admin(session=session, password=password, now=now)
             sign_in = DemoSignIn(DEMO_ADMIN_EMAIL, password)
         return Demo(mission, try_now, sign_in)
     finally:
@@ -134,7 +138,8 @@ def links(app: FastAPI, base_url: str, mission: Mission | None) -> list[tuple[st
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    settings = Settings()
+    settings = with_secret_key(Settings())  # refuses production without a key of its own
+    clock = SYSTEM_CLOCK
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -147,9 +152,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     base_url = settings.public_base_url or f"http://{host}:{settings.port}"
     demo = None
     if wants_demo(settings, args.demo):
-        demo = asyncio.run(_ensure_demo(settings, base_url))
+        demo = asyncio.run(_ensure_demo(settings, base_url, clock))
     mission, try_now = (demo.mission, demo.try_now) if demo else (None, None)
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
 
     lines = [f"TradeBooth is starting on {base_url}"]
     if demo is not None and demo.sign_in is not None:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import clock
 from app.meetings.models import Meeting, MeetingStatus
 from app.meetings.service import Booking, find_clashes
 from app.missions.models import Mission, MissionStatus, Venue, VenueKind
 from app.organisations.models import Organisation
 from app.participants.models import Buyer, Company, Interpreter
-from app.records import claim_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -233,21 +234,22 @@ async def _find(session: AsyncSession) -> Mission | None:
 
 
 async def ensure_demo_mission(
-    sessionmaker: async_sessionmaker[AsyncSession], *, day: date | None = None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime | None = None,
+    day: date | None = None,
 ) -> Mission:
     """The demo mission, created in one transaction the first time and found after that.
 
-    `day` is the consultation day (default: today in Seoul). Two processes racing to create
-    it collide on the unique names; the loser rolls back and returns the winner's mission.
+    `day` is the consultation day (default: the day of `now` in Seoul; `now` defaults to
+    the service's clock). Two processes racing to create it: on SQLite the second waits for
+    the first's write transaction and then finds its mission; on PostgreSQL the loser
+    collides on the unique names, rolls back and returns the winner's.
     """
     async with sessionmaker() as session:
         if (existing := await _find(session)) is not None:
             return existing
-    async with sessionmaker() as session:
-        await claim_write_lock(session)  # SQLite: a racing first run waits here, then finds it
-        if (existing := await _find(session)) is not None:
-            return existing
-        day = day or datetime.now(SEOUL).date()
+        day = day or (now or clock.now()).astimezone(SEOUL).date()
         try:
             organisation = await session.scalar(
                 select(Organisation).where(Organisation.name == ORGANISATION)
@@ -272,6 +274,7 @@ async def ensure_demo_mission(
 # A meeting open now, so that someone who just ran `make run` can try a call -------------------
 
 TRY_NOW_SLOT = timedelta(minutes=60)
+TRY_NOW_MIN_LEFT = timedelta(minutes=15)  # a meeting ending sooner is not worth joining
 
 
 @dataclass(frozen=True)
@@ -283,13 +286,60 @@ class TryNow:
     kiosk: str | None = None  # the meeting's booth screen (docs/booths.md), joins by itself
 
 
+@dataclass(frozen=True)
+class _Walkin:
+    """Parties the demo keeps out of its day's schedule, so a try-now call always fits."""
+
+    company: Company
+    buyer: Buyer
+    interpreter: Interpreter
+    booth: Venue
+
+
+async def _walkin(session: AsyncSession, mission: Mission, n: int) -> _Walkin:
+    """The demo's n-th set of walk-in parties (1, 2, ...), made the first time it is needed.
+
+    Set 1 is all a demo normally needs; another is made only while an earlier one is held by
+    a finished call that was booked to run past now.
+    """
+    suffix = "" if n == 1 else f" {n}"
+
+    async def one(model: Any, name: str, **fields: Any) -> Any:
+        row = await session.scalar(
+            select(model).where(model.mission_id == mission.id, model.name == name)
+        )
+        if row is None:
+            row = model(mission_id=mission.id, name=name, **fields)
+            session.add(row)
+            await session.flush()
+        return row
+
+    return _Walkin(
+        company=await one(
+            Company, f"Seohae Smart Farm{suffix}", industry="agritech",
+            products=["smart greenhouse controllers"], languages=["ko", "en"],
+            contact_email="export@seohae-smart-farm.example.kr",
+        ),
+        buyer=await one(
+            Buyer, f"Dian Pratama{suffix}", company_name="PT Agro Digital Nusantara",
+            country="ID", city="Jakarta", industries_sought=["agritech"],
+            products_sought=["greenhouse automation"], languages=["id"],
+        ),
+        interpreter=await one(Interpreter, f"Han Seoyeon{suffix}", language_pairs=["ko-id"]),
+        booth=await one(
+            Venue, f"Namdong-gu Office walk-in booth{suffix}", kind=VenueKind.BOOTH,
+            city="Incheon", country="KR", timezone="Asia/Seoul", capacity=3,
+        ),
+    )
+
+
 async def _open_now(session: AsyncSession, mission: Mission, now: datetime) -> Meeting | None:
     return await session.scalar(
         select(Meeting)
         .where(
             Meeting.mission_id == mission.id,
             Meeting.starts_at <= now,
-            Meeting.ends_at > now + timedelta(minutes=15),
+            Meeting.ends_at > now + TRY_NOW_MIN_LEFT,
             Meeting.status.in_([MeetingStatus.SCHEDULED, MeetingStatus.LIVE]),
         )
         .order_by(Meeting.starts_at)
@@ -298,40 +348,49 @@ async def _open_now(session: AsyncSession, mission: Mission, now: datetime) -> M
 
 
 async def _book_now(session: AsyncSession, mission: Mission, now: datetime) -> Meeting:
-    """Book the first free company, buyer, interpreter and booth for the next hour."""
+    """A walk-in meeting from now for the next hour: booked, or an earlier one stretched.
+
+    The walk-in parties are in no meeting of the demo's day, so this never depends on the
+    hour: at 08:40 in Seoul the day's booths are all about to be busy, the walk-in booth not.
+    """
     starts_at = now.replace(second=0, microsecond=0)
     ends_at = starts_at + TRY_NOW_SLOT
-    if ends_at.astimezone(SEOUL).date() > mission.end_date:
-        mission.end_date = ends_at.astimezone(SEOUL).date()
-    if starts_at.astimezone(SEOUL).date() < mission.start_date:
-        mission.start_date = starts_at.astimezone(SEOUL).date()
-    companies = list(await session.scalars(
-        select(Company).where(Company.mission_id == mission.id).order_by(Company.id)))
-    buyers = list(await session.scalars(
-        select(Buyer).where(Buyer.mission_id == mission.id).order_by(Buyer.id)))
-    interpreters = list(await session.scalars(
-        select(Interpreter).where(Interpreter.mission_id == mission.id).order_by(Interpreter.id)))
-    booths = list(await session.scalars(
-        select(Venue).where(Venue.mission_id == mission.id, Venue.kind == VenueKind.BOOTH)
-        .order_by(Venue.id)))
-    for company in companies:
-        for buyer in buyers:
-            pair = f"ko-{'en' if 'en' in buyer.languages else 'id'}"
-            for interpreter in (i for i in interpreters if pair in i.language_pairs):
-                for booth in booths:
-                    booking = Booking(
-                        company_id=company.id, buyer_id=buyer.id,
-                        interpreter_id=interpreter.id, company_venue_id=booth.id,
-                        buyer_venue_id=None, language_pair=pair,
-                        starts_at=starts_at, ends_at=ends_at,
-                    )
-                    if not await find_clashes(session=session, mission=mission, booking=booking):
-                        meeting = Meeting(mission_id=mission.id,
-                                          status=MeetingStatus.SCHEDULED, **booking.__dict__)
-                        session.add(meeting)
-                        await session.flush()
-                        return meeting
-    raise RuntimeError("no free company, buyer, interpreter and booth for a demo meeting now")
+    first_day = starts_at.astimezone(SEOUL).date()
+    last_day = (ends_at - timedelta(microseconds=1)).astimezone(SEOUL).date()
+    mission.start_date = min(mission.start_date, first_day)
+    mission.end_date = max(mission.end_date, last_day)
+    for n in range(1, 100):
+        walkin = await _walkin(session, mission, n)
+        # PostgreSQL: a second process starting at the same time waits here, then finds
+        # this one's meeting among the clashes and takes it.
+        await session.get(Company, walkin.company.id, with_for_update=True)
+        booking = Booking(
+            company_id=walkin.company.id, buyer_id=walkin.buyer.id,
+            interpreter_id=walkin.interpreter.id, company_venue_id=walkin.booth.id,
+            buyer_venue_id=None, language_pair="ko-id", starts_at=starts_at, ends_at=ends_at,
+        )
+        clashes = await find_clashes(session=session, mission=mission, booking=booking)
+        if not clashes:
+            meeting = Meeting(
+                mission_id=mission.id, status=MeetingStatus.SCHEDULED, **booking.__dict__
+            )
+            session.add(meeting)
+            await session.flush()
+            return meeting
+        # An earlier walk-in call still scheduled or live (ending in less than a quarter of an
+        # hour, or it would have been found) runs on for another hour.
+        earlier = await session.get(Meeting, clashes[0]["meeting_id"])
+        if (
+            earlier is not None
+            and len({c["meeting_id"] for c in clashes}) == 1
+            and earlier.status in (MeetingStatus.SCHEDULED, MeetingStatus.LIVE)
+            and earlier.status_marked_by is None
+            and earlier.starts_at <= now
+        ):
+            earlier.ends_at = ends_at
+            await session.flush()
+            return earlier
+    raise RuntimeError("no walk-in parties free for a demo meeting now")  # 99 sets: never
 
 
 async def ensure_meeting_open_now(
@@ -345,7 +404,8 @@ async def ensure_meeting_open_now(
     """A demo meeting running now (found, or booked for the next hour) and fresh seat links.
 
     The demo day's own meetings are often over or not yet open when someone tries the demo;
-    this one lets them join a call at once. Links are re-issued each start (older ones stop).
+    this one lets them join a call at once, at any hour (see `_book_now`). Links are
+    re-issued each start (older ones stop).
     """
     # rooms/ sits above app's records; imported here so the records do not depend on it.
     from app.booths import service as booths_service
@@ -353,10 +413,9 @@ async def ensure_meeting_open_now(
     from app.rooms import service as rooms_service
     from rooms.links import LinkSigner
 
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     signer = LinkSigner(secret_key)
     async with sessionmaker() as session:
-        await claim_write_lock(session)
         mission = await session.get_one(Mission, mission.id)
         meeting = await _open_now(session, mission, now) or await _book_now(session, mission, now)
         links: dict[str, str] = {}
