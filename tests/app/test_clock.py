@@ -1,0 +1,51 @@
+"""One clock for every "now": a service started on a clock of its own stamps by it alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.main import create_app
+from app.settings import Settings
+from rooms.clock import ManualClock
+from tests import factories, principals
+
+
+async def test_rows_audit_and_sign_in_follow_the_services_clock(fresh_database_url: str) -> None:
+    start = datetime(2031, 2, 3, 23, 50, tzinfo=UTC)  # not today: a stamp by the system shows
+    clock = ManualClock(start)
+    settings = Settings(environment="test", database_url=fresh_database_url, secret_key="c" * 40)
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        async with AsyncSession(app.state.engine, expire_on_commit=False) as session:
+            mission = await factories.mission(session)
+            who = await principals.user(session)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            signed = await client.post(
+                "/api/v1/auth/sign-in", json={"email": who.email, "password": principals.PASSWORD}
+            )
+            assert signed.status_code == 200, signed.text
+            expires = datetime.fromisoformat(signed.json()["expires_at"])
+            hours = timedelta(hours=settings.session_hours)
+            assert timedelta(0) <= expires - (start + hours) < timedelta(minutes=1)
+            headers = {"X-CSRF-Token": signed.json()["csrf_token"]}
+            made = await client.post(
+                f"/api/v1/missions/{mission.id}/companies",
+                json={"name": "Clockwork Cosmetics", "industry": "cosmetics"},
+                headers=headers,
+            )
+            assert made.status_code == 201, made.text
+            audit = await client.get(
+                "/api/v1/audit", params={"action": "auth.sign_in"}, headers=headers
+            )
+            await clock.advance(timedelta(minutes=20))  # past midnight on the clock
+            board = await client.get(f"/api/v1/missions/{mission.id}/board", headers=headers)
+    created = datetime.fromisoformat(made.json()["created_at"])
+    assert timedelta(0) <= created - start < timedelta(minutes=1)
+    [event] = audit.json()["items"]
+    assert timedelta(0) <= datetime.fromisoformat(event["at"]) - start < timedelta(minutes=1)
+    at = datetime.fromisoformat(board.json()["at"].replace("Z", "+00:00"))
+    assert timedelta(minutes=20) <= at - start < timedelta(minutes=21)
