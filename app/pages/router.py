@@ -21,6 +21,7 @@ from app.auth.models import UserRole
 from app.dependencies import SessionDep
 from app.errors import AppError, PermissionDenied
 from app.i18n import COOKIE, LANGUAGES, Translator, js_catalogue, negotiate
+from app.meetings import attendance
 from app.meetings.models import Meeting
 from app.missions import service as missions_service
 from app.missions.models import Mission, Venue
@@ -56,6 +57,9 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     install_sign_in_redirect(app)
     app.include_router(router)
+    from app.pages.attendance import router as attendance_router
+
+    app.include_router(attendance_router)
 
 
 def _lang(request: Request) -> str:
@@ -458,12 +462,26 @@ async def _meeting_context(
 
 @router.get("/meetings/{meeting_id}")
 async def meeting_page(
-    request: Request, session: SessionDep, meeting_id: PathId, user: PageUser
+    request: Request,
+    session: SessionDep,
+    meeting_id: PathId,
+    user: PageUser,
+    marked: Annotated[str | None, Query(max_length=20)] = None,
+    attendance_problem: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     context = await _meeting_context(session, user, meeting_id)
     if context is None:
         return _not_found(request, "meeting")
-    return render(request, "meeting.html", **context)
+    marks = await attendance.list_marks(session=session, meeting_id=meeting_id)
+    return render(
+        request,
+        "meeting.html",
+        can_change=await changeable(session, user, context["mission"]),
+        last_mark=marks[-1] if marks else None,
+        marked=marked,
+        attendance_problem=attendance_problem,
+        **context,
+    )
 
 
 @router.get("/meetings/{meeting_id}/outcome")

@@ -9,11 +9,14 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.models import UserRole
 from app.meetings.models import Meeting, MeetingStatus
+from app.missions.models import Mission
 from app.rooms.models import Attendance
 from app.rooms.service import DatabaseRoomStore
+from app.settings import Settings
 from rooms.seats import Seat
-from tests import factories
+from tests import factories, principals
 from tests.app.outcomes.helpers import outcome, put_rates
 from tests.factories import MISSION_DAY, seoul
 
@@ -198,3 +201,42 @@ async def test_a_live_meeting_takes_an_outcome_once_company_and_buyer_have_met(
     session.add(Attendance(meeting_id=meeting_id, seat=Seat.BUYER, joined_at=started))
     await session.commit()
     assert (await client.post(url, json=outcome())).status_code == 201
+
+
+# The console's form -------------------------------------------------------------------------
+
+
+async def test_the_meeting_page_marks_a_meeting_held_with_the_reason(
+    anonymous_client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    meeting = await factories.meeting(session)
+    meeting_id, mission_id = meeting.id, meeting.mission_id
+    mission = await session.get_one(Mission, mission_id)
+    organiser = await principals.user(
+        session,
+        role=UserRole.ORGANISER,
+        organisation_id=mission.organisation_id,
+        mission_ids=[mission_id],
+    )
+    signed = await principals.signed_in(session, settings, organiser)
+    headers = {
+        "Cookie": "; ".join(f"{k}={v}" for k, v in principals.cookies(settings, signed).items())
+    }
+    page = await anonymous_client.get(f"/meetings/{meeting_id}?lang=en", headers=headers)
+    assert 'id="attendance-form"' in page.text
+    form = {"csrf_token": signed.csrf_token, "status": "completed", "reason": ""}
+    url = f"/meetings/{meeting_id}/attendance"
+    refused = await anonymous_client.post(url, data=form, headers=headers)
+    assert refused.status_code == 303 and "attendance_problem=reason" in refused.headers["location"]
+    form["reason"] = "held on another video tool: the booth PC failed"
+    saved = await anonymous_client.post(url, data=form, headers=headers)
+    assert saved.status_code == 303 and "marked=completed" in saved.headers["location"]
+    page = await anonymous_client.get(saved.headers["location"] + "&lang=en", headers=headers)
+    assert "Marked held." in page.text
+    assert f"by {organiser.email}" in page.text and form["reason"] in page.text
+    assert (await session.get_one(Meeting, meeting_id, populate_existing=True)).status is (
+        MeetingStatus.COMPLETED
+    )
+    # Without the session's CSRF token the form is refused.
+    forged = await anonymous_client.post(url, data=form | {"csrf_token": "x"}, headers=headers)
+    assert forged.status_code == 403
