@@ -34,9 +34,9 @@ $(STAMP): pyproject.toml scripts/requirements.py
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	touch $(STAMP)
 
-# Debian packages the tests need: Chromium for the browser tests, CJK fonts for Korean pages, coturn for the TURN tests.
+# Debian packages the tests need: Chromium for the browser tests, CJK fonts for Korean pages, coturn for the TURN tests, faketime to start the service at other hours.
 sysdeps:
-	@scripts/apt-install chromium fonts-noto-cjk fonts-noto-color-emoji coturn
+	@scripts/apt-install chromium fonts-noto-cjk fonts-noto-color-emoji coturn faketime
 
 # PostgreSQL and Redis on loopback, started when they are installed but down.
 services:

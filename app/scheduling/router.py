@@ -10,7 +10,7 @@ from app.audit.service import user_actor
 from app.auth.dependencies import CurrentUser
 from app.auth.models import User
 from app.auth.service import can_change_mission
-from app.dependencies import SessionDep, SettingsDep
+from app.dependencies import READS_ONLY, SessionDep, SettingsDep
 from app.missions.dependencies import MissionDep
 from app.missions.models import Mission
 from app.rooms import service as rooms
@@ -66,7 +66,7 @@ async def _links_for(
     return _link_url(signer, settings)
 
 
-@router.post("/solve", response_model=Proposal,
+@router.post("/solve", response_model=Proposal, openapi_extra=READS_ONLY,
              summary="Propose a schedule for the approved requests (nothing is written)")
 async def solve(session: SessionDep, mission: MissionDep, body: SolveRequest) -> dict[str, Any]:
     return await service.propose(session=session, mission=mission, body=body)
@@ -80,7 +80,7 @@ async def apply(
     return await service.apply(session=session, mission=mission, body=body, actor=user_actor(user))
 
 
-@router.post("/reschedule/preview", response_model=ChangePreview,
+@router.post("/reschedule/preview", response_model=ChangePreview, openapi_extra=READS_ONLY,
              summary="After cancellations or no-shows: the moves, additions and removals a "
              "reschedule would make (nothing is written)")
 async def preview_reschedule(

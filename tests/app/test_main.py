@@ -7,8 +7,10 @@ import re
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -38,8 +40,19 @@ def _wait_ready(process: subprocess.Popen[bytes], base_url: str, within_seconds:
     wait_until(ready, within_seconds, f"{base_url}/readyz to answer 200")
 
 
-def _run_once(tmp_path: Path, database: Path, run: int) -> tuple[dict[str, object], str]:
-    """Start the service, check it, stop it; return the missions page and what it printed."""
+def _run_once(
+    tmp_path: Path,
+    database: Path,
+    run: int,
+    *,
+    fake_now: datetime | None = None,
+    zone: str = "UTC",
+) -> tuple[dict[str, object], str]:
+    """Start the service, check it, stop it; return the missions page and what it printed.
+
+    With `fake_now`, the whole process runs from that instant on (libfaketime, the Debian
+    `faketime` package), in the server time zone `zone`.
+    """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEBOOTH_")}
@@ -48,11 +61,18 @@ def _run_once(tmp_path: Path, database: Path, run: int) -> tuple[dict[str, objec
         "TRADEBOOTH_HOST": "127.0.0.1",
         "TRADEBOOTH_PORT": str(port),
         "TRADEBOOTH_LOG_LEVEL": "WARNING",
+        "TZ": zone,
     }
+    command = [sys.executable, "-m", "app"]
+    if fake_now is not None:
+        local = fake_now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+        env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"  # asyncio's timers keep the real pace
+        command = ["faketime", "-f", f"@{local}", *command]
+    started = time.monotonic()
     output = tmp_path / f"run-{run}.log"
     with output.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
             _wait_ready(process, base_url, within_seconds=60)
@@ -71,7 +91,8 @@ def _run_once(tmp_path: Path, database: Path, run: int) -> tuple[dict[str, objec
             assert missions.status_code == 200
             page: dict[str, object] = missions.json()
             log.flush()
-            _check_try_now_links(base_url, output.read_text())
+            elapsed = timedelta(seconds=time.monotonic() - started)
+            _check_try_now_links(base_url, output.read_text(), (fake_now or now()) + elapsed)
         finally:
             process.terminate()
             try:
@@ -89,8 +110,13 @@ def _printed_sign_in(printed: str) -> tuple[str, str]:
     return found[1], found[2]
 
 
-def _check_try_now_links(base_url: str, printed: str) -> None:
-    """Each printed seat link admits to a meeting that is running now, in that seat."""
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_try_now_links(base_url: str, printed: str, at: datetime) -> None:
+    """Each printed seat link admits to a meeting that is running `at` (the service's now, to
+    within the start-up time), in that seat, with a quarter of an hour left at least."""
     joins = dict(re.findall(r"Join as (\w+)\s+(\S+)", printed))
     assert {"company", "buyer", "interpreter"} <= set(joins), printed
     meetings = set()
@@ -102,7 +128,7 @@ def _check_try_now_links(base_url: str, printed: str) -> None:
         assert body["seat"] == seat
         starts = datetime.fromisoformat(body["starts_at"])
         ends = datetime.fromisoformat(body["ends_at"])
-        assert starts <= datetime.now(UTC) < ends
+        assert starts <= at and ends - at >= timedelta(minutes=14), (starts, at, ends)
         meetings.add(body["meeting_id"])
     assert len(meetings) == 1
     # The booth's screen (docs/booths.md): its link lists that meeting on today's agenda.
@@ -150,3 +176,24 @@ def test_a_loopback_service_keeps_its_media_candidates_on_loopback() -> None:
     chosen = Settings(host="127.0.0.1", ice_host_addresses=["::1"])
     assert with_loopback_media(chosen).ice_host_addresses == ["::1"]
     assert with_loopback_media(Settings(host="0.0.0.0")).ice_host_addresses is None
+
+
+# 23:40 UTC is 08:40 in Seoul, twenty minutes before the demo day's booths all fill: where
+# `make run` used to exit. 15:10 UTC is ten past midnight in Seoul.
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize(
+    ("fake_now", "zone"),
+    [
+        (datetime(2026, 12, 8, 23, 40, tzinfo=UTC), "UTC"),
+        (datetime(2026, 12, 9, 15, 10, tzinfo=UTC), "Asia/Seoul"),
+    ],
+)
+def test_python_m_app_starts_with_a_meeting_open_now_whatever_the_hour(
+    tmp_path: Path, fake_now: datetime, zone: str
+) -> None:
+    database = tmp_path / "var" / "tradebooth.db"
+    page, printed = _run_once(tmp_path, database, run=1, fake_now=fake_now, zone=zone)
+    assert page["total"] == 1, printed
+    if zone == "UTC":  # a restart later the same day finds or makes it again
+        later = fake_now + timedelta(hours=5, minutes=50)
+        _run_once(tmp_path, database, run=2, fake_now=later, zone=zone)

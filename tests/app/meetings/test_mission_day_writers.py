@@ -339,3 +339,45 @@ async def test_marks_between_the_settlings_read_and_its_write_stand(
 def _actor(answers: list[httpx.Response]) -> str:
     [actor] = {a.json()["status_marked_by"] for a in answers}
     return str(actor)
+
+
+async def test_a_schedule_solve_writes_nothing_and_holds_no_write_lock(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A solve (POST, nothing written) runs on a reading session: while one computes, a
+    booking goes through at once instead of waiting for the SQLite write lock."""
+    import app.scheduling.service as scheduling
+
+    session, client = live.session, live.client
+    mission = await factories.mission(session)
+    company = await factories.company(session, mission_=mission)
+    buyer = await factories.buyer(
+        session, mission_=mission, languages=["ko"], country="KR", city="Seoul"
+    )
+    await factories.venue(session, mission_=mission)  # the company's booth
+    solving, release = asyncio.Event(), asyncio.Event()
+    real_propose = scheduling.propose
+
+    async def slow_propose(**kwargs: Any) -> Any:
+        await kwargs["session"].execute(select(Mission.id))  # the solve has begun reading
+        solving.set()
+        await asyncio.wait_for(release.wait(), TIMEOUT)
+        return await real_propose(**kwargs)
+
+    monkeypatch.setattr(scheduling, "propose", slow_propose)
+    solve = asyncio.create_task(
+        client.post(f"/api/v1/missions/{mission.id}/schedule/solve", json={"time_limit_s": 0.5})
+    )
+    await asyncio.wait_for(solving.wait(), TIMEOUT)
+    at_four = seoul(MISSION_DAY, 16)
+    body = {
+        "company_id": company.id, "buyer_id": buyer.id, "starts_at": at_four.isoformat(),
+        "ends_at": (at_four + timedelta(minutes=30)).isoformat(),
+    }
+    booked = await asyncio.wait_for(
+        client.post(f"/api/v1/missions/{mission.id}/meetings", json=body), 10
+    )
+    assert booked.status_code == 201, booked.text
+    release.set()
+    answer = await solve
+    assert answer.status_code == 200, answer.text
