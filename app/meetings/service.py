@@ -231,6 +231,10 @@ async def _check_booking(
 ) -> None:
     company, buyer, interpreters = await _lock_resources(session, mission, booking)
     _check_slot(mission, booking)
+    assignment.check_interpreted(
+        company=company, buyer=buyer, interpreter_id=booking.interpreter_id,
+        pair=booking.language_pair,
+    )
     for field, interpreter in interpreters:
         assignment.check_languages(
             interpreter, field=field, company=company, buyer=buyer, pair=booking.language_pair

@@ -381,7 +381,8 @@ async def _world(session: AsyncSession, settings: Settings, client: httpx.AsyncC
     interpreter = await factories.interpreter(session, mission_=mission)
     spare = {
         "spare_company": (await factories.company(session, mission_=mission)).id,
-        "spare_buyer": (await factories.buyer(session, mission_=mission)).id,
+        # Speaks Korean: new_meeting needs no interpreter.
+        "spare_buyer": (await factories.buyer(session, mission_=mission, languages=["ko"])).id,
         "spare_interpreter": (await factories.interpreter(session, mission_=mission)).id,
     }
     meeting = await factories.meeting(

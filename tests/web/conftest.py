@@ -232,7 +232,8 @@ def seed_mission(server: Server, *, live_meeting: bool = False) -> Seeded:
                 "industry": industry,
                 "products": products,
                 "contact_name": "Kim Minji",
-                "languages": ["ko"],
+                # Sharing English with the buyers: meetings may do without the interpreter.
+                "languages": ["ko", "en"],
             },
         )
         for name, industry, products in (
