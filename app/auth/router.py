@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from app.auth import service
+from app.auth import service, users
 from app.auth.dependencies import (
     NowDep,
     PrincipalDep,
@@ -14,7 +14,7 @@ from app.auth.dependencies import (
     session_cookie_name,
 )
 from app.auth.exceptions import SignInThrottled
-from app.auth.schemas import Me, SignedInRead, SignInRequest, UserRead
+from app.auth.schemas import AcceptInvitation, Me, SignedInRead, SignInRequest, UserRead
 from app.dependencies import SessionDep, SettingsDep
 from app.settings import Settings
 
@@ -105,3 +105,36 @@ async def me(principal: PrincipalDep, session: SessionDep) -> Me:
     user = principal.user
     missions = await service.organised_mission_ids(session=session, user=user)
     return Me(**UserRead.model_validate(user).model_dump(), organised_mission_ids=sorted(missions))
+
+
+@router.post(
+    "/accept-invitation",
+    response_model=SignedInRead,
+    summary="Choose a password from an invitation link; signs in like /sign-in",
+    responses={400: {"description": "The link is unknown, used, replaced or expired"}},
+)
+async def accept_invitation(
+    body: AcceptInvitation,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> SignedInRead:
+    user = await users.accept(session=session, token=body.token, password=body.password, now=now)
+    signed = service.start_session(
+        session=session,
+        settings=settings,
+        user=user,
+        client_ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+        now=now,
+    )
+    await session.commit()
+    _set_cookies(response, settings, signed)
+    response.headers["Cache-Control"] = "no-store"
+    return SignedInRead(
+        user=UserRead.model_validate(signed.user),
+        csrf_token=signed.csrf_token,
+        expires_at=signed.expires_at,
+    )
