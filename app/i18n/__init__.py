@@ -94,6 +94,20 @@ class Translator:
     def language(self, code: str) -> str:
         return str(self.locale.languages.get(code, code))
 
+    def zoned(self, value: dt.datetime, tz: str) -> str:
+        """A time with the city its clock belongs to, e.g. '10:00 (Seoul)'."""
+        return f"{self.time(value, tz)} ({self.tz_city(tz)})"
+
+    def local_range(self, start: dt.datetime | str, end: dt.datetime | str, tz: str) -> str:
+        """A span on one local day, e.g. '10 Mar 2026, 09:00–12:00 (Seoul)'."""
+        first = dt.datetime.fromisoformat(start) if isinstance(start, str) else start
+        last = dt.datetime.fromisoformat(end) if isinstance(end, str) else end
+        day = self.local_date(first, tz, "medium")
+        return f"{day}, {self.time(first, tz)}–{self.time(last, tz)} ({self.tz_city(tz)})"
+
+    def languages(self, codes: list[str] | tuple[str, ...]) -> str:
+        return ", ".join(self.language(code) for code in codes)
+
     def tz_city(self, tz: str) -> str:
         """A time zone as its city in the page language, e.g. 'Asia/Seoul' -> '서울'."""
         try:

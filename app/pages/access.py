@@ -75,6 +75,14 @@ async def changeable(session: SessionDep, user: User, mission: Mission) -> bool:
     return await service.can_change_mission(session=session, user=user, mission=mission)
 
 
+async def writable(session: SessionDep, user: User, mission_id: int) -> Mission | None:
+    """The mission for a form that changes it: None if hidden, 403 if only readable."""
+    mission = await readable(session, user, mission_id)
+    if mission is not None and not await changeable(session, user, mission):
+        raise PermissionDenied("you may read this mission but not change it")
+    return mission
+
+
 def install_sign_in_redirect(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _to_sign_in(_request: Request, exc: SignInRequired) -> RedirectResponse:

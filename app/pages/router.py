@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -20,7 +18,7 @@ from app import clock
 from app.auth.models import UserRole
 from app.dependencies import SessionDep
 from app.errors import AppError, PermissionDenied
-from app.i18n import COOKIE, LANGUAGES, Translator, js_catalogue, negotiate
+from app.i18n import COOKIE, LANGUAGES
 from app.meetings import attendance
 from app.meetings.models import Meeting
 from app.missions import service as missions_service
@@ -29,7 +27,7 @@ from app.missions.schemas import MissionCreate, VenueCreate
 from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate
-from app.pages import imports, schedule
+from app.pages import forms, imports, schedule
 from app.pages.access import PageUser, changeable, install_sign_in_redirect, readable
 from app.pages.queries import (
     OutcomeSummary,
@@ -39,13 +37,12 @@ from app.pages.queries import (
     mission_meetings,
     mission_outcomes,
 )
+from app.pages.rendering import ROOT, not_found, render
 from app.participants.models import Buyer, Company, Interpreter
 from app.schemas import PathId
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-templates = Jinja2Templates(directory=str(ROOT / "app" / "templates"))
 router = APIRouter(include_in_schema=False)
 
 # Currencies offered first in the outcome form (the seeds' buyer countries); any ISO code works.
@@ -60,44 +57,14 @@ def mount(app: FastAPI) -> None:
     from app.pages.attendance import router as attendance_router
 
     app.include_router(attendance_router)
+    # The console's other pages, each in a module of its own.
+    from app.pages import participants
 
-
-def _lang(request: Request) -> str:
-    return negotiate(
-        request.query_params.get("lang"),
-        request.cookies.get(COOKIE),
-        request.headers.get("accept-language"),
-    )
-
-
-def render(
-    request: Request, template: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    lang = _lang(request)
-    t = Translator(lang)
-    response = templates.TemplateResponse(
-        request,
-        template,
-        {
-            "t": t,
-            "lang": lang,
-            "languages": LANGUAGES,
-            "catalogue_json": js_catalogue(lang),
-            "now": clock.now(),
-            # Set by PageUser on console pages: the forms echo the session's CSRF token.
-            "csrf_token": getattr(request.state, "csrf_token", ""),
-            "user": getattr(request.state, "user", None),
-            **context,
-        },
-        status_code=status_code,
-    )
-    if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="lax")
-    return response
+    app.include_router(participants.router)
 
 
 def _not_found(request: Request, what: str) -> HTMLResponse:
-    return render(request, "not_found.html", status_code=404, what=what)
+    return not_found(request, what)
 
 
 @router.get("/")
@@ -130,11 +97,24 @@ TIME_ZONES = ("Asia/Seoul", "Asia/Jakarta", "Asia/Ho_Chi_Minh", "Asia/Almaty", "
 
 
 @router.get("/missions/new")
-async def new_mission_page(request: Request, _user: PageUser) -> HTMLResponse:
+async def new_mission_page(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
     return render(
         request, "mission_new.html", values={}, problems={}, time_zones=TIME_ZONES,
-        currencies=CURRENCIES,
+        currencies=CURRENCIES, organisations=await _organisations(session, user),
     )
+
+
+MISSION_FIELDS = {
+    "organiser": forms.Field("mission.new.organiser", "form.accepts.name", {"max": 200}),
+    "name": forms.Field("mission.new.name", "form.accepts.name", {"max": 200}),
+    "start_date": forms.Field("mission.new.start", "form.accepts.date"),
+    "end_date": forms.Field("mission.new.end", "form.accepts.end_date"),
+    "target_countries": forms.Field("mission.new.countries", "form.accepts.countries"),
+    "timezone": forms.Field("mission.new.timezone", "form.accepts.timezone"),
+    "currency": forms.Field("mission.new.currency", "form.accepts.currency"),
+    "slot_minutes": forms.Field("mission.new.slot", "form.accepts.whole_number",
+                                {"min": 5, "max": 240}),
+}
 
 
 @router.post("/missions/new")
@@ -144,11 +124,20 @@ async def create_mission(request: Request, session: SessionDep, user: PageUser) 
         raise PermissionDenied("your role may not create missions")
     form = await request.form()
     values = {key: str(value).strip() for key, value in form.items()}
-    problems: dict[str, str] = {}
+    problems: forms.Problems = {}
     organiser = values.get("organiser", "")
-    if not organiser:
-        problems["organiser"] = "import.error.missing"
-    countries = [c.strip().upper() for c in values.get("target_countries", "").split(",")]
+    if admin and not organiser:
+        problems["organiser"] = forms.problem("organiser", MISSION_FIELDS["organiser"])
+    # Codes or names, in any language the console offers ("Vietnam", "베트남", "VN").
+    countries = []
+    for item in forms.text_list(values.get("target_countries", "")):
+        code = forms.country_code(item)
+        if code is None:
+            problems["target_countries"] = forms.problem(
+                "target_countries", MISSION_FIELDS["target_countries"], item=item
+            )
+        elif code not in countries:
+            countries.append(code)
     data: MissionCreate | None = None
     try:
         data = MissionCreate.model_validate({
@@ -159,14 +148,12 @@ async def create_mission(request: Request, session: SessionDep, user: PageUser) 
             "timezone": values.get("timezone") or "Asia/Seoul",
             "currency": values.get("currency") or "USD",
             "slot_minutes": values.get("slot_minutes") or 30,
-            "target_countries": [c for c in countries if c],
+            "target_countries": countries,
             "status": "recruiting",
         })
     except ValidationError as exc:
-        for error in exc.errors(include_url=False, include_input=False):
-            field = str(error["loc"][0]) if error["loc"] else ""
-            missing = error["type"] == "missing"
-            problems.setdefault(field, "import.error.missing" if missing else "mission.new.invalid")
+        for name, found in forms.problems_of(exc, MISSION_FIELDS).items():
+            problems.setdefault(name, found)
     if data is not None and not problems:
         # An admin names any organiser (created if new); an organiser creates missions of
         # its own organisation only, and organises them.
@@ -186,13 +173,24 @@ async def create_mission(request: Request, session: SessionDep, user: PageUser) 
                 organised_by=None if admin else user.id,
             )
         except AppError:
-            problems["name"] = "mission.new.taken"
+            problems["name"] = forms.problem(
+                "name", MISSION_FIELDS["name"], "form.accepts.unique"
+            )
         else:
             return RedirectResponse(f"/missions/{mission.id}", status_code=303)
     return render(
         request, "mission_new.html", values=values, problems=problems,
         time_zones=TIME_ZONES, currencies=CURRENCIES,
+        organisations=await _organisations(session, user),
     )
+
+
+async def _organisations(session: SessionDep, user: PageUser) -> list[Organisation]:
+    """The organisations an admin may create a mission for (an organiser: its own)."""
+    statement = select(Organisation).order_by(Organisation.name)
+    if user.role is not UserRole.ADMIN:
+        statement = statement.where(Organisation.id == user.organisation_id)
+    return list(await session.scalars(statement))
 
 
 async def _writable(session: SessionDep, user: PageUser, mission_id: int) -> Mission | None:
