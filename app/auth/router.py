@@ -21,7 +21,7 @@ from app.settings import Settings
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def _set_cookies(response: Response, settings: Settings, signed: service.SignedIn) -> None:
+def set_session_cookies(response: Response, settings: Settings, signed: service.SignedIn) -> None:
     max_age = int(settings.session_hours * 3600)
     # The CSRF cookie is readable by the console's script, which echoes it in X-CSRF-Token.
     for name, value, http_only in (
@@ -39,7 +39,7 @@ def _set_cookies(response: Response, settings: Settings, signed: service.SignedI
         )
 
 
-def _clear_cookies(response: Response, settings: Settings) -> None:
+def clear_session_cookies(response: Response, settings: Settings) -> None:
     for name in (session_cookie_name(settings), csrf_cookie_name(settings)):
         response.delete_cookie(name, path="/", secure=settings.cookies_secure, samesite="strict")
 
@@ -75,7 +75,7 @@ async def sign_in(
             content={"detail": exc.message, **exc.details},
             headers={"Retry-After": retry},
         )
-    _set_cookies(response, settings, signed)
+    set_session_cookies(response, settings, signed)
     response.headers["Cache-Control"] = "no-store"
     return SignedInRead(
         user=UserRead.model_validate(signed.user),
@@ -96,7 +96,7 @@ async def sign_out(
         session=session, row=principal.auth_session, user=principal.user, now=now
     )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    _clear_cookies(response, settings)
+    clear_session_cookies(response, settings)
     return response
 
 
@@ -131,7 +131,7 @@ async def accept_invitation(
         now=now,
     )
     await session.commit()
-    _set_cookies(response, settings, signed)
+    set_session_cookies(response, settings, signed)
     response.headers["Cache-Control"] = "no-store"
     return SignedInRead(
         user=UserRead.model_validate(signed.user),

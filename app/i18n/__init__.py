@@ -94,6 +94,10 @@ class Translator:
     def language(self, code: str) -> str:
         return str(self.locale.languages.get(code, code))
 
+    def moment(self, value: dt.datetime, tz: str) -> str:
+        """A day and an hour in `tz`, without seconds, e.g. 'Jun 10, 2027, 13:30'."""
+        return f"{self.local_date(value, tz, 'medium')}, {self.time(value, tz)}"
+
     def zoned(self, value: dt.datetime, tz: str) -> str:
         """A time with the city its clock belongs to, e.g. '10:00 (Seoul)'."""
         return f"{self.time(value, tz)} ({self.tz_city(tz)})"

@@ -58,9 +58,10 @@ def mount(app: FastAPI) -> None:
 
     app.include_router(attendance_router)
     # The console's other pages, each in a module of its own.
-    from app.pages import participants
+    from app.pages import links, participants, rates, requests, scheduling, users
 
-    app.include_router(participants.router)
+    for module in (participants, requests, scheduling, links, rates, users):
+        app.include_router(module.router)
 
 
 def _not_found(request: Request, what: str) -> HTMLResponse:
