@@ -42,11 +42,25 @@ def _load(lang: str) -> dict[str, str]:
     return data
 
 
+PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many"})
+
+
+def plural_base(key: str, keys: Mapping[str, str] | set[str]) -> str | None:
+    """The message a plural form belongs to ("x.bad" for "x.bad.one"), or None."""
+    base, _, form = key.rpartition(".")
+    return base if form in PLURAL_FORMS and base in keys else None
+
+
 def catalogue(lang: str) -> dict[str, str]:
-    """Every message for `lang`; keys the language lacks come from English."""
+    """Every message for `lang`; keys the language lacks come from English (but not
+    English's plural forms: a language has its own, or only the base message)."""
     if lang not in LANGUAGES:
         lang = FALLBACK
-    return {**_load(FALLBACK), **_load(lang)}
+    english = _load(FALLBACK)
+    if lang == FALLBACK:
+        return dict(english)
+    shared = {k: v for k, v in english.items() if plural_base(k, english) is None}
+    return {**shared, **_load(lang)}
 
 
 class Translator:
@@ -57,7 +71,18 @@ class Translator:
         self.messages = catalogue(self.lang)
         self.locale = Locale.parse(self.lang)
 
+    def plural_key(self, key: str, count: Any) -> str:
+        """`key` or its plural form for `count` ("import.preview.bad.one" for 1 in English,
+        ".few" for 3 in Russian), when the catalogue has that form."""
+        if isinstance(count, int) and not isinstance(count, bool):
+            form = f"{key}.{self.locale.plural_form(abs(count))}"
+            if form in self.messages:
+                return form
+        return key
+
     def __call__(self, key: str, **params: Any) -> str:
+        if "count" in params:
+            key = self.plural_key(key, params["count"])
         text = self.messages.get(key)
         if text is None:
             logger.warning("no message %r", key)

@@ -38,6 +38,7 @@ from app.pages.queries import (
     mission_outcomes,
 )
 from app.pages.rendering import ROOT, not_found, render
+from app.pages.zones import mission_zones
 from app.participants.models import Buyer, Company, Interpreter
 from app.schemas import PathId
 
@@ -58,9 +59,20 @@ def mount(app: FastAPI) -> None:
 
     app.include_router(attendance_router)
     # The console's other pages, each in a module of its own.
-    from app.pages import links, participants, rates, requests, scheduling, users
+    from app.pages import (
+        board,
+        import_template,
+        links,
+        participants,
+        rates,
+        requests,
+        scheduling,
+        users,
+    )
 
-    for module in (participants, requests, scheduling, links, rates, users):
+    for module in (
+        board, import_template, participants, requests, scheduling, links, rates, users
+    ):
         app.include_router(module.router)
 
 
@@ -211,11 +223,20 @@ async def mission_page(
     imported: Annotated[int | None, Query()] = None,
     kind: Annotated[str | None, Query()] = None,
     refused: Annotated[int | None, Query()] = None,
-    venue_problem: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     mission = await readable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
+    return await _mission_page(
+        request, session, user, mission, imported=imported,
+        imported_kind=kind if kind in ("companies", "buyers") else None, refused=refused,
+        venue_added=request.query_params.get("venue_added"),
+    )
+
+
+async def _mission_page(
+    request: Request, session: SessionDep, user: PageUser, mission: Mission, **extra: Any
+) -> HTMLResponse:
     organisation = await session.get(Organisation, mission.organisation_id)
     companies = list(
         await session.scalars(
@@ -240,6 +261,11 @@ async def mission_page(
         )
     )
     counts = await mission_counts(session, mission.id)
+    context: dict[str, Any] = {
+        "imported": None, "imported_kind": None, "refused": None,
+        "venue_values": {"kind": "booth", "country": "KR"}, "venue_problems": {},
+    }
+    context.update(extra)
     return render(
         request,
         "mission.html",
@@ -251,12 +277,18 @@ async def mission_page(
         interpreters=interpreters,
         venues=venues,
         counts=counts,
-        imported=imported,
-        imported_kind=kind if kind in ("companies", "buyers") else None,
-        refused=refused,
-        venue_problem=venue_problem,
         time_zones=TIME_ZONES,
+        **context,
     )
+
+
+VENUE_FIELDS = {
+    "name": forms.Field("venue.new.name", "form.accepts.name", {"max": 200}),
+    "kind": forms.Field("venue.new.kind", "form.accepts.choice"),
+    "city": forms.Field("field.buyer.city", "form.accepts.text", {"max": 100}),
+    "country": forms.Field("venue.new.country", "form.accepts.country"),
+    "timezone": forms.Field("mission.new.timezone", "form.accepts.timezone"),
+}
 
 
 @router.post("/missions/{mission_id}/venues")
@@ -268,25 +300,48 @@ async def add_venue(
         return _not_found(request, "mission")
     form = await request.form()
     values = {key: str(value).strip() for key, value in form.items()}
-    problem = ""
+    problems: forms.Problems = {}
+    country = forms.country_code(values.get("country", ""))
+    if country is None:
+        problems["country"] = forms.problem("country", VENUE_FIELDS["country"])
+    # No zone chosen: the country's, when it has only one (a Hanoi room is in Hanoi's
+    # zone, whatever the mission's is); a country of several zones must be told.
+    zone, zones = forms.zone_for(country, values.get("timezone", ""))
+    if zone is None and "country" not in problems:
+        if values.get("timezone") or len(zones) < 2:
+            problems["timezone"] = forms.problem("timezone", VENUE_FIELDS["timezone"])
+        else:
+            problems["timezone"] = forms.problem(
+                "timezone", VENUE_FIELDS["timezone"], "form.accepts.timezone_of_country",
+                zones=", ".join(zones),
+            )
+    data: VenueCreate | None = None
     try:
         data = VenueCreate.model_validate({
             "name": values.get("name", ""),
             "kind": values.get("kind", "booth"),
             "city": values.get("city", ""),
-            "country": values.get("country", "").upper(),
-            "timezone": values.get("timezone", mission.timezone),
+            "country": country or "KR",
+            "timezone": zone or mission.timezone,
         })
     except ValidationError as exc:
-        fields = sorted({str(e["loc"][0]) for e in exc.errors(include_url=False) if e["loc"]})
-        problem = ",".join(fields) or "name"
-    else:
+        for name, found in forms.problems_of(exc, VENUE_FIELDS).items():
+            problems.setdefault(name, found)
+    if data is not None and not problems:
         try:
-            await missions_service.create_venue(session=session, mission=mission, data=data)
+            venue = await missions_service.create_venue(
+                session=session, mission=mission, data=data
+            )
         except AppError:
-            problem = "taken"
-    query = f"?venue_problem={problem}" if problem else ""
-    return RedirectResponse(f"/missions/{mission_id}{query}#venues", status_code=303)
+            problems["name"] = forms.problem("name", VENUE_FIELDS["name"], "form.accepts.unique")
+        else:
+            return RedirectResponse(
+                f"/missions/{mission_id}?venue_added={venue.id}#venues", status_code=303
+            )
+        mission = await session.get_one(Mission, mission_id)
+    return await _mission_page(
+        request, session, user, mission, venue_values=values, venue_problems=problems
+    )
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -409,19 +464,8 @@ async def schedule_page(
     return render(
         request, "schedule.html", mission=mission, grid=grid, parties=parties, days=days,
         venues={v.id: v for v in venues}, meeting_count=len(meetings),
+        zones=await mission_zones(session, mission),
     )
-
-
-@router.get("/missions/{mission_id}/board")
-async def board_page(
-    request: Request, session: SessionDep, mission_id: PathId, user: PageUser
-) -> HTMLResponse:
-    mission = await readable(session, user, mission_id)
-    if mission is None:
-        return _not_found(request, "mission")
-    meetings = await mission_meetings(session, mission.id)
-    parties = await meeting_parties(session, meetings)
-    return render(request, "board.html", mission=mission, meetings=meetings, parties=parties)
 
 
 @router.get("/missions/{mission_id}/results")
@@ -456,6 +500,7 @@ async def _meeting_context(
         "mission": mission,
         "party": parties[meeting.id],
         "outcome": outcome,
+        "zones": await mission_zones(session, mission),
     }
 
 
