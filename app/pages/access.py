@@ -55,6 +55,10 @@ async def page_user(
             row.csrf_token.encode(), sent.encode()
         ):
             raise PermissionDenied("missing or wrong CSRF token in the form")
+    # Detached, with every column loaded: a form whose save fails rolls the session back,
+    # which would expire the user, and a page must still say who is signed in (and check
+    # what they may do) without a lazy load outside the database's async context.
+    session.expunge(user)
     request.state.csrf_token = row.csrf_token
     request.state.user = user
     return user

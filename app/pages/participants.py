@@ -345,6 +345,7 @@ async def add(
             return RedirectResponse(
                 f"/missions/{mission_id}/{chosen}?saved={row.id}#row-{row.id}", status_code=303
             )
+        mission = await session.get_one(Mission, mission_id)  # the refusal rolled back
     return await _page(request, session, user, mission, chosen, values=values,
                        problems=parsed.problems)
 
@@ -442,6 +443,7 @@ async def save(
                     f"/missions/{mission_id}/{chosen}?saved={row_id}#row-{row_id}",
                     status_code=303,
                 )
+        mission = await session.get_one(Mission, mission_id)  # a refusal rolled back
         row = await _row(session, mission, chosen, row_id)
     values["windows"] = []
     return await _edit_page(request, session, mission, chosen, row, values=values,
@@ -471,20 +473,7 @@ async def delete(
         count = len(exc.details.get("meeting_ids", []))
         return await _edit_page(request, session, mission, chosen, row,
                                 refused=str(count))
-    await _delete_plan(session, mission_id, chosen, row_id)
     return RedirectResponse(f"/missions/{mission_id}/{chosen}?deleted=1", status_code=303)
-
-
-async def _delete_plan(session: AsyncSession, mission_id: int, kind: Kind, row_id: int) -> None:
-    plan = await session.scalar(
-        select(PartyPlan).where(
-            PartyPlan.mission_id == mission_id, PartyPlan.party_kind == PARTY[kind],
-            PartyPlan.party_id == row_id,
-        )
-    )
-    if plan is not None:
-        await session.delete(plan)
-        await session.commit()
 
 
 def _register(kind: Kind) -> None:
