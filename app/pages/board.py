@@ -6,13 +6,14 @@ static/js/board.js keeps either view live from the board's event feed.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from app import clock
 from app.dependencies import SessionDep
 from app.meetings.models import Meeting
 from app.missions.models import Venue
@@ -57,7 +58,7 @@ async def board_page(
         return not_found(request, "mission")
     every = await mission_meetings(session, mission.id)
     tz = mission.timezone
-    now = datetime.now(UTC)
+    now = clock.now()
     meeting_days = sorted({schedule.local_day(m.starts_at, tz) for m in every})
     today = schedule.local_day(now, tz)
     chosen = day or schedule.pick_day(mission, meeting_days, today)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from app.audit.service import record, user_actor
+from app.clock import ClockDep
 from app.dependencies import SessionDep, SettingsDep
 from app.meetings.models import Meeting, MeetingStatus
 from app.pages.access import PageUser, changeable, readable, writable
@@ -22,7 +23,7 @@ from app.pages.queries import meeting_parties
 from app.pages.rendering import not_found, render
 from app.pages.zones import mission_zones
 from app.rooms import service as rooms
-from app.rooms.dependencies import ClockDep, SignerDep
+from app.rooms.dependencies import SignerDep
 from app.rooms.models import SeatLink
 from app.schemas import PathId
 

@@ -19,7 +19,6 @@ from app.auth.models import UserRole
 from app.dependencies import SessionDep
 from app.errors import AppError, PermissionDenied
 from app.i18n import COOKIE, LANGUAGES
-from app.meetings import attendance
 from app.meetings.models import Meeting
 from app.missions import service as missions_service
 from app.missions.models import Mission, Venue
@@ -63,6 +62,7 @@ def mount(app: FastAPI) -> None:
         board,
         import_template,
         links,
+        meetings,
         participants,
         rates,
         requests,
@@ -71,7 +71,8 @@ def mount(app: FastAPI) -> None:
     )
 
     for module in (
-        board, import_template, participants, requests, scheduling, links, rates, users
+        board, import_template, meetings, participants, requests, scheduling, links, rates,
+        users,
     ):
         app.include_router(module.router)
 
@@ -502,30 +503,6 @@ async def _meeting_context(
         "outcome": outcome,
         "zones": await mission_zones(session, mission),
     }
-
-
-@router.get("/meetings/{meeting_id}")
-async def meeting_page(
-    request: Request,
-    session: SessionDep,
-    meeting_id: PathId,
-    user: PageUser,
-    marked: Annotated[str | None, Query(max_length=20)] = None,
-    attendance_problem: Annotated[str | None, Query(max_length=20)] = None,
-) -> HTMLResponse:
-    context = await _meeting_context(session, user, meeting_id)
-    if context is None:
-        return _not_found(request, "meeting")
-    marks = await attendance.list_marks(session=session, meeting_id=meeting_id)
-    return render(
-        request,
-        "meeting.html",
-        can_change=await changeable(session, user, context["mission"]),
-        last_mark=marks[-1] if marks else None,
-        marked=marked,
-        attendance_problem=attendance_problem,
-        **context,
-    )
 
 
 @router.get("/meetings/{meeting_id}/outcome")

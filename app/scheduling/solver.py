@@ -673,8 +673,10 @@ def descend(
     masks: Mapping[EntityId, int],
     occupancy: Occupancy,
     deadline: float,
+    movable: frozenset[EntityId] | None = None,
 ) -> Occupancy:
-    """Each placed meeting, in time order, into the earliest slot that is free for it.
+    """Each placed meeting (of `movable`, if given), in time order, into the earliest slot
+    that is free for it; the others stay in theirs.
 
     A meeting never moves later, so when it comes up its own slot holds only meetings that
     shared it before: it always still fits there. Placed meetings stay placed; the time
@@ -687,7 +689,7 @@ def descend(
     fresh = Occupancy(feasibility)
     for request in placed:
         current = occupancy.slot_of[request.id]
-        if time.perf_counter() < deadline:
+        if (movable is None or request.id in movable) and time.perf_counter() < deadline:
             for slot in bits(masks[request.id]):
                 if slot >= current or fresh.try_place(request, slot):
                     break

@@ -154,3 +154,43 @@ async def test_the_import_template_is_read_back_by_the_import(
         good = Translator(lang)("import.preview.good", count=1)
         assert good in html.unescape(preview.text), (lang, extension)
         assert "row-bad" not in preview.text
+
+
+async def test_a_meeting_changed_by_hand_keeps_the_booking_rules(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Moving a ko-vi meeting to a ko-ru interpreter is refused naming the interpreter and
+    the pair needed (in Korean here); another booth and hour are taken; cancelling frees it."""
+    from app.meetings.models import Meeting, MeetingStatus
+
+    t = Translator("ko")
+    mission = await factories.mission(session)
+    booth = await factories.venue(session, mission_=mission)
+    other_booth = await factories.venue(session, mission_=mission)
+    hanoi = await factories.buyer(session, mission_=mission, country="VN", languages=[])
+    vi = await factories.interpreter(session, mission_=mission, language_pairs=["ko-vi"])
+    ru = await factories.interpreter(session, mission_=mission, language_pairs=["ko-ru"])
+    meeting = await factories.meeting(
+        session, mission_=mission, buyer_=hanoi, interpreter_id=vi.id,
+        company_venue_id=booth.id, language_pair="ko-vi",
+    )
+    path = f"/meetings/{meeting.id}/change"
+    day = mission.start_date.isoformat()
+    page = await _post(client, path, "ko", {
+        "day": day, "start": "11:00", "company_venue_id": str(booth.id),
+        "interpreter_id": str(ru.id),
+    })
+    _says(_problems(page), t, "seat.interpreter", "form.accepts.interpreter", pair="ko-vi")
+    token = client.headers[CSRF_HEADER]
+    moved = await client.post(path, data={
+        "day": day, "start": "11:00", "company_venue_id": str(other_booth.id),
+        "interpreter_id": str(vi.id), "csrf_token": token,
+    })
+    assert moved.status_code == 303
+    await session.refresh(meeting)
+    assert (meeting.company_venue_id, meeting.starts_at.hour) == (other_booth.id, 2)  # 11:00 KST
+    cancelled = await client.post(f"/meetings/{meeting.id}/cancel", data={"csrf_token": token})
+    assert cancelled.status_code == 303
+    await session.refresh(meeting)
+    assert meeting.status is MeetingStatus.CANCELLED
+    assert await session.get(Meeting, meeting.id) is not None  # kept on record

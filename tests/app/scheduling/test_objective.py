@@ -100,3 +100,27 @@ def test_the_descent_never_loses_a_meeting_and_never_moves_one_later() -> None:
         m.request_id: feasibility.slot_index(m.start) for m in result.schedule.meetings
     }
     assert compact_cost(feasibility, by_request) <= compact_cost(feasibility, descended.slot_of)
+
+
+def test_a_reschedule_places_new_requests_first_thing_and_keeps_booked_ones() -> None:
+    from dataclasses import replace
+
+    from app.scheduling.reschedule import propose_reschedule
+
+    p = problem(
+        mission(DAY_1, DAY_2),
+        [Venue("seoul", "Asia/Seoul", capacity=2)],
+        companies(3),
+        buyers(2, "Asia/Seoul"),
+        [],
+        [request("r0", "c0", "b0"), request("r1", "c1", "b1")],
+    )
+    booked = solve(p, time_limit_s=5).schedule
+    # A request approved after the schedule was booked: it goes to the first free slot
+    # (09:00 on day one, beside the others), and the booked meetings do not move.
+    later = replace(p, requests=(*p.requests, request("r2", "c2", "b0")))
+    changes = propose_reschedule(later, booked, time_limit_s=5)
+    assert changes.moves == ()
+    (added,) = changes.additions
+    assert _local(added.start).date() == DAY_1
+    assert _local(added.start).time() == time(9, 30)  # b0 meets c0 at 09:00
