@@ -63,6 +63,7 @@ def mount(app: FastAPI) -> None:
         import_template,
         links,
         meetings,
+        mission_edit,
         participants,
         rates,
         requests,
@@ -71,8 +72,8 @@ def mount(app: FastAPI) -> None:
     )
 
     for module in (
-        board, import_template, meetings, participants, requests, scheduling, links, rates,
-        users,
+        board, import_template, meetings, mission_edit, participants, requests, scheduling,
+        links, rates, users,
     ):
         app.include_router(module.router)
 
@@ -232,6 +233,9 @@ async def mission_page(
         request, session, user, mission, imported=imported,
         imported_kind=kind if kind in ("companies", "buyers") else None, refused=refused,
         venue_added=request.query_params.get("venue_added"),
+        venue_in_use=request.query_params.get("venue_in_use"),
+        venue_deleted=request.query_params.get("venue_deleted"),
+        edited=request.query_params.get("edited"),
     )
 
 
