@@ -754,8 +754,10 @@ def _compact_round(
         last = model.new_int_var(low, high, f"last_{key}")
         used = model.new_bool_var(f"used_{key}")
         for var, slot in items:
-            model.add(first <= slot).only_enforce_if(var)
-            model.add(last >= slot).only_enforce_if(var)
+            # Linear forms of "var => first <= slot" and "var => last >= slot", which
+            # CP-SAT's relaxation bounds far better than enforcement literals.
+            model.add(first + (high - slot) * var <= high)
+            model.add(last >= low + (slot - low) * var)
             model.add_implication(var, used)
         model.add(last >= first)
         # The day's span in slots when the party meets that day, else 0.
@@ -815,7 +817,8 @@ def time_budget(time_limit_s: float, prepared_s: float) -> float:
     return time_limit_s - prepared_s - max(0.05 * time_limit_s, 3 * prepared_s)
 
 
-# The share of the search time kept for `compact` (it also gets what the search leaves).
+# The share of the search time kept for `compact`; it takes at most that share of the
+# time limit plus half a second, even when the search leaves more.
 COMPACT_SHARE = 0.1
 
 
@@ -861,9 +864,14 @@ def solve(
     )
     fill_gaps(occupancy, candidates, masks, gains)
     # Which meetings are placed is settled; now when: earlier, and party days compact.
+    # It stops at the deadline, or sooner: a small mission's schedule comes back at once
+    # rather than after the whole time limit (the descent already did most of the work).
+    compact_deadline = min(
+        searched + remaining, time.perf_counter() + COMPACT_SHARE * time_limit_s + 0.5
+    )
     occupancy = compact(
         feasibility, candidates, masks, occupancy,
-        deadline=searched + remaining, num_workers=num_workers, seed=seed,
+        deadline=compact_deadline, num_workers=num_workers, seed=seed,
     )
     for request in candidates:
         if request.id not in occupancy.slot_of:
