@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from app.audit.router import router as audit_router
 from app.auth.dependencies import authorize_console
 from app.auth.router import router as auth_router
+from app.auth.users_router import router as users_router
 from app.followups.router import router as followups_router
 from app.interpreting.router import router as interpreting_router
 from app.matching.router import router as matching_router
@@ -51,3 +52,4 @@ for _router in (
 api_router.include_router(outcomes_router)
 api_router.include_router(auth_router)  # sign-in is open; the rest needs a session
 api_router.include_router(audit_router)  # admins
+api_router.include_router(users_router)  # admins

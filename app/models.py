@@ -1,7 +1,14 @@
 """Every table, imported in one place for Alembic and the schema test."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import AuthSession, SignInFailure, User, UserMission, UserRole
+from app.auth.models import (
+    AuthSession,
+    Invitation,
+    SignInFailure,
+    User,
+    UserMission,
+    UserRole,
+)
 from app.booths.models import BoothCheck, BoothLink
 from app.database import Base
 from app.followups.models import FollowUp, FollowUpStage
@@ -32,6 +39,7 @@ __all__ = [
     "FollowUp",
     "FollowUpStage",
     "InterestLevel",
+    "Invitation",
     "Interpreter",
     "InterpreterDuty",
     "MarkSource",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 01:37:28.002237
+Create Date: 2026-12-07 02:33:35.842361
 
 """
 from typing import Sequence, Union
@@ -185,6 +185,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('interpreters', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_interpreters_mission_id'), ['mission_id'], unique=False)
+
+    op.create_table('invitations',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=False),
+    sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', app.database.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_invitations_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations'))
+    )
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invitations_user_id'), ['user_id'], unique=False)
 
     op.create_table('user_missions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -552,6 +565,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_missions_mission_id'))
 
     op.drop_table('user_missions')
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitations_user_id'))
+
+    op.drop_table('invitations')
     with op.batch_alter_table('interpreters', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_interpreters_mission_id'))
 

@@ -75,3 +75,17 @@ class SignInFailure(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     email: Mapped[str] = mapped_column(String(254))
     client_ip: Mapped[str] = mapped_column(String(45))
+
+
+class Invitation(Base):
+    """A one-time link for an invited user to set a password. Only the token's SHA-256 is
+    kept; a newer invitation of the same user replaces the older one."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(token) hex
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from app.auth import service
+from app.auth import service, users
 from app.auth.dependencies import (
     NowDep,
     PrincipalDep,
@@ -14,14 +14,14 @@ from app.auth.dependencies import (
     session_cookie_name,
 )
 from app.auth.exceptions import SignInThrottled
-from app.auth.schemas import Me, SignedInRead, SignInRequest, UserRead
+from app.auth.schemas import AcceptInvitation, Me, SignedInRead, SignInRequest, UserRead
 from app.dependencies import SessionDep, SettingsDep
 from app.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def _set_cookies(response: Response, settings: Settings, signed: service.SignedIn) -> None:
+def set_session_cookies(response: Response, settings: Settings, signed: service.SignedIn) -> None:
     max_age = int(settings.session_hours * 3600)
     # The CSRF cookie is readable by the console's script, which echoes it in X-CSRF-Token.
     for name, value, http_only in (
@@ -39,7 +39,7 @@ def _set_cookies(response: Response, settings: Settings, signed: service.SignedI
         )
 
 
-def _clear_cookies(response: Response, settings: Settings) -> None:
+def clear_session_cookies(response: Response, settings: Settings) -> None:
     for name in (session_cookie_name(settings), csrf_cookie_name(settings)):
         response.delete_cookie(name, path="/", secure=settings.cookies_secure, samesite="strict")
 
@@ -75,7 +75,7 @@ async def sign_in(
             content={"detail": exc.message, **exc.details},
             headers={"Retry-After": retry},
         )
-    _set_cookies(response, settings, signed)
+    set_session_cookies(response, settings, signed)
     response.headers["Cache-Control"] = "no-store"
     return SignedInRead(
         user=UserRead.model_validate(signed.user),
@@ -96,7 +96,7 @@ async def sign_out(
         session=session, row=principal.auth_session, user=principal.user, now=now
     )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    _clear_cookies(response, settings)
+    clear_session_cookies(response, settings)
     return response
 
 
@@ -105,3 +105,36 @@ async def me(principal: PrincipalDep, session: SessionDep) -> Me:
     user = principal.user
     missions = await service.organised_mission_ids(session=session, user=user)
     return Me(**UserRead.model_validate(user).model_dump(), organised_mission_ids=sorted(missions))
+
+
+@router.post(
+    "/accept-invitation",
+    response_model=SignedInRead,
+    summary="Choose a password from an invitation link; signs in like /sign-in",
+    responses={400: {"description": "The link is unknown, used, replaced or expired"}},
+)
+async def accept_invitation(
+    body: AcceptInvitation,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> SignedInRead:
+    user = await users.accept(session=session, token=body.token, password=body.password, now=now)
+    signed = service.start_session(
+        session=session,
+        settings=settings,
+        user=user,
+        client_ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+        now=now,
+    )
+    await session.commit()
+    set_session_cookies(response, settings, signed)
+    response.headers["Cache-Control"] = "no-store"
+    return SignedInRead(
+        user=UserRead.model_validate(signed.user),
+        csrf_token=signed.csrf_token,
+        expires_at=signed.expires_at,
+    )

@@ -42,11 +42,25 @@ def _load(lang: str) -> dict[str, str]:
     return data
 
 
+PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many"})
+
+
+def plural_base(key: str, keys: Mapping[str, str] | set[str]) -> str | None:
+    """The message a plural form belongs to ("x.bad" for "x.bad.one"), or None."""
+    base, _, form = key.rpartition(".")
+    return base if form in PLURAL_FORMS and base in keys else None
+
+
 def catalogue(lang: str) -> dict[str, str]:
-    """Every message for `lang`; keys the language lacks come from English."""
+    """Every message for `lang`; keys the language lacks come from English (but not
+    English's plural forms: a language has its own, or only the base message)."""
     if lang not in LANGUAGES:
         lang = FALLBACK
-    return {**_load(FALLBACK), **_load(lang)}
+    english = _load(FALLBACK)
+    if lang == FALLBACK:
+        return dict(english)
+    shared = {k: v for k, v in english.items() if plural_base(k, english) is None}
+    return {**shared, **_load(lang)}
 
 
 class Translator:
@@ -57,7 +71,18 @@ class Translator:
         self.messages = catalogue(self.lang)
         self.locale = Locale.parse(self.lang)
 
+    def plural_key(self, key: str, count: Any) -> str:
+        """`key` or its plural form for `count` ("import.preview.bad.one" for 1 in English,
+        ".few" for 3 in Russian), when the catalogue has that form."""
+        if isinstance(count, int) and not isinstance(count, bool):
+            form = f"{key}.{self.locale.plural_form(abs(count))}"
+            if form in self.messages:
+                return form
+        return key
+
     def __call__(self, key: str, **params: Any) -> str:
+        if "count" in params:
+            key = self.plural_key(key, params["count"])
         text = self.messages.get(key)
         if text is None:
             logger.warning("no message %r", key)
@@ -93,6 +118,24 @@ class Translator:
 
     def language(self, code: str) -> str:
         return str(self.locale.languages.get(code, code))
+
+    def moment(self, value: dt.datetime, tz: str) -> str:
+        """A day and an hour in `tz`, without seconds, e.g. 'Jun 10, 2027, 13:30'."""
+        return f"{self.local_date(value, tz, 'medium')}, {self.time(value, tz)}"
+
+    def zoned(self, value: dt.datetime, tz: str) -> str:
+        """A time with the city its clock belongs to, e.g. '10:00 (Seoul)'."""
+        return f"{self.time(value, tz)} ({self.tz_city(tz)})"
+
+    def local_range(self, start: dt.datetime | str, end: dt.datetime | str, tz: str) -> str:
+        """A span on one local day, e.g. '10 Mar 2026, 09:00–12:00 (Seoul)'."""
+        first = dt.datetime.fromisoformat(start) if isinstance(start, str) else start
+        last = dt.datetime.fromisoformat(end) if isinstance(end, str) else end
+        day = self.local_date(first, tz, "medium")
+        return f"{day}, {self.time(first, tz)}–{self.time(last, tz)} ({self.tz_city(tz)})"
+
+    def languages(self, codes: list[str] | tuple[str, ...]) -> str:
+        return ", ".join(self.language(code) for code in codes)
 
     def tz_city(self, tz: str) -> str:
         """A time zone as its city in the page language, e.g. 'Asia/Seoul' -> '서울'."""

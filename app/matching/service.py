@@ -30,6 +30,7 @@ from app.matching.scoring import CompanyWants as CompanyWantsValue
 from app.missions.models import Mission
 from app.paging import Paging, fetch_page
 from app.participants.exceptions import ParticipantNotFound
+from app.participants.languages import buyer_spoken
 from app.participants.models import Buyer, Company
 from app.records import commit_or_raise
 
@@ -106,7 +107,8 @@ def buyer_profile(buyer: Buyer, wants: BuyerWantsRecord) -> BuyerProfile:
         id=buyer.id,
         country=buyer.country,
         industries=frozenset(wants.industries),
-        languages=tuple(buyer.languages),
+        # Not on record: its country's languages, so the pair it needs is still known.
+        languages=buyer_spoken(buyer).languages,
         wants=BuyerWantsValue(
             industries=frozenset(buyer.industries_sought),
             products=frozenset(buyer.products_sought),

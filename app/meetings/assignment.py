@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.meetings.exceptions import MeetingInvalid
 from app.missions.models import Mission
+from app.participants.languages import Spoken, buyer_spoken, company_spoken, needed_pair
+from app.participants.languages import bridges as _bridges
 from app.participants.models import Buyer, Company, Interpreter
 from app.scheduling.models import PartyKind, PartyPlan
 
@@ -41,9 +43,16 @@ def _split(pair: str) -> tuple[str, str]:
 
 def bridges(pair: str, company_languages: Iterable[str], buyer_languages: Iterable[str]) -> bool:
     """Whether `pair` ("ko-id", either way round) links a company language to a buyer one."""
-    first, second = _split(pair)
-    company, buyer = set(company_languages), set(buyer_languages)
-    return (first in company and second in buyer) or (second in company and first in buyer)
+    return _bridges(pair, tuple(company_languages), tuple(buyer_languages))
+
+
+def _sides(company: Company, buyer: Buyer, spoken: tuple[Spoken, Spoken]) -> str:
+    company_side, buyer_side = spoken
+    derived = f" (from its country, {buyer.country})" if buyer_side.derived else ""
+    return (
+        f"company {company.id} speaks {', '.join(company_side.languages)}; "
+        f"buyer {buyer.id} speaks {', '.join(buyer_side.languages)}{derived}"
+    )
 
 
 def check_languages(
@@ -51,9 +60,10 @@ def check_languages(
 ) -> None:
     """The interpreter covers the meeting's pair, and the pair links the two sides.
 
-    With the pair left blank, one of the interpreter's pairs must link them. A side whose
-    languages are not on record (buyers' often are not) cannot be checked: the rule then
-    asks only that the interpreter cover the meeting's pair, if one is given.
+    With the pair left blank, one of the interpreter's pairs must link them. A buyer whose
+    languages are not on record speaks its country's (app/participants/languages.py); a
+    side whose languages are unknown even so cannot be checked: the rule then asks only
+    that the interpreter cover the meeting's pair, if one is given.
     """
     covered = ", ".join(interpreter.language_pairs) or "nothing"
     if pair:
@@ -63,18 +73,36 @@ def check_languages(
                 f"interpreter {interpreter.id} does not cover {pair} (covers {covered})",
                 field="language_pair" if field == "interpreter_id" else field,
             )
-    if not company.languages or not buyer.languages:
+    spoken = (company_spoken(company), buyer_spoken(buyer))
+    if not spoken[0].known or not spoken[1].known:
         return
-    sides = (
-        f"company {company.id} speaks {', '.join(company.languages)}; "
-        f"buyer {buyer.id} speaks {', '.join(buyer.languages)}"
-    )
-    if pair and not bridges(pair, company.languages, buyer.languages):
+    company_languages, buyer_languages = spoken[0].languages, spoken[1].languages
+    if set(company_languages) & set(buyer_languages):
+        return  # they share a language: the interpreter helps, nothing to bridge
+    sides = _sides(company, buyer, spoken)
+    if pair and not bridges(pair, company_languages, buyer_languages):
         raise MeetingInvalid(f"{pair} does not link the two sides ({sides})", field="language_pair")
-    if not any(bridges(p, company.languages, buyer.languages) for p in interpreter.language_pairs):
+    if not any(bridges(p, company_languages, buyer_languages) for p in interpreter.language_pairs):
         raise MeetingInvalid(
             f"interpreter {interpreter.id} covers {covered}: no pair links the two sides ({sides})",
             field=field,
+        )
+
+
+def check_interpreted(
+    *, company: Company, buyer: Buyer, interpreter_id: int | None, pair: str
+) -> None:
+    """Two sides that share no language meet only with an interpreter (422 otherwise)."""
+    if interpreter_id is not None:
+        return
+    spoken = (company_spoken(company), buyer_spoken(buyer))
+    needed = needed_pair(*spoken, pair)
+    if needed:
+        raise MeetingInvalid(
+            f"{_sides(company, buyer, spoken)}: they share no language, so the meeting needs "
+            f"an interpreter covering {needed}; set interpreter_id",
+            field="interpreter_id",
+            language_pair=needed,
         )
 
 

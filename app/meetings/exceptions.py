@@ -19,8 +19,8 @@ class MeetingNotFound(MeetingError, NotFound):
 class MeetingInvalid(MeetingError, InvalidRequest):
     """The meeting breaks a rule no other meeting is involved in (times, mission, languages)."""
 
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message, field=field)
+    def __init__(self, message: str, *, field: str, **details: Any) -> None:
+        super().__init__(message, field=field, **details)
 
 
 class MeetingClash(MeetingError, Conflict):

@@ -228,9 +228,17 @@ async def _check_booking(
     booking: Booking,
     *,
     ignore_meeting_id: int | None = None,
+    people_changed: bool = True,
 ) -> None:
     company, buyer, interpreters = await _lock_resources(session, mission, booking)
     _check_slot(mission, booking)
+    # Who meets, and with which interpreter: checked when that is what changes (a booking,
+    # another interpreter or party); marking a meeting held or moving it leaves it be.
+    if people_changed:
+        assignment.check_interpreted(
+            company=company, buyer=buyer, interpreter_id=booking.interpreter_id,
+            pair=booking.language_pair,
+        )
     for field, interpreter in interpreters:
         assignment.check_languages(
             interpreter, field=field, company=company, buyer=buyer, pair=booking.language_pair
@@ -307,7 +315,12 @@ async def update(
     if changes.get("status", locked.status) != MeetingStatus.CANCELLED and (
         changes or status is None
     ):
-        await _check_booking(session, mission, booking, ignore_meeting_id=meeting_id)
+        people = {"company_id", "buyer_id", "interpreter_id", "partner_interpreter_id",
+                  "language_pair"}
+        await _check_booking(
+            session, mission, booking, ignore_meeting_id=meeting_id,
+            people_changed=bool(people & set(changes)),
+        )
     if status is MeetingStatus.SCHEDULED:
         changes["status_marked_by"] = None  # the rooms settle it again
     before, after = audit_changes(snapshot(locked, changes), changes)

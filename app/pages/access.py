@@ -55,6 +55,10 @@ async def page_user(
             row.csrf_token.encode(), sent.encode()
         ):
             raise PermissionDenied("missing or wrong CSRF token in the form")
+    # Detached, with every column loaded: a form whose save fails rolls the session back,
+    # which would expire the user, and a page must still say who is signed in (and check
+    # what they may do) without a lazy load outside the database's async context.
+    session.expunge(user)
     request.state.csrf_token = row.csrf_token
     request.state.user = user
     return user
@@ -73,6 +77,14 @@ async def readable(session: SessionDep, user: User, mission_id: int) -> Mission 
 
 async def changeable(session: SessionDep, user: User, mission: Mission) -> bool:
     return await service.can_change_mission(session=session, user=user, mission=mission)
+
+
+async def writable(session: SessionDep, user: User, mission_id: int) -> Mission | None:
+    """The mission for a form that changes it: None if hidden, 403 if only readable."""
+    mission = await readable(session, user, mission_id)
+    if mission is not None and not await changeable(session, user, mission):
+        raise PermissionDenied("you may read this mission but not change it")
+    return mission
 
 
 def install_sign_in_redirect(app: FastAPI) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -20,8 +18,7 @@ from app import clock
 from app.auth.models import UserRole
 from app.dependencies import SessionDep
 from app.errors import AppError, PermissionDenied
-from app.i18n import COOKIE, LANGUAGES, Translator, js_catalogue, negotiate
-from app.meetings import attendance
+from app.i18n import COOKIE, LANGUAGES
 from app.meetings.models import Meeting
 from app.missions import service as missions_service
 from app.missions.models import Mission, Venue
@@ -29,7 +26,7 @@ from app.missions.schemas import MissionCreate, VenueCreate
 from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate
-from app.pages import imports, schedule
+from app.pages import forms, imports, schedule
 from app.pages.access import PageUser, changeable, install_sign_in_redirect, readable
 from app.pages.queries import (
     OutcomeSummary,
@@ -39,13 +36,13 @@ from app.pages.queries import (
     mission_meetings,
     mission_outcomes,
 )
+from app.pages.rendering import ROOT, not_found, render
+from app.pages.zones import mission_zones
 from app.participants.models import Buyer, Company, Interpreter
 from app.schemas import PathId
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-templates = Jinja2Templates(directory=str(ROOT / "app" / "templates"))
 router = APIRouter(include_in_schema=False)
 
 # Currencies offered first in the outcome form (the seeds' buyer countries); any ISO code works.
@@ -60,44 +57,29 @@ def mount(app: FastAPI) -> None:
     from app.pages.attendance import router as attendance_router
 
     app.include_router(attendance_router)
-
-
-def _lang(request: Request) -> str:
-    return negotiate(
-        request.query_params.get("lang"),
-        request.cookies.get(COOKIE),
-        request.headers.get("accept-language"),
+    # The console's other pages, each in a module of its own.
+    from app.pages import (
+        board,
+        import_template,
+        links,
+        meetings,
+        mission_edit,
+        participants,
+        rates,
+        requests,
+        scheduling,
+        users,
     )
 
-
-def render(
-    request: Request, template: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    lang = _lang(request)
-    t = Translator(lang)
-    response = templates.TemplateResponse(
-        request,
-        template,
-        {
-            "t": t,
-            "lang": lang,
-            "languages": LANGUAGES,
-            "catalogue_json": js_catalogue(lang),
-            "now": clock.now(),
-            # Set by PageUser on console pages: the forms echo the session's CSRF token.
-            "csrf_token": getattr(request.state, "csrf_token", ""),
-            "user": getattr(request.state, "user", None),
-            **context,
-        },
-        status_code=status_code,
-    )
-    if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="lax")
-    return response
+    for module in (
+        board, import_template, meetings, mission_edit, participants, requests, scheduling,
+        links, rates, users,
+    ):
+        app.include_router(module.router)
 
 
 def _not_found(request: Request, what: str) -> HTMLResponse:
-    return render(request, "not_found.html", status_code=404, what=what)
+    return not_found(request, what)
 
 
 @router.get("/")
@@ -130,11 +112,24 @@ TIME_ZONES = ("Asia/Seoul", "Asia/Jakarta", "Asia/Ho_Chi_Minh", "Asia/Almaty", "
 
 
 @router.get("/missions/new")
-async def new_mission_page(request: Request, _user: PageUser) -> HTMLResponse:
+async def new_mission_page(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
     return render(
         request, "mission_new.html", values={}, problems={}, time_zones=TIME_ZONES,
-        currencies=CURRENCIES,
+        currencies=CURRENCIES, organisations=await _organisations(session, user),
     )
+
+
+MISSION_FIELDS = {
+    "organiser": forms.Field("mission.new.organiser", "form.accepts.name", {"max": 200}),
+    "name": forms.Field("mission.new.name", "form.accepts.name", {"max": 200}),
+    "start_date": forms.Field("mission.new.start", "form.accepts.date"),
+    "end_date": forms.Field("mission.new.end", "form.accepts.end_date"),
+    "target_countries": forms.Field("mission.new.countries", "form.accepts.countries"),
+    "timezone": forms.Field("mission.new.timezone", "form.accepts.timezone"),
+    "currency": forms.Field("mission.new.currency", "form.accepts.currency"),
+    "slot_minutes": forms.Field("mission.new.slot", "form.accepts.whole_number",
+                                {"min": 5, "max": 240}),
+}
 
 
 @router.post("/missions/new")
@@ -144,11 +139,20 @@ async def create_mission(request: Request, session: SessionDep, user: PageUser) 
         raise PermissionDenied("your role may not create missions")
     form = await request.form()
     values = {key: str(value).strip() for key, value in form.items()}
-    problems: dict[str, str] = {}
+    problems: forms.Problems = {}
     organiser = values.get("organiser", "")
-    if not organiser:
-        problems["organiser"] = "import.error.missing"
-    countries = [c.strip().upper() for c in values.get("target_countries", "").split(",")]
+    if admin and not organiser:
+        problems["organiser"] = forms.problem("organiser", MISSION_FIELDS["organiser"])
+    # Codes or names, in any language the console offers ("Vietnam", "베트남", "VN").
+    countries = []
+    for item in forms.text_list(values.get("target_countries", "")):
+        code = forms.country_code(item)
+        if code is None:
+            problems["target_countries"] = forms.problem(
+                "target_countries", MISSION_FIELDS["target_countries"], item=item
+            )
+        elif code not in countries:
+            countries.append(code)
     data: MissionCreate | None = None
     try:
         data = MissionCreate.model_validate({
@@ -159,14 +163,12 @@ async def create_mission(request: Request, session: SessionDep, user: PageUser) 
             "timezone": values.get("timezone") or "Asia/Seoul",
             "currency": values.get("currency") or "USD",
             "slot_minutes": values.get("slot_minutes") or 30,
-            "target_countries": [c for c in countries if c],
+            "target_countries": countries,
             "status": "recruiting",
         })
     except ValidationError as exc:
-        for error in exc.errors(include_url=False, include_input=False):
-            field = str(error["loc"][0]) if error["loc"] else ""
-            missing = error["type"] == "missing"
-            problems.setdefault(field, "import.error.missing" if missing else "mission.new.invalid")
+        for name, found in forms.problems_of(exc, MISSION_FIELDS).items():
+            problems.setdefault(name, found)
     if data is not None and not problems:
         # An admin names any organiser (created if new); an organiser creates missions of
         # its own organisation only, and organises them.
@@ -186,13 +188,24 @@ async def create_mission(request: Request, session: SessionDep, user: PageUser) 
                 organised_by=None if admin else user.id,
             )
         except AppError:
-            problems["name"] = "mission.new.taken"
+            problems["name"] = forms.problem(
+                "name", MISSION_FIELDS["name"], "form.accepts.unique"
+            )
         else:
             return RedirectResponse(f"/missions/{mission.id}", status_code=303)
     return render(
         request, "mission_new.html", values=values, problems=problems,
         time_zones=TIME_ZONES, currencies=CURRENCIES,
+        organisations=await _organisations(session, user),
     )
+
+
+async def _organisations(session: SessionDep, user: PageUser) -> list[Organisation]:
+    """The organisations an admin may create a mission for (an organiser: its own)."""
+    statement = select(Organisation).order_by(Organisation.name)
+    if user.role is not UserRole.ADMIN:
+        statement = statement.where(Organisation.id == user.organisation_id)
+    return list(await session.scalars(statement))
 
 
 async def _writable(session: SessionDep, user: PageUser, mission_id: int) -> Mission | None:
@@ -212,11 +225,23 @@ async def mission_page(
     imported: Annotated[int | None, Query()] = None,
     kind: Annotated[str | None, Query()] = None,
     refused: Annotated[int | None, Query()] = None,
-    venue_problem: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     mission = await readable(session, user, mission_id)
     if mission is None:
         return _not_found(request, "mission")
+    return await _mission_page(
+        request, session, user, mission, imported=imported,
+        imported_kind=kind if kind in ("companies", "buyers") else None, refused=refused,
+        venue_added=request.query_params.get("venue_added"),
+        venue_in_use=request.query_params.get("venue_in_use"),
+        venue_deleted=request.query_params.get("venue_deleted"),
+        edited=request.query_params.get("edited"),
+    )
+
+
+async def _mission_page(
+    request: Request, session: SessionDep, user: PageUser, mission: Mission, **extra: Any
+) -> HTMLResponse:
     organisation = await session.get(Organisation, mission.organisation_id)
     companies = list(
         await session.scalars(
@@ -241,6 +266,11 @@ async def mission_page(
         )
     )
     counts = await mission_counts(session, mission.id)
+    context: dict[str, Any] = {
+        "imported": None, "imported_kind": None, "refused": None,
+        "venue_values": {"kind": "booth", "country": "KR"}, "venue_problems": {},
+    }
+    context.update(extra)
     return render(
         request,
         "mission.html",
@@ -252,12 +282,18 @@ async def mission_page(
         interpreters=interpreters,
         venues=venues,
         counts=counts,
-        imported=imported,
-        imported_kind=kind if kind in ("companies", "buyers") else None,
-        refused=refused,
-        venue_problem=venue_problem,
         time_zones=TIME_ZONES,
+        **context,
     )
+
+
+VENUE_FIELDS = {
+    "name": forms.Field("venue.new.name", "form.accepts.name", {"max": 200}),
+    "kind": forms.Field("venue.new.kind", "form.accepts.choice"),
+    "city": forms.Field("field.buyer.city", "form.accepts.text", {"max": 100}),
+    "country": forms.Field("venue.new.country", "form.accepts.country"),
+    "timezone": forms.Field("mission.new.timezone", "form.accepts.timezone"),
+}
 
 
 @router.post("/missions/{mission_id}/venues")
@@ -269,25 +305,48 @@ async def add_venue(
         return _not_found(request, "mission")
     form = await request.form()
     values = {key: str(value).strip() for key, value in form.items()}
-    problem = ""
+    problems: forms.Problems = {}
+    country = forms.country_code(values.get("country", ""))
+    if country is None:
+        problems["country"] = forms.problem("country", VENUE_FIELDS["country"])
+    # No zone chosen: the country's, when it has only one (a Hanoi room is in Hanoi's
+    # zone, whatever the mission's is); a country of several zones must be told.
+    zone, zones = forms.zone_for(country, values.get("timezone", ""))
+    if zone is None and "country" not in problems:
+        if values.get("timezone") or len(zones) < 2:
+            problems["timezone"] = forms.problem("timezone", VENUE_FIELDS["timezone"])
+        else:
+            problems["timezone"] = forms.problem(
+                "timezone", VENUE_FIELDS["timezone"], "form.accepts.timezone_of_country",
+                zones=", ".join(zones),
+            )
+    data: VenueCreate | None = None
     try:
         data = VenueCreate.model_validate({
             "name": values.get("name", ""),
             "kind": values.get("kind", "booth"),
             "city": values.get("city", ""),
-            "country": values.get("country", "").upper(),
-            "timezone": values.get("timezone", mission.timezone),
+            "country": country or "KR",
+            "timezone": zone or mission.timezone,
         })
     except ValidationError as exc:
-        fields = sorted({str(e["loc"][0]) for e in exc.errors(include_url=False) if e["loc"]})
-        problem = ",".join(fields) or "name"
-    else:
+        for name, found in forms.problems_of(exc, VENUE_FIELDS).items():
+            problems.setdefault(name, found)
+    if data is not None and not problems:
         try:
-            await missions_service.create_venue(session=session, mission=mission, data=data)
+            venue = await missions_service.create_venue(
+                session=session, mission=mission, data=data
+            )
         except AppError:
-            problem = "taken"
-    query = f"?venue_problem={problem}" if problem else ""
-    return RedirectResponse(f"/missions/{mission_id}{query}#venues", status_code=303)
+            problems["name"] = forms.problem("name", VENUE_FIELDS["name"], "form.accepts.unique")
+        else:
+            return RedirectResponse(
+                f"/missions/{mission_id}?venue_added={venue.id}#venues", status_code=303
+            )
+        mission = await session.get_one(Mission, mission_id)
+    return await _mission_page(
+        request, session, user, mission, venue_values=values, venue_problems=problems
+    )
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -410,19 +469,8 @@ async def schedule_page(
     return render(
         request, "schedule.html", mission=mission, grid=grid, parties=parties, days=days,
         venues={v.id: v for v in venues}, meeting_count=len(meetings),
+        zones=await mission_zones(session, mission),
     )
-
-
-@router.get("/missions/{mission_id}/board")
-async def board_page(
-    request: Request, session: SessionDep, mission_id: PathId, user: PageUser
-) -> HTMLResponse:
-    mission = await readable(session, user, mission_id)
-    if mission is None:
-        return _not_found(request, "mission")
-    meetings = await mission_meetings(session, mission.id)
-    parties = await meeting_parties(session, meetings)
-    return render(request, "board.html", mission=mission, meetings=meetings, parties=parties)
 
 
 @router.get("/missions/{mission_id}/results")
@@ -457,31 +505,8 @@ async def _meeting_context(
         "mission": mission,
         "party": parties[meeting.id],
         "outcome": outcome,
+        "zones": await mission_zones(session, mission),
     }
-
-
-@router.get("/meetings/{meeting_id}")
-async def meeting_page(
-    request: Request,
-    session: SessionDep,
-    meeting_id: PathId,
-    user: PageUser,
-    marked: Annotated[str | None, Query(max_length=20)] = None,
-    attendance_problem: Annotated[str | None, Query(max_length=20)] = None,
-) -> HTMLResponse:
-    context = await _meeting_context(session, user, meeting_id)
-    if context is None:
-        return _not_found(request, "meeting")
-    marks = await attendance.list_marks(session=session, meeting_id=meeting_id)
-    return render(
-        request,
-        "meeting.html",
-        can_change=await changeable(session, user, context["mission"]),
-        last_mark=marks[-1] if marks else None,
-        marked=marked,
-        attendance_problem=attendance_problem,
-        **context,
-    )
 
 
 @router.get("/meetings/{meeting_id}/outcome")

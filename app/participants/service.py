@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.audit.service import SYSTEM, record, snapshot
 from app.audit.service import changes as changes_of
 from app.interpreting.models import InterpreterDuty
+from app.matching.models import MeetingRequest
 from app.meetings.models import Meeting
 from app.missions.models import Mission
 from app.paging import Paging, fetch_page
@@ -25,6 +26,7 @@ from app.participants.schemas import (
     InterpreterUpdate,
 )
 from app.records import commit_or_raise
+from app.scheduling.models import PartyKind, PartyPlan
 
 Participant = Company | Buyer | Interpreter
 
@@ -39,6 +41,18 @@ async def _meetings_of(
 ) -> list[int]:
     statement = select(Meeting.id).where(column == id_).order_by(Meeting.id)
     return list(await session.scalars(statement))
+
+
+async def _forget(
+    session: AsyncSession, kind: PartyKind, party_id: int, requests: Any | None = None
+) -> None:
+    """What goes with a party that is in no meeting: its meeting requests (wishes, none
+    booked) and its scheduling plan."""
+    if requests is not None:
+        await session.execute(delete(MeetingRequest).where(requests == party_id))
+    await session.execute(
+        delete(PartyPlan).where(PartyPlan.party_kind == kind, PartyPlan.party_id == party_id)
+    )
 
 
 def _apply(record: Participant, changes: dict[str, Any]) -> None:
@@ -118,6 +132,7 @@ async def delete_company(
         session, actor=actor, action="company.delete", entity="company", entity_id=company.id,
         mission_id=company.mission_id, before={"name": company.name},
     )
+    await _forget(session, PartyKind.COMPANY, company.id, MeetingRequest.company_id)
     await session.delete(company)
     await session.commit()
 
@@ -181,6 +196,7 @@ async def delete_buyer(
         session, actor=actor, action="buyer.delete", entity="buyer", entity_id=buyer.id,
         mission_id=buyer.mission_id, before={"name": buyer.name},
     )
+    await _forget(session, PartyKind.BUYER, buyer.id, MeetingRequest.buyer_id)
     await session.delete(buyer)
     await session.commit()
 
@@ -252,5 +268,6 @@ async def delete_interpreter(
         entity_id=interpreter.id, mission_id=interpreter.mission_id,
         before={"name": interpreter.name},
     )
+    await _forget(session, PartyKind.INTERPRETER, interpreter.id)
     await session.delete(interpreter)
     await session.commit()

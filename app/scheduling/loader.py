@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.matching.models import MeetingRequest, RequestStatus
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission, Venue, VenueKind
+from app.participants.languages import meeting_pair
 from app.participants.models import Buyer, Company, Interpreter
 from app.scheduling import model as core
 from app.scheduling.exceptions import PlanIncomplete
@@ -44,6 +45,9 @@ class Grid:
 class Loaded:
     problem: core.Problem
     requests: Mapping[int, MeetingRequest]  # approved, by id
+    # The interpreter pair each approved request needs now ("" none), from the two sides'
+    # languages at load time (app/participants/languages.py), not as stored on the request
+    pairs: Mapping[int, str]
     groups: Mapping[str, list[int]]  # core venue id -> venue row ids (booth k = [k - 1])
     # Each approved request's meeting row, whatever its status (the latest one booked)
     meeting_of: Mapping[int, Meeting]
@@ -94,7 +98,7 @@ class Loaded:
             "interpreter_id": meeting.interpreter_id,
             "company_venue_id": self.venue_row(company.venue_id, meeting.booth),
             "buyer_venue_id": self.venue_row(buyer.venue_id, meeting.room),
-            "language_pair": self.requests[int(meeting.request_id)].language_pair,
+            "language_pair": self.pairs[int(meeting.request_id)],
             "starts_at": meeting.start,
             "ends_at": meeting.end,
             "priority": request.priority,
@@ -355,6 +359,16 @@ async def load(*, session: AsyncSession, mission: Mission, grid: Grid) -> Loaded
             )
         )
 
+    company_of = {company.id: company for company in companies}
+    buyer_of = {buyer.id: buyer for buyer in buyers}
+    # Two sides that share no language need an interpreter of their pair, whatever the
+    # request said when it was made (languages may have been filled in since).
+    pairs = {
+        request.id: meeting_pair(
+            company_of[request.company_id], buyer_of[request.buyer_id], request.language_pair
+        )
+        for request in approved
+    }
     core_requests = tuple(
         core.MeetingRequest(
             id=request.id,
@@ -362,9 +376,7 @@ async def load(*, session: AsyncSession, mission: Mission, grid: Grid) -> Loaded
             buyer_id=request.buyer_id,
             priority=request.priority,
             interpretation=(
-                core.language_pair(*request.language_pair.split("-"))
-                if request.language_pair
-                else None
+                core.language_pair(*pairs[request.id].split("-")) if pairs[request.id] else None
             ),
         )
         for request in approved
@@ -406,15 +418,19 @@ async def load(*, session: AsyncSession, mission: Mission, grid: Grid) -> Loaded
     return Loaded(
         problem=problem,
         requests={request.id: request for request in approved},
+        pairs=pairs,
         groups={gid: [v.id for v in rows] for gid, rows in groups.items()},
         meeting_of=meeting_of,
         withdrawn={request_id: row for request_id, row in withdrawn},
-        version=state_version(approved, live, plans.values()),
+        version=state_version(approved, live, plans.values(), pairs),
     )
 
 
 def state_version(
-    approved: Iterable[MeetingRequest], live: Iterable[Meeting], plans: Iterable[PartyPlan]
+    approved: Iterable[MeetingRequest],
+    live: Iterable[Meeting],
+    plans: Iterable[PartyPlan],
+    pairs: Mapping[int, str] | None = None,
 ) -> str:
     """A digest of what a proposal was computed from: applying one checks it is unchanged."""
     state = {
@@ -433,5 +449,6 @@ def state_version(
             [p.party_kind.value, p.party_id, p.venue_id, p.timezone, p.availability]
             for p in sorted(plans, key=lambda p: (p.party_kind.value, p.party_id))
         ],
+        "pairs": sorted((pairs or {}).items()),
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]

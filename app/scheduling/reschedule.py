@@ -23,6 +23,7 @@ from app.scheduling.model import (
 from app.scheduling.slots import Feasibility
 from app.scheduling.solver import (
     check_request,
+    descend,
     fill_gaps,
     priority_weights,
     solve_slots,
@@ -169,6 +170,12 @@ def propose_reschedule(
         seed=seed,
     )
     fill_gaps(occupancy, candidates, masks, gains)
+    # Meetings placed anew go to the earliest slot free for them (the solver's objective,
+    # docs/scheduling.md); the meetings already booked stay where the solve left them.
+    occupancy = descend(
+        feasibility, candidates, masks, occupancy,
+        deadline=started + time_limit_s, movable=frozenset(r.id for r in new),
+    )
 
     # Name interpreters again, keeping each meeting's interpreter wherever possible.
     by_slot: defaultdict[int, list[MeetingRequest]] = defaultdict(list)

@@ -180,8 +180,8 @@ def _to_core(loaded: Loaded, proposed: ProposedMeeting) -> core.Meeting:
             f"request {request.id} is between company {request.company_id} and buyer "
             f"{request.buyer_id}", [],
         )
-    if proposed.language_pair != request.language_pair:
-        raise ProposalInvalid(f"request {request.id} needs {request.language_pair!r}", [])
+    if proposed.language_pair != loaded.pairs[request.id]:
+        raise ProposalInvalid(f"request {request.id} needs {loaded.pairs[request.id]!r}", [])
     return loaded.from_fields(
         request_id=proposed.request_id,
         starts_at=proposed.starts_at,

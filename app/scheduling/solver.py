@@ -8,6 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
@@ -427,7 +428,6 @@ def _cp_round(
     of a pair fit if that pair's free single-pair interpreters plus the multi-pair ones lent
     to it suffice, which is exactly when a matching exists; names are given afterwards.
     """
-    problem = feasibility.problem
     start = time.perf_counter()
     model = cp_model.CpModel()
     x: dict[tuple[EntityId, int], cp_model.IntVar] = {}
@@ -461,17 +461,9 @@ def _cp_round(
             model.add_hint(var, warm.slot_of.get(request.id) == slot)
         if len(choices) > 1:
             model.add_at_most_one(choices)
-    for group in (by_company, by_buyer):
-        for same in group.values():
-            if len(same) > 1:
-                model.add_at_most_one(same)
-    for (venue_id, slot), same in by_venue.items():
-        seats = problem.venue_by_id[venue_id].capacity
-        used = base.venue_use[(venue_id, slot)] if base is not None else 0
-        # With no more parties than free seats the venue cannot overflow: each is single.
-        if len(venue_parties[venue_id]) + used > seats and len(same) > seats - used:
-            model.add(sum(same) <= seats - used)
-    _interpreter_constraints(model, feasibility, by_pair, warm, base)
+    _resource_constraints(
+        model, feasibility, (by_company, by_buyer, by_venue, by_pair), venue_parties, warm, base
+    )
     model.maximize(cp_model.LinearExpr.weighted_sum(variables, coefficients))
     built = time.perf_counter() - start
 
@@ -501,6 +493,39 @@ def _cp_round(
         round(solver.objective_value),
         solver.best_objective_bound,
     )
+
+
+Groups = tuple[
+    Mapping[tuple[EntityId, int], list[cp_model.IntVar]],
+    Mapping[tuple[EntityId, int], list[cp_model.IntVar]],
+    Mapping[tuple[EntityId, int], list[cp_model.IntVar]],
+    Mapping[tuple[LanguagePair, int], list[cp_model.IntVar]],
+]
+
+
+def _resource_constraints(
+    model: cp_model.CpModel,
+    feasibility: Feasibility,
+    groups: Groups,
+    venue_parties: Mapping[EntityId, set[tuple[str, EntityId]]],
+    warm: Occupancy,
+    base: Occupancy | None,
+) -> None:
+    """One meeting per company and buyer per slot, venues within their free seats,
+    interpreters pooled per pair (see `_cp_round`)."""
+    by_company, by_buyer, by_venue, by_pair = groups
+    problem = feasibility.problem
+    for group in (by_company, by_buyer):
+        for same in group.values():
+            if len(same) > 1:
+                model.add_at_most_one(same)
+    for (venue_id, slot), same in by_venue.items():
+        seats = problem.venue_by_id[venue_id].capacity
+        used = base.venue_use[(venue_id, slot)] if base is not None else 0
+        # With no more parties than free seats the venue cannot overflow: each is single.
+        if len(venue_parties[venue_id]) + used > seats and len(same) > seats - used:
+            model.add(sum(same) <= seats - used)
+    _interpreter_constraints(model, feasibility, by_pair, warm, base)
 
 
 def _interpreter_constraints(
@@ -611,6 +636,176 @@ def meetings_from(occupancy: Occupancy) -> tuple[Meeting, ...]:
     return number_seats(problem, meetings)
 
 
+# Among schedules of the same weight the solver prefers (docs/scheduling.md, "Objective"):
+# each meeting costs its slot's place in the grid (earlier days, then earlier hours, cost
+# less), and each slot a party's day spans, from its first meeting to its last, costs
+# GAP_COST more: a day of meetings back to back beats one with holes.
+GAP_COST = 2
+
+
+def _slot_days(feasibility: Feasibility) -> list[object]:
+    zone = ZoneInfo(feasibility.problem.mission.tz)
+    return [slot.start.astimezone(zone).date() for slot in feasibility.slots]
+
+
+def compact_cost(feasibility: Feasibility, slot_of: Mapping[EntityId, int]) -> int:
+    """The secondary cost of a schedule: slot places plus GAP_COST per slot of each
+    company's and buyer's day span (first meeting to last, both included)."""
+    problem = feasibility.problem
+    days = _slot_days(feasibility)
+    spans: dict[tuple[str, EntityId, object], tuple[int, int]] = {}
+    total = 0
+    for request_id, slot in slot_of.items():
+        total += slot
+        request = problem.request_by_id[request_id]
+        for key in (
+            ("company", request.company_id, days[slot]),
+            ("buyer", request.buyer_id, days[slot]),
+        ):
+            low, high = spans.get(key, (slot, slot))
+            spans[key] = (min(low, slot), max(high, slot))
+    return total + GAP_COST * sum(high - low + 1 for low, high in spans.values())
+
+
+def descend(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    occupancy: Occupancy,
+    deadline: float,
+    movable: frozenset[EntityId] | None = None,
+) -> Occupancy:
+    """Each placed meeting (of `movable`, if given), in time order, into the earliest slot
+    that is free for it; the others stay in theirs.
+
+    A meeting never moves later, so when it comes up its own slot holds only meetings that
+    shared it before: it always still fits there. Placed meetings stay placed; the time
+    limit only cuts the search short (the rest stay where they were).
+    """
+    placed = sorted(
+        (r for r in requests if r.id in occupancy.slot_of),
+        key=lambda r: (occupancy.slot_of[r.id], str(r.id)),
+    )
+    fresh = Occupancy(feasibility)
+    for request in placed:
+        current = occupancy.slot_of[request.id]
+        if (movable is None or request.id in movable) and time.perf_counter() < deadline:
+            for slot in bits(masks[request.id]):
+                if slot >= current or fresh.try_place(request, slot):
+                    break
+        if request.id not in fresh.slot_of and not fresh.try_place(request, current):
+            logger.error("descent could not keep request %s in slot %s", request.id, current)
+            return occupancy
+    return fresh
+
+
+def _compact_round(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    warm: Occupancy,
+    *,
+    time_limit_s: float,
+    num_workers: int,
+    seed: int,
+) -> dict[EntityId, int] | None:
+    """The placed requests (each kept placed) re-slotted for the least `compact_cost`."""
+    model = cp_model.CpModel()
+    days = _slot_days(feasibility)
+    by_company: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
+    by_buyer: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
+    by_venue: defaultdict[tuple[EntityId, int], list[cp_model.IntVar]] = defaultdict(list)
+    by_pair: defaultdict[tuple[LanguagePair, int], list[cp_model.IntVar]] = defaultdict(list)
+    venue_parties: defaultdict[EntityId, set[tuple[str, EntityId]]] = defaultdict(set)
+    party_day: defaultdict[tuple[str, EntityId, object], list[tuple[cp_model.IntVar, int]]] = (
+        defaultdict(list)
+    )
+    x: dict[tuple[EntityId, int], cp_model.IntVar] = {}
+    cost: list[cp_model.LinearExprT] = []
+    for request in requests:
+        resources = feasibility.resources(request)
+        venue_parties[resources.company_venue].add(("company", request.company_id))
+        if resources.buyer_venue is not None:
+            venue_parties[resources.buyer_venue].add(("buyer", request.buyer_id))
+        choices = []
+        for slot in bits(masks[request.id]):
+            var = model.new_bool_var(f"y_{request.id}_{slot}")
+            x[(request.id, slot)] = var
+            choices.append(var)
+            by_company[(request.company_id, slot)].append(var)
+            by_buyer[(request.buyer_id, slot)].append(var)
+            by_venue[(resources.company_venue, slot)].append(var)
+            if resources.buyer_venue is not None:
+                by_venue[(resources.buyer_venue, slot)].append(var)
+            if request.interpretation is not None:
+                by_pair[(request.interpretation, slot)].append(var)
+            party_day[("company", request.company_id, days[slot])].append((var, slot))
+            party_day[("buyer", request.buyer_id, days[slot])].append((var, slot))
+            cost.append(slot * var)
+            model.add_hint(var, warm.slot_of.get(request.id) == slot)
+        model.add_exactly_one(choices)
+    _resource_constraints(
+        model, feasibility, (by_company, by_buyer, by_venue, by_pair), venue_parties, warm, None
+    )
+    for key, items in party_day.items():
+        low = min(slot for _, slot in items)
+        high = max(slot for _, slot in items)
+        first = model.new_int_var(low, high, f"first_{key}")
+        last = model.new_int_var(low, high, f"last_{key}")
+        used = model.new_bool_var(f"used_{key}")
+        for var, slot in items:
+            # Linear forms of "var => first <= slot" and "var => last >= slot", which
+            # CP-SAT's relaxation bounds far better than enforcement literals.
+            model.add(first + (high - slot) * var <= high)
+            model.add(last >= low + (slot - low) * var)
+            model.add_implication(var, used)
+        model.add(last >= first)
+        # The day's span in slots when the party meets that day, else 0.
+        cost.append(GAP_COST * (last - first + used))
+    model.minimize(sum(cost))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
+    solver.parameters.num_workers = num_workers
+    solver.parameters.random_seed = seed
+    solver.parameters.interleave_search = True
+    code = solver.solve(model)
+    logger.info(
+        "compaction %s after %.2fs (%d requests)", solver.status_name(code), solver.wall_time,
+        len(requests),
+    )
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return {r: slot for (r, slot), var in x.items() if solver.boolean_value(var)}
+
+
+def compact(
+    feasibility: Feasibility,
+    requests: Sequence[MeetingRequest],
+    masks: Mapping[EntityId, int],
+    occupancy: Occupancy,
+    *,
+    deadline: float,
+    num_workers: int,
+    seed: int = 0,
+) -> Occupancy:
+    """The same meetings, moved to earlier and tighter slots (see GAP_COST): a descent to
+    the earliest free slots, then, for a model CP-SAT can take whole, the least cost."""
+    best = descend(feasibility, requests, masks, occupancy, deadline)
+    placed = [r for r in requests if r.id in best.slot_of]
+    size = sum(masks[r.id].bit_count() for r in placed)
+    left = deadline - time.perf_counter()
+    if not placed or size > FULL_MODEL_LIMIT or left < 0.1:
+        return best
+    found = _compact_round(
+        feasibility, placed, masks, best, time_limit_s=left, num_workers=num_workers, seed=seed
+    )
+    if found is None or compact_cost(feasibility, found) >= compact_cost(
+        feasibility, best.slot_of
+    ):
+        return best
+    return _occupancy_from(feasibility, placed, found, best)
+
+
 def time_budget(time_limit_s: float, prepared_s: float) -> float:
     """Seconds left for the search when preparing took `prepared_s`.
 
@@ -620,6 +815,11 @@ def time_budget(time_limit_s: float, prepared_s: float) -> float:
     long, measured.
     """
     return time_limit_s - prepared_s - max(0.05 * time_limit_s, 3 * prepared_s)
+
+
+# The share of the search time kept for `compact`; it takes at most that share of the
+# time limit plus half a second, even when the search leaves more.
+COMPACT_SHARE = 0.1
 
 
 def solve(
@@ -651,17 +851,28 @@ def solve(
         else:
             unplaced.append(reason)
     remaining = time_budget(time_limit_s, time.perf_counter() - started)
+    searched = time.perf_counter()
     solution, occupancy = solve_slots(
         feasibility,
         candidates,
         masks,
         gains,
-        time_limit_s=remaining,
+        time_limit_s=remaining * (1 - COMPACT_SHARE),
         num_workers=num_workers,
         seed=seed,
         log=log,
     )
     fill_gaps(occupancy, candidates, masks, gains)
+    # Which meetings are placed is settled; now when: earlier, and party days compact.
+    # It stops at the deadline, or sooner: a small mission's schedule comes back at once
+    # rather than after the whole time limit (the descent already did most of the work).
+    compact_deadline = min(
+        searched + remaining, time.perf_counter() + COMPACT_SHARE * time_limit_s + 0.5
+    )
+    occupancy = compact(
+        feasibility, candidates, masks, occupancy,
+        deadline=compact_deadline, num_workers=num_workers, seed=seed,
+    )
     for request in candidates:
         if request.id not in occupancy.slot_of:
             detail, blocking = occupancy.explain(request, masks[request.id])

@@ -1,4 +1,5 @@
-// The organiser's live board: the mission's rooms from the board API, kept live by its SSE feed.
+// The organiser's live board: one day's rooms, as table rows or compact booth tiles (both
+// `.board-row`), kept live by the board's SSE feed.
 import { formatClock, t } from "./i18n.js";
 import { api } from "./http.js";
 
@@ -38,7 +39,7 @@ function seatCell(cell, seat) {
 }
 
 function render(id) {
-  const row = table.querySelector(`tr[data-meeting="${id}"]`);
+  const row = table.querySelector(`.board-row[data-meeting="${id}"]`);
   if (!row) return;
   const r = room(id);
   // A cell per seat; the booth partner's badge sits inside the interpreter's cell.
@@ -63,7 +64,7 @@ function render(id) {
 }
 
 function tickTimes() {
-  for (const row of table.querySelectorAll("tr[data-meeting]")) {
+  for (const row of table.querySelectorAll(".board-row")) {
     const r = rooms.get(Number(row.dataset.meeting));
     const cell = row.querySelector(".time-left");
     if (r && r.endsAt && r.phase && r.phase !== "closed") {
@@ -148,7 +149,7 @@ if (table) {
   for (const button of table.querySelectorAll("button.listen")) {
     button.addEventListener("click", () => listen(button.dataset.meeting));
   }
-  for (const row of table.querySelectorAll("tr[data-meeting]")) render(row.dataset.meeting);
+  for (const row of table.querySelectorAll(".board-row")) render(row.dataset.meeting);
   connect();
   setInterval(tickTimes, 1000);
 } else if (feed) {

@@ -69,7 +69,27 @@ function renderBooth(booth) {
     input.className = "booth-link";
     input.setAttribute("aria-label", `${t("board.booths.link")} ${booth.name}`);
     input.addEventListener("focus", () => input.select());
-    link.append(input);
+    const copyButton = button(t("links.copy"), "copy", async () => {
+      input.select();
+      let done = false;
+      try {
+        await navigator.clipboard.writeText(booth.link.url);
+        done = true;
+      } catch {
+        done = false;
+      }
+      say(done ? t("board.booths.copied", { venue: booth.name }) : t("links.copy_by_hand"), done ? "success" : "info");
+    });
+    const open = document.createElement("a");
+    open.className = "button open";
+    open.href = booth.link.url;
+    open.target = "_blank";
+    open.rel = "noopener";
+    open.textContent = t("links.open");
+    const line = document.createElement("div");
+    line.className = "link-line";
+    line.append(input, copyButton, open);
+    link.append(line);
   } else {
     link.textContent = t("board.booths.no_link");
   }
@@ -85,7 +105,7 @@ function renderBooth(booth) {
 }
 
 function renderFlag(meetingId) {
-  const row = document.querySelector(`#board tr[data-meeting="${meetingId}"]`);
+  const row = document.querySelector(`#board .board-row[data-meeting="${meetingId}"]`);
   if (!row) return;
   row.querySelector(".attendance-flag")?.remove();
   const flag = flags.get(Number(meetingId));
@@ -102,7 +122,8 @@ function renderFlag(meetingId) {
     const venue = venues.get(venueOf[seat]);
     if (venue) box.append(" ", button(t("board.flag.ring", { venue: venue.name }), "ring", () => ring(venue.venue_id, flag.meeting_id)));
   }
-  row.children[1].append(box);
+  // A table row takes the flag under the consultation's names; a compact tile at its end.
+  (row.tagName === "LI" ? row : row.querySelector(".meeting-cell") || row.children[1]).append(box);
 }
 
 function signedIn() {
@@ -131,7 +152,7 @@ async function load() {
   const flagged = new Set(data.flags.map((flag) => flag.meeting_id));
   for (const id of [...flags.keys()]) if (!flagged.has(id)) flags.delete(id);
   for (const flag of data.flags) flags.set(flag.meeting_id, flag);
-  for (const row of document.querySelectorAll("#board tr[data-meeting]")) renderFlag(row.dataset.meeting);
+  for (const row of document.querySelectorAll("#board .board-row")) renderFlag(row.dataset.meeting);
 }
 
 async function issue(booth) {

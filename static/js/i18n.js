@@ -5,8 +5,15 @@ export const lang = data.lang;
 const messages = data.messages;
 const intlLocale = { ko: "ko-KR", en: "en-GB", ru: "ru-RU", vi: "vi-VN", id: "id-ID" }[lang] || lang;
 
+const plurals = new Intl.PluralRules(intlLocale);
+
 /** The message `key`, with `{name}` placeholders filled from `params`. */
 export function t(key, params = {}) {
+  // A count picks the language's plural form when the catalogue has one ("x.one").
+  if (Number.isInteger(params.count)) {
+    const form = `${key}.${plurals.select(Math.abs(params.count))}`;
+    if (form in messages) key = form;
+  }
   const text = messages[key];
   if (text === undefined) {
     console.warn("no message", key);

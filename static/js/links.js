@@ -65,7 +65,11 @@ function render(links) {
     });
     const expires = document.createElement("span");
     expires.className = "muted small";
-    expires.textContent = t("links.expires", { when: formatDateTime(link.expires_at, { dateStyle: "medium" }) });
+    // In the mission's zone, named: the browser's own zone would read as another day's hour.
+    expires.textContent = t("links.expires_zoned", {
+      when: formatDateTime(link.expires_at, { dateStyle: "medium", timeZone: box.dataset.tz }),
+      city: box.dataset.city,
+    });
     item.append(label, input, copyButton, open, renew, expires);
     list.append(item);
   }

@@ -41,7 +41,10 @@ function fill(form, current) {
     input.value = value ?? "";
   }
   form.querySelector(`[name="interest_level"][value="${current.interest_level}"]`).checked = true;
-  for (const name of ["samples", "next_steps", "notes", "recorded_by"]) form.elements[name].value = current[name] || "";
+  for (const name of ["samples", "next_steps", "notes"]) form.elements[name].value = current[name] || "";
+  // A new version is recorded by whoever saves it: a name filled in for the signed-in
+  // organiser stays; otherwise the previous recorder's is offered.
+  if (!form.elements.recorded_by.value.trim()) form.elements.recorded_by.value = current.recorded_by || "";
 }
 
 function body(form) {

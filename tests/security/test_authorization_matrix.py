@@ -296,6 +296,17 @@ def _routes(day: date) -> dict[tuple[str, str], Row]:
         ("POST", "/api/v1/auth/sign-out"): Row(Rule.SIGNED_IN, 204),
         ("GET", "/api/v1/auth/me"): Row(Rule.SIGNED_IN, 200),
         ("GET", "/api/v1/audit"): Row(Rule.ADMIN, 200),
+        ("POST", "/api/v1/auth/accept-invitation"): Row(
+            Rule.PUBLIC, 400, {"token": "not-an-invitation", "password": "long enough, surely"}
+        ),
+        ("GET", "/api/v1/users"): Row(Rule.ADMIN, 200),
+        ("POST", "/api/v1/users"): Row(Rule.ADMIN, 201, "new_user"),
+        ("PATCH", "/api/v1/users/{user_id}"): Row(
+            Rule.ADMIN, 200, {"name": "Park Renamed"}, params={"user_id": "spare_user"}
+        ),
+        ("POST", "/api/v1/users/{user_id}/invitation"): Row(
+            Rule.ADMIN, 200, params={"user_id": "spare_user"}
+        ),
         # rooms
         ("GET", "/api/v1/meetings/{meeting_id}/links"): Row(Rule.READ, 200),
         ("POST", "/api/v1/meetings/{meeting_id}/links"): Row(Rule.WRITE, 201, {}),
@@ -381,7 +392,8 @@ async def _world(session: AsyncSession, settings: Settings, client: httpx.AsyncC
     interpreter = await factories.interpreter(session, mission_=mission)
     spare = {
         "spare_company": (await factories.company(session, mission_=mission)).id,
-        "spare_buyer": (await factories.buyer(session, mission_=mission)).id,
+        # Speaks Korean: new_meeting needs no interpreter.
+        "spare_buyer": (await factories.buyer(session, mission_=mission, languages=["ko"])).id,
         "spare_interpreter": (await factories.interpreter(session, mission_=mission)).id,
     }
     meeting = await factories.meeting(
@@ -485,6 +497,9 @@ async def _world(session: AsyncSession, settings: Settings, client: httpx.AsyncC
         "interpreter_id": interpreter.id,
         "meeting_id": meeting.id,
         "request_id": request["id"],
+        "spare_user": (
+            await principals.user(session, role=UserRole.VIEWER, organisation_id=home.id)
+        ).id,
         **spare,
     }
     world = World(ids, headers, tokens, day, foreign.id, away.id)
@@ -502,6 +517,12 @@ async def _world(session: AsyncSession, settings: Settings, client: httpx.AsyncC
             "ends_at": seoul(day, 16, 30).isoformat(),
         },
         "rates": rates,
+        "new_user": {
+            "email": "new.clerk@example.org",
+            "role": "organiser",
+            "organisation_id": home.id,
+            "mission_ids": [mission.id],
+        },
         "new_request": {
             "company_id": other_company.id,
             "buyer_id": buyer.id,

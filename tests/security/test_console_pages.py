@@ -89,3 +89,75 @@ async def test_pages_show_the_users_organisation_and_forms_need_token_and_right(
     page = await client.get(f"/missions/{ours.id}", headers=organiser)
     assert 'id="venue-form"' in page.text
     assert f'name="csrf_token" value="{organiser[CSRF_HEADER]}"' in page.text
+
+
+async def test_the_console_pages_that_change_a_mission_need_its_organiser_and_the_token(
+    anonymous_client: httpx.AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    sign_in_as: SignIn,
+) -> None:
+    """Every form of the console's mission pages: a viewer of the organisation may read the
+    page but not send the form (403), another organisation's organiser does not see the
+    mission (404), a form without the session's token is refused (403), and nothing is
+    written by any of them. Users and organisations are for admins."""
+    client = anonymous_client
+    home, away = await factories.organisation(session), await factories.organisation(session)
+    mission = await factories.mission(session, organisation_=home)
+    company = await factories.company(session, mission_=mission)
+    buyer = await factories.buyer(session, mission_=mission)
+    organiser = await sign_in_as(
+        UserRole.ORGANISER, organisation_id=home.id, mission_ids=[mission.id]
+    )
+    viewer = await sign_in_as(UserRole.VIEWER, organisation_id=home.id)
+    stranger = await sign_in_as(UserRole.ORGANISER, organisation_id=away.id)
+    base = f"/missions/{mission.id}"
+    forms = {
+        f"{base}/companies": {"name": "Z Co", "industry": "food"},
+        f"{base}/companies/{company.id}": {"name": "Renamed", "industry": "food"},
+        f"{base}/companies/{company.id}/delete": {},
+        f"{base}/buyers": {"company_name": "Z", "name": "Z", "country": "TH"},
+        f"{base}/interpreters": {"name": "Z", "language_pairs": "ko-th"},
+        f"{base}/requests": {"company_id": str(company.id), "buyer_id": str(buyer.id)},
+        f"{base}/requests/approve-open": {},
+        f"{base}/plan/propose": {"open": "09:00", "close": "18:00", "time_limit": "1"},
+        f"{base}/links/issue": {},
+        f"{base}/rates": {"currency": "KRW", "rate_date": "2027-01-01", "units_per_usd": "1400"},
+    }
+    for path in (*forms, "/users", "/organisations"):
+        if path.endswith(("delete", "approve-open", "issue", "propose")):
+            continue
+        read = await client.get(path, headers=viewer)
+        assert read.status_code == (403 if path == "/users" else 200), path
+    for path in forms:
+        assert (await client.get(path, headers=stranger)).status_code in (404, 405), path
+    for path, data in forms.items():
+        cookie = {"Cookie": organiser["Cookie"]}
+        assert (await client.post(path, data=data, headers=cookie)).status_code == 403, path
+        as_viewer = await client.post(
+            path, data=data | {"csrf_token": viewer[CSRF_HEADER]},
+            headers={"Cookie": viewer["Cookie"]},
+        )
+        assert as_viewer.status_code == 403, path
+        foreign = await client.post(
+            path, data=data | {"csrf_token": stranger[CSRF_HEADER]},
+            headers={"Cookie": stranger["Cookie"]},
+        )
+        assert foreign.status_code == 404, path
+    await session.refresh(company)
+    assert company.name != "Renamed"
+    for path in ("/users", "/organisations"):
+        refused = await client.post(
+            path, data={"name": "X", "email": "x@example.org", "role": "viewer",
+                        "country": "KR", "csrf_token": organiser[CSRF_HEADER]},
+            headers={"Cookie": organiser["Cookie"]},
+        )
+        assert refused.status_code == 403, path
+
+    # The organiser of the mission may.
+    added = await client.post(
+        f"{base}/companies",
+        data=forms[f"{base}/companies"] | {"csrf_token": organiser[CSRF_HEADER]},
+        headers={"Cookie": organiser["Cookie"]},
+    )
+    assert added.status_code == 303, added.text[:300]

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,12 +74,9 @@ async def _admin_session(url: str) -> tuple[dict[str, str], str, str]:
     return principals.cookies(settings, signed), signed.csrf_token, admin.email
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("web")
-    url = f"sqlite+aiosqlite:///{folder / 'web.db'}"
-    upgrade(url)
-    cookies, csrf, admin_email = asyncio.run(_admin_session(url))
+@contextmanager
+def running_app(url: str, folder: Path) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, on the database at `url`; its base URL."""
     port = _free_port()
     env = {
         **os.environ,
@@ -120,25 +118,36 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except httpx.HTTPError:
             return False
 
-    try:  # 90 s: a loaded 2-core machine imports aiortc and ortools slowly
-        wait_until(lambda: healthy() or process.poll() is not None, 90, "the app")
-    except AssertionError:
-        pass  # reported below with the app's log
-    if process.poll() is not None or not healthy():
-        log.flush()
-        raise RuntimeError((folder / "uvicorn.log").read_text()[-3000:])
-    with httpx.Client(
+    try:
+        try:  # 90 s: a loaded 2-core machine imports aiortc and ortools slowly
+            wait_until(lambda: healthy() or process.poll() is not None, 90, "the app")
+        except AssertionError:
+            pass  # reported below with the app's log
+        if process.poll() is not None or not healthy():
+            log.flush()
+            raise RuntimeError((folder / "uvicorn.log").read_text()[-3000:])
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("web")
+    url = f"sqlite+aiosqlite:///{folder / 'web.db'}"
+    upgrade(url)
+    cookies, csrf, admin_email = asyncio.run(_admin_session(url))
+    with running_app(url, folder) as base_url, httpx.Client(
         base_url=f"{base_url}/api/v1", timeout=10, cookies=cookies, headers={CSRF_HEADER: csrf}
     ) as api:
         yield Server(
             base_url=base_url, api=api, database_url=url, cookies=cookies, admin_email=admin_email
         )
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +241,8 @@ def seed_mission(server: Server, *, live_meeting: bool = False) -> Seeded:
                 "industry": industry,
                 "products": products,
                 "contact_name": "Kim Minji",
-                "languages": ["ko"],
+                # Sharing English with the buyers: meetings may do without the interpreter.
+                "languages": ["ko", "en"],
             },
         )
         for name, industry, products in (

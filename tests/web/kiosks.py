@@ -147,7 +147,7 @@ def booth_day(organiser: Organiser, *, starts: list[datetime], slot: timedelta |
                 "company_name": buyers[i],
                 "country": "ID",
                 "city": "Jakarta",
-                "languages": ["id"],
+                "languages": ["id", "ko"],  # the meetings need no interpreter
             },
         )
         meetings.append(

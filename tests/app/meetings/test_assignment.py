@@ -98,10 +98,11 @@ async def test_the_interpreter_must_link_the_two_sides(
     assert (await client.get(f"/api/v1/meetings/{meeting['id']}")).json() == meeting
 
 
-async def test_a_side_without_languages_on_record_is_not_checked(
+async def test_a_side_with_unknown_languages_is_not_checked(
     client: httpx.AsyncClient, session: AsyncSession, mission: Mission
 ) -> None:
-    company, buyer, (russian,) = await _people(session, mission, ["ko"], [], ["ko-ru"])
+    # A company with no languages on record (a buyer would speak its country's).
+    company, buyer, (russian,) = await _people(session, mission, [], ["id"], ["ko-ru"])
     booked = await _book(
         client, mission, company_id=company, buyer_id=buyer, interpreter_id=russian
     )
@@ -154,7 +155,8 @@ async def test_an_interpreter_is_booked_only_when_available(
             in (refused.json()["detail"])
         )
 
-    other_company, other_buyer, _ = await _people(session, mission, ["ko"], ["id"])
+    # Sharing English: booked first without an interpreter.
+    other_company, other_buyer, _ = await _people(session, mission, ["ko", "en"], ["id", "en"])
     later = await _book(
         client, mission, company_id=other_company, buyer_id=other_buyer, **slot(10, 30)
     )

@@ -29,7 +29,11 @@ async def _cast(
     async with sessions() as session:
         mission = await factories.mission(session)
         company = await factories.company(session, mission_=mission)
-        buyer_ids = [(await factories.buyer(session, mission_=mission)).id for _ in range(buyers)]
+        # Buyers who speak Korean: the meetings need no interpreter.
+        buyer_ids = [
+            (await factories.buyer(session, mission_=mission, languages=["id", "ko"])).id
+            for _ in range(buyers)
+        ]
         return mission.id, company.id, buyer_ids
 
 

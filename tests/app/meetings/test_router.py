@@ -39,8 +39,15 @@ async def cast(session: AsyncSession) -> Cast:
     mission = await factories.mission(session)
     return Cast(
         mission=mission.id,
-        companies=[(await factories.company(session, mission_=mission)).id for _ in range(2)],
-        buyers=[(await factories.buyer(session, mission_=mission)).id for _ in range(2)],
+        # Sharing English: a meeting may do without its interpreter.
+        companies=[
+            (await factories.company(session, mission_=mission, languages=["ko", "en"])).id
+            for _ in range(2)
+        ],
+        buyers=[
+            (await factories.buyer(session, mission_=mission, languages=["id", "en"])).id
+            for _ in range(2)
+        ],
         interpreters=[
             (await factories.interpreter(session, mission_=mission)).id for _ in range(2)
         ],

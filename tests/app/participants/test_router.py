@@ -203,6 +203,33 @@ async def test_participants_in_meetings_are_not_deleted(
         assert (await client.get(path)).status_code == 200
 
 
+async def test_a_party_in_no_meeting_is_deleted_with_its_requests_and_plan(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A buyer who drops out before the schedule: its meeting requests (wishes, nothing
+    booked) and its scheduling plan go with it; the company's other requests stay."""
+    mission = await factories.mission(session)
+    company = await factories.company(session, mission_=mission)
+    leaving = await factories.buyer(session, mission_=mission)
+    staying = await factories.buyer(session, mission_=mission)
+    for buyer in (leaving, staying):
+        made = await client.post(
+            f"/api/v1/missions/{mission.id}/meeting-requests",
+            json={"company_id": company.id, "buyer_id": buyer.id, "requested_by": "buyer"},
+        )
+        assert made.status_code == 201
+    plan = await client.put(
+        f"/api/v1/missions/{mission.id}/schedule/parties/buyer/{leaving.id}",
+        json={"timezone": "Asia/Jakarta"},
+    )
+    assert plan.status_code == 200
+    assert (await client.delete(f"/api/v1/buyers/{leaving.id}")).status_code == 204
+    requests = await client.get(f"/api/v1/missions/{mission.id}/meeting-requests")
+    assert [r["buyer_id"] for r in requests.json()["items"]] == [staying.id]
+    plans = await client.get(f"/api/v1/missions/{mission.id}/schedule/parties")
+    assert plans.json() == []
+
+
 async def test_unknown_participants_are_404(client: httpx.AsyncClient) -> None:
     for kind in ("companies", "buyers", "interpreters"):
         response = await client.get(f"/api/v1/{kind}/999999")

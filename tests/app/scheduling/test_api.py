@@ -461,14 +461,14 @@ async def test_solver_runs_off_the_event_loop_one_at_a_time(
 async def test_meetings_booked_by_hand_are_worked_around(
     session: AsyncSession, client: httpx.AsyncClient
 ) -> None:
-    """Company 1 and buyer 2 already meet 09:00-17:00 Seoul (booked by hand, no request):
-    the scheduler puts their requested meetings outside that time."""
+    """Company 3 and buyer 3 (who share English) already meet 09:00-17:00 Seoul (booked by
+    hand, no request): the scheduler puts their requested meetings outside that time."""
     cast = await _cast(session, client)
     hand = await client.post(
         f"{API}/missions/{cast.mission.id}/meetings",
         json={
-            "company_id": cast.companies[0],
-            "buyer_id": cast.buyers[1],
+            "company_id": cast.companies[2],
+            "buyer_id": cast.buyers[2],
             "starts_at": "2026-03-10T00:00:00Z",
             "ends_at": "2026-03-10T08:00:00Z",
         },
@@ -477,7 +477,7 @@ async def test_meetings_booked_by_hand_are_worked_around(
     proposal = await _solve(client, cast.mission.id)
     assert proposal["violations"] == []
     for meeting in proposal["meetings"]:
-        if meeting["company_id"] == cast.companies[0] or meeting["buyer_id"] == cast.buyers[1]:
+        if meeting["company_id"] == cast.companies[2] or meeting["buyer_id"] == cast.buyers[2]:
             assert meeting["starts_at"] >= "2026-03-10T08:00:00"
     answer = await client.post(
         f"{API}/missions/{cast.mission.id}/schedule/apply",
