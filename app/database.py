@@ -12,6 +12,9 @@ reading ones (the HTTP API gives one to GET requests, app/dependencies.py).
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.util import await_only
 
 from app import clock
 
@@ -104,14 +108,87 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        gate = _WriteGate(SQLITE_BUSY_TIMEOUT_SECONDS)
+        _GATES[engine.sync_engine] = gate
+
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
             if connection.get_execution_options().get(READ_ONLY):
                 connection.exec_driver_sql("BEGIN")
-            else:
+                return
+            gate.enter(connection.info)
+            try:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                gate.leave(connection.info)
+                raise
+
+        @event.listens_for(engine.sync_engine, "commit")
+        @event.listens_for(engine.sync_engine, "rollback")
+        def _sqlite_end(connection: Any) -> None:
+            gate.leave(connection.info)
+
+        @event.listens_for(engine.sync_engine.pool, "checkin")
+        def _sqlite_checkin(_dbapi_connection: Any, record: Any) -> None:
+            if record is not None:  # a connection given back in a transaction still held it
+                gate.leave(record.info)
 
     return engine
+
+
+class _WriteGate:
+    """The writers of this process take turns first come, first served (SQLite).
+
+    SQLite's own wait for its write lock is a busy handler that sleeps and retries: under a
+    crowd of writers the lock is often free while they sleep, and the unlucky ones starve
+    past the busy timeout ("database is locked"). Queuing the process's writers here hands
+    the lock on at once and in order; SQLite's busy wait is left for other processes. Entered
+    at BEGIN IMMEDIATE (inside SQLAlchemy's greenlet, so it may await), left at COMMIT or
+    ROLLBACK, or when a connection goes back to the pool still in a transaction.
+    """
+
+    _HOLDS = "tradebooth_holds_write_gate"
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self.waiting = 0  # writers queued for their turn (for tests and metrics)
+        # asyncio locks belong to one event loop; an engine may serve several (tests).
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if (lock := self._locks.get(loop)) is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def enter(self, info: dict[str, Any]) -> None:
+        lock = self._lock()
+        self.waiting += 1
+        try:
+            await_only(asyncio.wait_for(lock.acquire(), self._timeout))
+        except TimeoutError:
+            raise sqlite3.OperationalError(
+                f"database is locked: no turn to write within {self._timeout:g} s"
+            ) from None
+        finally:
+            self.waiting -= 1
+        info[self._HOLDS] = lock
+
+    def leave(self, info: dict[str, Any]) -> None:
+        lock = info.pop(self._HOLDS, None)
+        if lock is not None:
+            lock.release()
+
+
+_GATES: weakref.WeakKeyDictionary[Any, _WriteGate] = weakref.WeakKeyDictionary()
+
+
+def writers_waiting(engine: AsyncEngine) -> int:
+    """Units of work of this process queued for their turn to write (SQLite; else 0)."""
+    gate = _GATES.get(engine.sync_engine)
+    return gate.waiting if gate is not None else 0
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -3,8 +3,8 @@
 The app runs with its own sessions (no shared test transaction), on a fresh SQLite file and on
 a fresh PostgreSQL database. Edit A is held inside its transaction right after it claimed the
 next version; edit B is sent meanwhile and the test waits until B's claim reaches the database
-(on PostgreSQL: until B's backend waits on A's row lock; on SQLite: until B's transaction
-waits for the write lock at its BEGIN IMMEDIATE). Only then is A let go.
+(on PostgreSQL: until B's backend waits on A's row lock; on SQLite: until B waits for its
+turn to write, before it begins, app/database.py). Only then is A let go.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import app.outcomes.service as outcome_service
+from app.database import writers_waiting
 from app.main import create_app
 from app.meetings.models import MeetingStatus
 from app.settings import Settings
@@ -82,10 +83,7 @@ async def test_two_concurrent_edits_one_wins_the_other_is_409_and_no_version_is_
     monkeypatch.setattr(outcome_service, "conversion_on", held_conversion_on)
 
     def watch(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        # PostgreSQL: B reaches its claim and waits on A's row lock. SQLite: B waits for the
-        # write lock at the start of its transaction (app/database.py), before any read.
-        said = statement.lstrip().upper()
-        if a_claimed.is_set() and said.startswith(("UPDATE OUTCOMES", "BEGIN IMMEDIATE")):
+        if a_claimed.is_set() and statement.lstrip().upper().startswith("UPDATE OUTCOMES"):
             b_claiming.set()
 
     event.listen(engine.sync_engine, "before_cursor_execute", watch)
@@ -97,9 +95,11 @@ async def test_two_concurrent_edits_one_wins_the_other_is_409_and_no_version_is_
         edit_b = asyncio.create_task(
             client.put(url, json=outcome(expected_version=1, recorded_by="B", notes="from B"))
         )
-        await asyncio.wait_for(b_claiming.wait(), TIMEOUT)
         if engine.dialect.name == "postgresql":
+            await asyncio.wait_for(b_claiming.wait(), TIMEOUT)
             await _until_blocked(engine)
+        else:  # B waits for its turn to write before it begins (app/database.py)
+            await wait_for(lambda: writers_waiting(engine) == 1, TIMEOUT, "B to wait its turn")
         assert not edit_a.done() and not edit_b.done()
         release_a.set()
         a, b = await asyncio.wait_for(asyncio.gather(edit_a, edit_b), TIMEOUT)
