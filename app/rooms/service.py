@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import clock
@@ -272,6 +272,20 @@ class DatabaseRoomStore:
                     Attendance.left_at.is_(None),
                 )
                 .values(left_at=at, left_reason=reason[:40])
+            )
+
+    async def seats_lost(self, *, meeting_id: int, at: datetime, reason: str) -> None:
+        """End every stay still open in the meeting at `at`: its room died with its node,
+        and the seats' new stays (in the room opened again elsewhere) start when they come
+        back, so the log keeps the gap."""
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Attendance)
+                .where(Attendance.meeting_id == meeting_id, Attendance.left_at.is_(None))
+                .values(
+                    left_at=case((Attendance.joined_at > at, Attendance.joined_at), else_=at),
+                    left_reason=reason[:40],
+                )
             )
 
     async def meeting_live(self, *, meeting_id: int, at: datetime) -> None:
