@@ -110,12 +110,13 @@ async def seed(
     specs: list[SeatSpec] = []
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            organisation = Organisation(name="Namdong-gu load test")
+            tag = uuid.uuid4().hex[:6]  # seeding again on one database makes a new mission
+            organisation = Organisation(name=f"Namdong-gu load test {tag}")
             session.add(organisation)
             await session.flush()
             mission = Mission(
                 organisation_id=organisation.id,
-                name=f"Load mission {uuid.uuid4().hex[:6]}",
+                name=f"Load mission {tag}",
                 start_date=date.today() - timedelta(days=1),
                 end_date=date.today() + timedelta(days=1),
             )
