@@ -228,6 +228,12 @@ class Settings(BaseSettings):
                 "TRADEBOOTH_SECRET_KEY must be set to a secret of your own (32 characters or "
                 "more) in production"
             )
+        if self.redis_url and self.secret_key is None:
+            # Every node signs and checks the same seat links: a key made by one node's
+            # first start would be another node's stranger.
+            raise ValueError(
+                "TRADEBOOTH_SECRET_KEY must be set in a cluster (TRADEBOOTH_REDIS_URL is)"
+            )
         if self.node_dead_after_seconds <= self.node_heartbeat_seconds:
             raise ValueError(
                 "TRADEBOOTH_NODE_DEAD_AFTER_SECONDS must be longer than the heartbeat interval"

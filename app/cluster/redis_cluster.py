@@ -216,7 +216,10 @@ class RedisCluster(LocalCluster):
 
     @property
     def _lease_ms(self) -> int:
-        return int(self.settings.node_dead_after_seconds * 1000)
+        # A placement outlives its dead owner (whose death its record's expiry tells) long
+        # enough for the next node to take it over knowing from whom and since when.
+        settings = self.settings
+        return int((settings.node_reservation_seconds + settings.node_dead_after_seconds) * 1000)
 
     async def _give_up(self, meeting_id: int) -> None:
         """Another node holds this meeting now (this one was taken for dead): its seats go

@@ -5,8 +5,9 @@ Keys, under the prefix P:
   `node_dead_after_seconds` unless its heartbeat renews it: a missing record is a dead node.
 - `P:nodes` set: node ids ever seen (dead ones are dropped by the leader).
 - `P:rooms:{id}` set: the meetings placed on node `id` (its load for placement).
-- `P:place:{meeting}` hash {node, boot, at, seen}: where the meeting's room lives; a lease
-  the owner's heartbeat renews (`seen`), so it lapses with a dead owner.
+- `P:place:{meeting}` hash {node, boot, at, seen}: where the meeting's room lives, valid while
+  its owner's record lives with the same boot; a lease the owner's heartbeat renews (`seen`),
+  kept a while after the owner died so the node taking it over knows the gap.
 - `P:leader` string: the node that runs the cluster-wide jobs, a lease like the others.
 Times are Redis's own clock (TIME), the same for every node whatever their clocks say.
 """

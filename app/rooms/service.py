@@ -358,9 +358,15 @@ class DatabaseRoomStore:
             )
 
     async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None:
-        status = MeetingStatus(outcome.value)
-        reason = HELD_REASON if outcome is CloseOutcome.COMPLETED else NO_SHOW_REASON
         async with self._sessionmaker() as session, session.begin():
+            if outcome is CloseOutcome.NO_SHOW:
+                # A room opened again on another node after its first node failed knows only
+                # its own half of the meeting: the attendance log knows both.
+                rows = await list_attendance(session=session, meeting_id=meeting_id)
+                if company_met_buyer(rows, until=clock.now()):
+                    outcome = CloseOutcome.COMPLETED
+            status = MeetingStatus(outcome.value)
+            reason = HELD_REASON if outcome is CloseOutcome.COMPLETED else NO_SHOW_REASON
             seen = await session.scalar(select(Meeting.status).where(Meeting.id == meeting_id))
             if seen in attendance.OPEN:
                 await attendance.settle(
