@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cluster.client import ClusterSeat, JoinRefused
 from tests.cluster.conftest import (
@@ -145,6 +146,39 @@ async def test_rooms_spread_by_load_and_seats_reaching_different_nodes_meet_in_o
         state = company.media.signal.of_type("room_state")[-1]
         assert state["phase"] == "live"
         assert {state["seats"][name] for name in ("company", "buyer", "interpreter")} == {"joined"}
+
+        # Node A's /metrics (Prometheus text): its one room, three seats, packets forwarded,
+        # and the placement it made on each node.
+        async def metrics() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+            async with httpx.AsyncClient() as http:
+                text = (await http.get(f"{a.node_url}/metrics")).text
+            return {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+            }
+
+        node_a = (("node", "node-a"),)
+
+        async def counted() -> bool:
+            found = await metrics()
+            return (
+                found[("tradebooth_rooms", node_a)] == 1
+                and found[("tradebooth_seats", node_a)] == 3
+                and found[("tradebooth_packets_out_total", node_a)] > 0
+                and found[("tradebooth_cpu_seconds_per_1000_packets", node_a)] > 0
+            )
+
+        await wait_for(counted, 30, "node A's metrics to count its room")
+        found = await metrics()
+        placed = {
+            dict(labels)["target"]: value
+            for (name, labels), value in found.items()
+            if name == "tradebooth_placements_total"
+        }
+        assert placed == {"node-a": 1, "node-b": 1}
+        assert found[("tradebooth_packets_in_total", node_a)] > 0
+        assert found[("tradebooth_joins_refused_total", node_a)] == 0
     finally:
         await close_rooms(cluster, headers, [first.meeting_id, second.meeting_id])
 
