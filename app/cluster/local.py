@@ -58,6 +58,7 @@ class LocalCluster:
         self.placements: Counter[str] = Counter()  # new rooms placed by this node, per node
         self.refused_joins = 0
         self._refusals: dict[int, dict[int, Refusal]] = {}
+        self._reserved: dict[int, float] = {}  # meeting -> time.monotonic() it was placed
         self._heartbeat: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -113,7 +114,7 @@ class LocalCluster:
             state=SERVING,
             max_rooms=self.settings.node_max_rooms,
             max_cpu=self.settings.node_max_cpu,
-            rooms=len(self._open_ids()),
+            rooms=len(self._open_ids()) + len(self._reservations()),
             open_rooms=len(self._open_ids()),
             seats=load.seats,
             cpu=load.cpu,
@@ -146,11 +147,25 @@ class LocalCluster:
             retry_after=self.settings.admission_retry_after_seconds,
         )
 
+    def _reservations(self) -> dict[int, float]:
+        """Meetings placed here whose room has not opened yet (not for longer than the
+        reservation time): they count against the capacity, as a cluster's do."""
+        open_ids = self._open_ids()
+        expired = time.monotonic() - self.settings.node_reservation_seconds
+        for meeting_id, at in list(self._reserved.items()):
+            if meeting_id in open_ids or at < expired:
+                del self._reserved[meeting_id]
+        return self._reserved
+
     async def place(self, meeting_id: int, *, mission_id: int) -> Placement:
         if meeting_id in self._open_ids():
             return Placement(self.node, local=True)
+        reserved = self._reservations()
+        if meeting_id in reserved:
+            return Placement(self.node, local=True)
         if not rank([self.node], prefer=self.node_id):
             raise self._no_capacity()
+        reserved[meeting_id] = time.monotonic()
         self.placements[self.node_id] += 1
         self._forget_refusal(mission_id, meeting_id)
         return Placement(self.node, local=True, new=True)

@@ -32,7 +32,7 @@ from app.cluster.scripts import CLAIM, HEARTBEAT, LOCATE, RELEASE
 from app.cluster.selector import rank
 from app.settings import Settings
 from rooms.clock import Clock
-from rooms.errors import RoomElsewhere, ServerShuttingDown
+from rooms.errors import NoCapacity, RoomElsewhere, ServerShuttingDown
 from rooms.seats import Seat
 
 logger = logging.getLogger(__name__)
@@ -295,6 +295,17 @@ class RedisCluster(LocalCluster):
     async def place(self, meeting_id: int, *, mission_id: int) -> Placement:
         if meeting_id in self._open_ids():
             return Placement(self.node, local=True)
+        try:
+            return await self._place(meeting_id, mission_id=mission_id)
+        except (redis.RedisError, OSError) as exc:
+            # Without the shared state no node can be chosen safely: refuse for now (503).
+            logger.warning("meeting %s not placed: Redis does not answer: %s", meeting_id, exc)
+            raise NoCapacity(
+                "the cluster's shared state does not answer: try again shortly",
+                retry_after=self.settings.admission_retry_after_seconds,
+            ) from exc
+
+    async def _place(self, meeting_id: int, *, mission_id: int) -> Placement:
         for candidate in rank(await self._fresh_nodes(), prefer=self.node_id):
             reply = await self._claim(
                 args=[
@@ -384,10 +395,13 @@ class RedisCluster(LocalCluster):
         refusal = Refusal(meeting_id, self.clock.now(), retry_after)
         key = self._key("refused", mission_id)
         value = json.dumps({"at": refusal.at.isoformat(), "retry_after": retry_after})
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, str(meeting_id), value)
-            pipe.expire(key, int(REFUSAL_MEMORY_SECONDS))
-            await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hset(key, str(meeting_id), value)
+                pipe.expire(key, int(REFUSAL_MEMORY_SECONDS))
+                await pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            logger.warning("refusal of meeting %s not kept: %s", meeting_id, exc)
         self.board_bus.publish(mission_id, self.refusal_event(refusal, mission_id))
 
     async def refusals(self, mission_id: int) -> dict[int, Refusal]:

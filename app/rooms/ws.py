@@ -245,7 +245,13 @@ async def _room_here(websocket: WebSocket, registry: RoomRegistry, info: Meeting
         at = placement.lost_at or state.clock.now()
         store: DatabaseRoomStore = state.room_store
         await store.seats_lost(meeting_id=info.meeting_id, at=at, reason="node_lost")
-    return registry.open(info)
+    try:
+        return registry.open(info)
+    except NoCapacity as exc:  # this node's own limit, reached since it was chosen
+        await cluster.refuse(
+            mission_id=info.mission_id, meeting_id=info.meeting_id, retry_after=exc.retry_after
+        )
+        raise
 
 
 @ws_router.websocket("/ws/rooms/{meeting_id}")
