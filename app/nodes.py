@@ -11,6 +11,7 @@ load balancer is the entry: docs/deploy.md.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -35,6 +36,7 @@ logger = logging.getLogger("app.nodes")
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATION_LOCK_SECONDS = 600
 RESTART_PAUSE_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT_SECONDS = 30.0
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
 
@@ -118,6 +120,14 @@ def node_environment(settings: Settings, index: int) -> dict[str, str]:
     return env
 
 
+def _stop_with_parent() -> None:
+    """In a node process before it runs (Linux): SIGTERM when the supervisor dies, even by
+    SIGKILL, so no node is left running on its own."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Supervisor:
     """N node processes sharing the entry socket; one that exits is started again."""
 
@@ -144,6 +154,7 @@ class Supervisor:
             cwd=ROOT,
             env=node_environment(self.settings, index),
             pass_fds=(self.front.fileno(),),
+            preexec_fn=_stop_with_parent,
         )
         self.started[index] = time.monotonic()
         logger.info("node %d started (pid %d)", index, self.nodes[index].pid)

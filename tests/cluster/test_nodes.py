@@ -62,8 +62,12 @@ class Supervised:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(30)
+            self.process.terminate()  # the supervisor stops its nodes
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()  # its nodes get SIGTERM as it dies (PR_SET_PDEATHSIG)
+                self.process.wait(30)
         for record in self.nodes().values():  # nodes left behind by a failed test
             if pid := int(record.get("pid", 0)):
                 try:
