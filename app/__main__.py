@@ -21,6 +21,7 @@ from app.demo import TryNow, ensure_demo_mission, ensure_meeting_open_now
 from app.main import create_app
 from app.migrations import upgrade
 from app.missions.models import Mission
+from app.nodes import migration_turn, redacted, serve_node, supervise
 from app.secret import with_secret_key
 from app.settings import Settings
 from rooms.clock import Clock
@@ -49,6 +50,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="Create the demo mission if it is missing (default: on, unless TRADEBOOTH_DEMO "
         "says otherwise). It is created once; later runs find it.",
+    )
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Run N node processes of a cluster on this machine (one per core; needs "
+        "TRADEBOOTH_REDIS_URL): every node serves PORT, node i also PORT+i for its seats. "
+        "A node that exits is started again. docs/deploy.md.",
+    )
+    parser.add_argument(
+        "--migrate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Migrate the database before serving (default: on; nodes of a cluster take turns).",
+    )
+    parser.add_argument(
+        "--front-fd",
+        type=int,
+        default=None,
+        metavar="FD",
+        help="Serve PORT on this inherited listening socket, shared with the other nodes of "
+        "this machine (set by --nodes and by tests; not for hand use).",
     )
     return parser.parse_args(argv)
 
@@ -144,8 +168,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logger.info("migrating %s", settings.database_url)
-    upgrade(settings.database_url)  # synchronous: before any event loop runs
+    if args.nodes and not settings.redis_url:
+        sys.exit(
+            "python -m app --nodes: the nodes share their rooms through Redis; set "
+            "TRADEBOOTH_REDIS_URL (docs/deploy.md)"
+        )
+    if args.migrate:
+        logger.info("migrating %s", settings.database_url)
+        with migration_turn(settings):  # nodes started together migrate one at a time
+            upgrade(settings.database_url)  # synchronous: before any event loop runs
     settings = with_loopback_media(settings)
     # A wildcard bind address is not something to click: show loopback instead.
     host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(settings.host, settings.host)
@@ -181,12 +212,29 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "Or open the booth's screen instead of the company link (it joins by itself):"
             )
             lines.append(f"  Booth screen          {try_now.kiosk}")
+    if args.nodes:
+        lines.append(f"{args.nodes} nodes (Redis {redacted(settings.redis_url or '')}):")
+        lines += [
+            f"  Node {index:<18} port {settings.port + index}" for index in range(1, args.nodes + 1)
+        ]
+        print("\n".join(lines), flush=True)
+        sys.exit(supervise(settings, args.nodes))
+    if settings.redis_url:
+        node_line = (
+            f"Node {settings.node_name} of a cluster (Redis {redacted(settings.redis_url)}); "
+            f"its rooms' seats connect to {settings.node_base_url}"
+        )
+        # A node of `--nodes`: its supervisor printed where to click.
+        lines = [node_line] if args.front_fd is not None else [*lines, node_line]
     print("\n".join(lines), flush=True)
 
     # log_config=None: uvicorn's loggers go through the logging configured above.
     # ws_max_size: a frame far above the signalling limit is refused by the protocol layer
     # before it is buffered (uvicorn's default is 16 MiB); up to twice the limit, the seat
     # gets the service's own `message_too_big` notice before its 1009.
+    if settings.node_port is not None or args.front_fd is not None:
+        serve_node(app, settings, front_fd=args.front_fd)
+        return
     uvicorn.run(
         app,
         host=settings.host,

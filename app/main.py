@@ -104,6 +104,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app.include_router(booths_router, prefix="/api/v1", responses=EDGE_RESPONSES)
 
+    from app.cluster.metrics import install_metrics
+
+    install_metrics(app)
     from app.pages import install_pages
 
     install_pages(app)

@@ -1,9 +1,10 @@
 """HTTP limits at the edge: a token bucket per client address and a request body size cap.
 
 Both run as one pure ASGI middleware in front of every HTTP route (ASVS 17.3.1: rate limits
-on the API; size limits on every request). `/healthz` and `/readyz` are not rate limited, so
-monitoring keeps seeing the truth while a client floods. Websockets have their own limits
-(`app/rooms/ws.py`: message size, messages per second).
+on the API; size limits on every request). `/healthz`, `/readyz` and `/metrics` are not rate
+limited, so monitoring keeps seeing the truth while a client floods. In a cluster the buckets
+are in Redis (app/cluster/limits.py): a client counts the same whichever node it reaches.
+Websockets have their own limits (`app/rooms/ws.py`: message size, messages per second).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.cluster.base import RateLimiter
 from app.rooms.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
 
-UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 MAX_CLIENTS = 10_000  # buckets kept at once; the least recently seen client is forgotten first
 
 
@@ -58,6 +60,10 @@ class ApiRateLimiter:
             return None
         return bucket.wait_seconds()
 
+    async def check(self, key: str) -> float | None:
+        """`take`, as the cluster's RateLimiter protocol asks it (app/cluster/base.py)."""
+        return self.take(key)
+
     def __len__(self) -> int:
         return len(self._buckets)
 
@@ -80,9 +86,9 @@ class LimitsMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["path"] not in UNLIMITED_PATHS:
-            limiter: ApiRateLimiter | None = getattr(scope["app"].state, "api_rate_limiter", None)
+            limiter: RateLimiter | None = getattr(scope["app"].state, "api_rate_limiter", None)
             if limiter is not None:
-                wait = limiter.take(client_key(scope))
+                wait = await limiter.check(client_key(scope))
                 if wait is not None:
                     seconds = max(1, math.ceil(wait))
                     logger.debug("rate limited %s %s", client_key(scope), scope["path"])

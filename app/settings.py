@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -164,6 +165,57 @@ class Settings(BaseSettings):
     attendance_check_seconds: float = Field(
         10, gt=0, description="How often running slots are checked for missing seats."
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis (redis://host:6379/0): set, this process is one node of a cluster "
+        "(placement, live events and limits through Redis); unset, one process on its own.",
+    )
+    redis_prefix: str = Field(
+        "tradebooth", min_length=1, description="Prefix of every Redis key and channel."
+    )
+    node_id: str | None = Field(
+        None, description="This node's name in the cluster; default: host name and node port."
+    )
+    node_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="This node's own HTTP port, besides PORT (the entry every node serves, e.g. "
+        "behind a load balancer); its seats' websockets come here.",
+    )
+    node_url: str | None = Field(
+        None,
+        description="The base URL at which seats reach this node (http(s)://...); default: "
+        "http://HOST:NODE_PORT. Join responses and redirects send the room's seats there.",
+    )
+    node_max_rooms: int = Field(
+        0, ge=0, description="Hard limit of open rooms on this node (0: no room limit)."
+    )
+    node_max_cpu: float = Field(
+        0,
+        ge=0,
+        description="No new room on this node while its process would use more than this "
+        "share of a core (the last interval, plus one room's share), e.g. 0.85 on a node of "
+        "its own; 0: no CPU limit.",
+    )
+    node_heartbeat_seconds: float = Field(
+        1.0, gt=0, description="How often a node reports its load and renews its rooms."
+    )
+    node_dead_after_seconds: float = Field(
+        3.0,
+        gt=0,
+        description="A node not heard from for this long is dead: its meetings are placed "
+        "again when their seats reconnect.",
+    )
+    node_reservation_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How long a meeting placed by a join request holds its node before its "
+        "room opens.",
+    )
+    admission_retry_after_seconds: int = Field(
+        15, ge=1, description="Retry-After of a join refused because every node is full."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     demo: bool = Field(False, description="Create the demo mission at start-up (idempotent).")
 
@@ -175,6 +227,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "TRADEBOOTH_SECRET_KEY must be set to a secret of your own (32 characters or "
                 "more) in production"
+            )
+        if self.redis_url and self.secret_key is None:
+            # Every node signs and checks the same seat links: a key made by one node's
+            # first start would be another node's stranger.
+            raise ValueError(
+                "TRADEBOOTH_SECRET_KEY must be set in a cluster (TRADEBOOTH_REDIS_URL is)"
+            )
+        if self.node_dead_after_seconds <= self.node_heartbeat_seconds:
+            raise ValueError(
+                "TRADEBOOTH_NODE_DEAD_AFTER_SECONDS must be longer than the heartbeat interval"
             )
         if self.turn_urls and self.turn_secret is None:
             raise ValueError("TRADEBOOTH_TURN_SECRET must be set when TRADEBOOTH_TURN_URLS is")
@@ -190,6 +252,20 @@ class Settings(BaseSettings):
     @cached_property
     def base_url(self) -> str:
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @cached_property
+    def node_base_url(self) -> str:
+        """Where seats reach this node itself (the entry's URL when it has no port of its own)."""
+        if self.node_url:
+            return self.node_url.rstrip("/")
+        if self.node_port is not None:
+            host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(self.host, self.host)
+            return f"http://{host}:{self.node_port}"
+        return self.base_url
+
+    @cached_property
+    def node_name(self) -> str:
+        return self.node_id or f"{socket.gethostname()}-{self.node_port or self.port}"
 
     @cached_property
     def cookies_secure(self) -> bool:

@@ -17,10 +17,16 @@ exceptions in the service's log, and the service dying. Memory: RSS at the end o
 warm-up against RSS at the end. The load processes' own CPU is printed each minute, to
 tell a starved load generator from a slow service.
 
+Each seat asks `POST /join` first, as a browser does. `--capacity K` sets the service's hard
+limit of rooms (TRADEBOOTH_NODE_MAX_ROOMS): past it the surplus rooms are refused (503 with
+Retry-After, or close 1013) and counted as refused, not as errors; the admitted rooms must
+keep 0 errors.
+
 Ends with one line:
-`rooms=… minutes=… errors=… rss_growth_mb=… rss_growth_pct=… cpu_per_room=…`
-(cpu_per_room: the service's CPU time per second per room, in cores). Exits 1 when
-errors > 0 or RSS grew by 10 % or more after the warm-up.
+`rooms=… minutes=… errors=… rss_growth_mb=… rss_growth_pct=… cpu_per_room=… capacity=…
+admitted_rooms=… refused_rooms=…` (cpu_per_room: the service's CPU time per second per
+admitted room, in cores). Exits 1 when errors > 0, RSS grew by 10 % or more after the
+warm-up, or the rooms refused are not exactly the surplus past capacity.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,12 +116,13 @@ async def seed(
     specs: list[SeatSpec] = []
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            organisation = Organisation(name="Namdong-gu load test")
+            tag = uuid.uuid4().hex[:6]  # seeding again on one database makes a new mission
+            organisation = Organisation(name=f"Namdong-gu load test {tag}")
             session.add(organisation)
             await session.flush()
             mission = Mission(
                 organisation_id=organisation.id,
-                name=f"Load mission {uuid.uuid4().hex[:6]}",
+                name=f"Load mission {tag}",
                 start_date=date.today() - timedelta(days=1),
                 end_date=date.today() + timedelta(days=1),
             )
@@ -178,7 +185,11 @@ class Service:
 
 
 def start_service(
-    database_url: str, secret_key: str, folder: Path, log_level: str = "WARNING"
+    database_url: str,
+    secret_key: str,
+    folder: Path,
+    log_level: str = "WARNING",
+    settings: dict[str, str] | None = None,
 ) -> Service:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEBOOTH_")} | {
@@ -190,6 +201,7 @@ def start_service(
         "TRADEBOOTH_ICE_HOST_ADDRESSES": '["127.0.0.1"]',
         "TRADEBOOTH_LOG_LEVEL": log_level,
     }
+    env |= {f"TRADEBOOTH_{key.upper()}": value for key, value in (settings or {}).items()}
     log = folder / "service.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -220,13 +232,16 @@ def start_service(
 
 
 class LoadProcess:
-    def __init__(self, ws_url: str, media: str, specs: list[SeatSpec]) -> None:
+    """Load seats in a process of their own; with `entry_url` each seat asks `POST /join`
+    there first (where its room lives), as a browser does."""
+
+    def __init__(self, ws_url: str, media: str, specs: list[SeatSpec], entry_url: str = "") -> None:
         self.stop = ctx.Event()
         self.reports: Any = ctx.Queue()
         self.latest: list[dict[str, Any]] = []
         self.process = ctx.Process(
             target=load_peers.run,
-            args=(ws_url, media, specs, self.stop, self.reports, REPORT_EVERY_S),
+            args=(ws_url, media, specs, self.stop, self.reports, REPORT_EVERY_S, entry_url),
         )
         self.process.start()
         assert self.process.pid is not None
@@ -272,6 +287,7 @@ class Errors:
     stalls: set[str]
     service_exceptions: int = 0
     service_died: bool = False
+    refused_rooms: set[int] = field(default_factory=set)  # not errors: refused, not dropped
 
     def total(self) -> int:
         sets = (self.failed_joins, self.ice_failures, self.closed, self.missing_video, self.stalls)
@@ -296,7 +312,14 @@ def check(
     """Record what is wrong now; returns the packet counts per (seat, track) for stalls."""
     counts: dict[str, int] = {}
     for report in reports:
+        if report.get("refused"):
+            errors.refused_rooms.add(report["room"])
+    for report in reports:
         name = seat_name(report)
+        if report["room"] in errors.refused_rooms:
+            # Past capacity: the service refused the room (503 / 1013, Retry-After); none of
+            # its seats is in, none is counted as failing.
+            continue
         if report["join_error"]:
             errors.failed_joins.add(f"{name}: {report['join_error']}")
         if report["ice_failed"]:
@@ -347,16 +370,17 @@ def run(
     log_level: str,
     media_name: str,
     sqlite: bool,
+    capacity: int = 0,
 ) -> int:
     if sqlite:
-        return _run(rooms, minutes, processes, keep, log_level, media_name, None)
+        return _run(rooms, minutes, processes, keep, log_level, media_name, None, capacity)
     from sqlalchemy.engine import make_url
 
     name = f"tradebooth_load_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        return _run(rooms, minutes, processes, keep, log_level, media_name, url)
+        return _run(rooms, minutes, processes, keep, log_level, media_name, url, capacity)
     finally:
         if not keep:
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -370,6 +394,7 @@ def _run(
     log_level: str,
     media_name: str,
     postgres_url: str | None,
+    capacity: int = 0,
 ) -> int:
     duration = minutes * 60
     warmup = min(120.0, max(20.0, 0.2 * duration), duration / 2)
@@ -383,10 +408,12 @@ def _run(
 
     upgrade(database_url)
     specs = asyncio.run(seed(database_url, rooms, minutes, secret_key))
-    service = start_service(database_url, secret_key, folder, log_level)
+    limits = {"node_max_rooms": str(capacity)} if capacity else {}
+    service = start_service(database_url, secret_key, folder, log_level, limits)
     stat = ProcStat(service.process.pid)
     print(
-        f"service pid {service.process.pid} on {service.base_url}, {rooms} rooms x 3 seats, "
+        f"service pid {service.process.pid} on {service.base_url}, {rooms} rooms x 3 seats"
+        f"{f' (capacity {capacity} rooms)' if capacity else ''}, "
         f"{processes} load processes, media {media_name}, {database_url.split(':')[0]}, "
         f"warm-up {warmup:.0f} s of {duration:.0f} s (setup {time.monotonic() - started:.1f} s)",
         flush=True,
@@ -397,7 +424,10 @@ def _run(
     shares: list[list[SeatSpec]] = [[] for _ in range(processes)]
     for index, room_specs in enumerate(by_room.values()):
         shares[index % processes] += room_specs
-    loads = [LoadProcess(service.ws_url, media, share) for share in shares if share]
+    # Each seat asks `POST /join` first, as a browser does: past capacity it is refused there.
+    loads = [
+        LoadProcess(service.ws_url, media, share, service.base_url) for share in shares if share
+    ]
     errors = Errors(set(), set(), set(), set(), set())
     rss: list[tuple[float, float]] = []
     cpu_at_warm: tuple[float, float] | None = None
@@ -429,6 +459,7 @@ def _run(
                 print(
                     f"  t={now:.0f} s rss={rss[-1][1]:.1f} MB cpu={stat.cpu_s():.1f} s "
                     f"seats_joined={sum(r['joined'] for r in reports)}/{len(specs)} "
+                    f"rooms_refused={len(errors.refused_rooms)} "
                     f"packets_received={packets} errors={errors.total()} "
                     f"load_process_cores={generator}",
                     flush=True,
@@ -456,8 +487,10 @@ def _run(
     end_rss = sum(tail) / len(tail) if tail else math.nan
     growth_mb = end_rss - baseline
     growth_pct = 100 * growth_mb / baseline if baseline else math.nan
-    if cpu_at_warm is not None and end_cpu is not None:
-        cpu_per_room = (end_cpu[1] - cpu_at_warm[1]) / (end_cpu[0] - cpu_at_warm[0]) / rooms
+    check(final, errors, None, warm=False)
+    admitted = rooms - len(errors.refused_rooms)
+    if cpu_at_warm is not None and end_cpu is not None and admitted:
+        cpu_per_room = (end_cpu[1] - cpu_at_warm[1]) / (end_cpu[0] - cpu_at_warm[0]) / admitted
     else:
         cpu_per_room = math.nan
     packets = sum(report["packets"] for report in final)
@@ -473,14 +506,18 @@ def _run(
                 path.unlink()
         if not any(folder.iterdir()):
             folder.rmdir()
+    # Past capacity the surplus must be refused (503 / 1013), every admitted room held.
+    surplus = max(0, rooms - capacity) if capacity else 0
     print(
         f"rooms={rooms} minutes={minutes:g} errors={errors.total()} "
         f"rss_growth_mb={growth_mb:.1f} rss_growth_pct={growth_pct:.1f} "
-        f"cpu_per_room={cpu_per_room:.4f}",
+        f"cpu_per_room={cpu_per_room:.4f} capacity={capacity} admitted_rooms={admitted} "
+        f"refused_rooms={len(errors.refused_rooms)}",
         flush=True,
     )
     flat = not math.isnan(growth_pct) and growth_pct < GROWTH_LIMIT_PCT
-    return 0 if errors.total() == 0 and flat else 1
+    refused_right = len(errors.refused_rooms) == surplus
+    return 0 if errors.total() == 0 and flat and refused_right else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -507,6 +544,13 @@ def main(argv: list[str] | None = None) -> int:
         help="full: 640x480 30 fps ~500 kbps + Opus 20 ms; light: 320x240 15 fps ~150 kbps "
         "+ Opus 60 ms (a third of the packets)",
     )
+    parser.add_argument(
+        "--capacity",
+        type=int,
+        default=0,
+        help="the service's hard limit of rooms (TRADEBOOTH_NODE_MAX_ROOMS); past it the "
+        "surplus rooms must be refused (503 / close 1013) while the admitted ones keep 0 errors",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.rooms <= MAX_ROOMS:
         parser.error(f"--rooms must be 1..{MAX_ROOMS}")
@@ -514,7 +558,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--minutes must be 0.25..{MAX_MINUTES}")
     processes = args.processes or max(1, math.ceil(args.rooms / 7))
     return run(
-        args.rooms, args.minutes, processes, args.keep, args.log_level, args.media, args.sqlite
+        args.rooms,
+        args.minutes,
+        processes,
+        args.keep,
+        args.log_level,
+        args.media,
+        args.sqlite,
+        args.capacity,
     )
 
 

@@ -11,10 +11,12 @@ import json
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
@@ -36,6 +38,10 @@ class SeatSpec:
     token: str
 
 
+class Refused(Exception):
+    """Every node is at capacity: the join was refused (503 or close 1013), not dropped."""
+
+
 @dataclass
 class ReceivedTrack:
     seat: str  # the seat that publishes it
@@ -50,8 +56,11 @@ class LoadSeat:
     spec: SeatSpec
     ws_url: str
     media: Encoded
+    entry_url: str = ""  # with it, `POST /join` there first (a cluster's entry), as a browser
     joined: bool = False
     join_error: str = ""
+    refused: str = ""  # no capacity: the service said so, with its Retry-After
+    node_url: str = ""  # the websocket the seat joined on
     closed: str = ""  # the close code and reason, when the server closed the socket
     ice_failed: bool = False
     tracks: dict[str, ReceivedTrack] = field(default_factory=dict)  # by mid
@@ -70,25 +79,59 @@ class LoadSeat:
             ReplayVideo(self.media),
         ]
         self._ws: ClientConnection | None = None
+        self._pending_first: dict[str, Any] | None = None
         self._task: asyncio.Task[None] | None = None
         self._ids = 0
 
     async def start(self) -> None:
         url = f"{self.ws_url}/ws/rooms/{self.spec.meeting_id}"
         try:
-            self._ws = await connect(url, max_size=None, open_timeout=JOIN_TIMEOUT_S)
-            await self._ws.send(
-                json.dumps({"type": "join", "id": "join", "token": self.spec.token})
-            )
+            if self.entry_url:
+                url = await self._place()
+            await self._open(url)
+        except Refused as exc:
+            self.refused = str(exc)
+            return
         except Exception as exc:  # counted as a failed join
             self.join_error = f"connect: {exc!r}"
             return
         self._task = asyncio.ensure_future(self._read())
 
+    async def _place(self) -> str:
+        """`POST /join` at the entry: where the room lives (a browser's first request)."""
+        async with httpx.AsyncClient(timeout=JOIN_TIMEOUT_S) as http:
+            response = await http.post(
+                f"{self.entry_url}/api/v1/join", json={"token": self.spec.token}
+            )
+        if response.status_code == 503:
+            raise Refused(f"503 retry after {response.headers.get('retry-after')} s")
+        response.raise_for_status()
+        return str(response.json()["websocket_url"])
+
+    async def _open(self, url: str) -> None:
+        """Join on the websocket at `url`; a `room_elsewhere` answer is followed once."""
+        for _ in range(2):
+            self._ws = await connect(url, max_size=None, open_timeout=JOIN_TIMEOUT_S)
+            await self._ws.send(
+                json.dumps({"type": "join", "id": "join", "token": self.spec.token})
+            )
+            first = json.loads(await asyncio.wait_for(self._ws.recv(), JOIN_TIMEOUT_S))
+            if first.get("type") == "error" and first.get("code") == "room_elsewhere":
+                await self._ws.close()
+                url = first["details"]["websocket_url"]
+                continue
+            if first.get("type") == "error" and first.get("code") == "no_capacity":
+                await self._ws.close()
+                raise Refused(f"1013 retry after {first['details'].get('retry_after')} s")
+            self.node_url = url
+            self._pending_first = first
+            return
+        raise RuntimeError(f"redirected twice: {url}")
+
     async def _read(self) -> None:
         assert self._ws is not None
         try:
-            async for raw in self._ws:
+            async for raw in self._messages():
                 message = json.loads(raw)
                 kind = message.get("type")
                 if kind == "response" and message.get("id") == "join":
@@ -115,6 +158,14 @@ class LoadSeat:
                     self.spec.seat,
                     self.closed,
                 )
+
+    async def _messages(self) -> AsyncIterator[str | bytes]:
+        assert self._ws is not None
+        if self._pending_first is not None:
+            first, self._pending_first = self._pending_first, None
+            yield json.dumps(first)
+        async for raw in self._ws:
+            yield raw
 
     async def _answer(self, offer: dict[str, Any]) -> None:
         for track in offer.get("tracks", []):
@@ -177,6 +228,8 @@ class LoadSeat:
             "seat": self.spec.seat,
             "joined": self.joined,
             "join_error": self.join_error,
+            "refused": self.refused,
+            "node_url": self.node_url,
             "closed": self.closed,
             "ice_failed": self.ice_failed,
             "connection": self.pc.connectionState,
@@ -199,11 +252,17 @@ class LoadSeat:
 
 
 async def _run(
-    ws_url: str, media_path: str, specs: list[SeatSpec], stop: Any, reports: Any, every: float
+    ws_url: str,
+    media_path: str,
+    specs: list[SeatSpec],
+    stop: Any,
+    reports: Any,
+    every: float,
+    entry_url: str = "",
 ) -> None:
     apply_host_addresses(["127.0.0.1"])
     media = load(Path(media_path))
-    seats = [LoadSeat(spec, ws_url, media) for spec in specs]
+    seats = [LoadSeat(spec, ws_url, media, entry_url=entry_url) for spec in specs]
     for seat in seats:
         await seat.start()
     loop = asyncio.get_running_loop()
@@ -214,13 +273,20 @@ async def _run(
 
 
 def run(
-    ws_url: str, media_path: str, specs: list[SeatSpec], stop: Any, reports: Any, every: float
+    ws_url: str,
+    media_path: str,
+    specs: list[SeatSpec],
+    stop: Any,
+    reports: Any,
+    every: float,
+    entry_url: str = "",
 ) -> None:
-    """Process entry point: join the seats, report every `every` seconds until `stop`."""
+    """Process entry point: join the seats, report every `every` seconds until `stop`
+    (through `POST /join` at `entry_url` first, when given: a cluster)."""
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s load %(levelname)s %(name)s: %(message)s"
     )
     if os.environ.get("TRADEBOOTH_LOAD_DEBUG"):
         logging.getLogger("aioice").setLevel(logging.INFO)
         logging.getLogger("aiortc").setLevel(logging.DEBUG)
-    asyncio.run(_run(ws_url, media_path, specs, stop, reports, every))
+    asyncio.run(_run(ws_url, media_path, specs, stop, reports, every, entry_url))

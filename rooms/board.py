@@ -5,11 +5,35 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
 END_OF_FEED: dict[str, Any] = {"type": "end"}
+
+
+class EventBus(Protocol):
+    """Live events fanned out by key (a mission's board, a venue's kiosk) to subscribers.
+
+    `BoardBus` is the in-process one; a cluster's reaches the subscribers of every node
+    (app/cluster). Publishing never blocks: it is called from the rooms' event paths."""
+
+    def subscribe(self, key: int) -> asyncio.Queue[dict[str, Any]]: ...
+
+    def unsubscribe(self, key: int, queue: asyncio.Queue[dict[str, Any]]) -> None: ...
+
+    def publish(self, key: int, event: dict[str, Any]) -> None: ...
+
+    def subscriber_count(self, key: int) -> int:
+        """Subscribers of `key` (on every node of a cluster, as last heard)."""
+        ...
+
+    def close(self) -> None:
+        """Tell every subscriber the feed ends (service shutdown)."""
+        ...
+
+    @property
+    def closed(self) -> bool: ...
 
 
 class BoardBus:
@@ -54,3 +78,7 @@ class BoardBus:
 
     def subscriber_count(self, mission_id: int) -> int:
         return len(self._subscribers.get(mission_id, ()))
+
+    def counts(self) -> dict[int, int]:
+        """Subscribers per key."""
+        return {key: len(queues) for key, queues in self._subscribers.items() if queues}

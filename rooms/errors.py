@@ -153,3 +153,26 @@ class ServerShuttingDown(RoomError):
     """The service is shutting down; reconnect shortly."""
 
     code = "server_shutting_down"
+
+
+# Placement (a cluster of nodes) ------------------------------------------------------------
+
+
+class NoCapacity(RoomError):
+    """Every node is at capacity: no new room can open now; try again after `retry_after`."""
+
+    code = "no_capacity"
+
+    def __init__(self, message: str = "", *, retry_after: int = 10, **details: object) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
+class RoomElsewhere(RoomError):
+    """The meeting's room lives on another node: connect to `websocket_url` instead."""
+
+    code = "room_elsewhere"
+
+    def __init__(self, websocket_url: str, **details: object) -> None:
+        super().__init__("", websocket_url=websocket_url, **details)
+        self.websocket_url = websocket_url

@@ -5,19 +5,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, Protocol
 
-from rooms.board import BoardBus
+from rooms.board import BoardBus, EventBus
 from rooms.clock import Clock, isoformat
-from rooms.errors import MeetingNotOpen, MeetingOver, ServerShuttingDown
+from rooms.errors import MeetingNotOpen, MeetingOver, NoCapacity, ServerShuttingDown
 from rooms.media import MediaEvents, MediaFactory, RoomMedia
 from rooms.room import CloseOutcome, MeetingInfo, Room, RoomPolicy, RoomStore
 
 logger = logging.getLogger(__name__)
 
 
+class RoomLocator(Protocol):
+    """Rooms beyond this process: the other nodes of a cluster (app/cluster implements it)."""
+
+    async def rooms_elsewhere(self) -> frozenset[int]:
+        """Meetings whose room is open, or being opened, on another live node."""
+        ...
+
+
 class RoomRegistry:
-    """Opens a meeting's room on its first join (inside the open window) and forgets it on close."""
+    """Opens a meeting's room on its first join (inside the open window) and forgets it on close.
+
+    `max_rooms` is this process's hard limit (0: none): a room past it is refused with
+    NoCapacity, so the rooms already running keep their share of the core."""
 
     def __init__(
         self,
@@ -26,15 +37,21 @@ class RoomRegistry:
         clock: Clock,
         store: RoomStore,
         media: MediaFactory,
-        bus: BoardBus | None = None,
+        bus: EventBus | None = None,
         stats_interval: float = 2.0,
         settle_interval: float = 60.0,
+        max_rooms: int = 0,
+        retry_after: int = 10,
+        locator: RoomLocator | None = None,
     ) -> None:
         self.policy = policy
         self.clock = clock
         self.store = store
         self.media = media
-        self.bus = bus or BoardBus()
+        self.bus: EventBus = bus or BoardBus()
+        self.max_rooms = max_rooms
+        self.retry_after = retry_after
+        self.locator = locator
         self._rooms: dict[int, Room] = {}
         self._closing = False
         self._stats_interval = stats_interval
@@ -50,7 +67,10 @@ class RoomRegistry:
 
     async def settle(self) -> dict[int, CloseOutcome]:
         """Give a final status to ended meetings no room is open for (see RoomStore)."""
-        open_ids = frozenset(room.meeting_id for room in self._rooms.values() if not room.closed)
+        open_ids = self.open_meeting_ids()
+        if self.locator is not None:
+            # A room on another node is open too: its meeting is not this node's to settle.
+            open_ids |= await self.locator.rooms_elsewhere()
         settled = await self.store.settle_ended_meetings(
             now=self.clock.now(), open_meeting_ids=open_ids
         )
@@ -77,19 +97,37 @@ class RoomRegistry:
             if mission_id is None or room.info.mission_id == mission_id
         ]
 
-    def open(self, info: MeetingInfo) -> Room:
-        """The meeting's room, opened now if its window allows (MeetingNotOpen, MeetingOver)."""
+    def open_meeting_ids(self) -> frozenset[int]:
+        return frozenset(room.meeting_id for room in self._rooms.values() if not room.closed)
+
+    def check_window(self, info: MeetingInfo) -> None:
+        """MeetingNotOpen or MeetingOver unless the meeting's room may be open now."""
         if self._closing:
             raise ServerShuttingDown()
-        room = self._rooms.get(info.meeting_id)
-        if room is not None and not room.closed:
-            return room
         now = self.clock.now()
         opens_at = info.starts_at - self.policy.open_lead
         if now < opens_at:
             raise MeetingNotOpen(opens_at=isoformat(opens_at))
         if now >= info.ends_at:
             raise MeetingOver(ended_at=isoformat(info.ends_at))
+
+    def has_capacity(self) -> bool:
+        return not self.max_rooms or len(self.open_meeting_ids()) < self.max_rooms
+
+    def open(self, info: MeetingInfo) -> Room:
+        """The meeting's room, opened now if its window allows (MeetingNotOpen, MeetingOver)
+        and this process has room for it (NoCapacity)."""
+        if self._closing:
+            raise ServerShuttingDown()
+        room = self._rooms.get(info.meeting_id)
+        if room is not None and not room.closed:
+            return room
+        self.check_window(info)
+        if not self.has_capacity():
+            raise NoCapacity(
+                f"this node already runs its {self.max_rooms} rooms", retry_after=self.retry_after
+            )
+        now = self.clock.now()
 
         def room_media(events: MediaEvents) -> RoomMedia:
             return self.media.open_room(f"meeting-{info.meeting_id}", events)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from rooms.board import BoardBus
+from rooms.board import EventBus
 from rooms.clock import Clock, isoformat
 from rooms.errors import (
     InvalidState,
@@ -177,7 +177,7 @@ class Room(MediaEvents):
         clock: Clock,
         store: RoomStore,
         media: Callable[[MediaEvents], RoomMedia],
-        bus: BoardBus,
+        bus: EventBus,
         on_closed: Callable[[Room], None],
     ) -> None:
         self.info = info

@@ -6,6 +6,9 @@ the meeting (board event `attendance`, `flagged: true`); a late join clears it
 (`flagged: false`). The no-show itself is the rooms' rule at the slot's end (company and buyer
 never in together); a flagged meeting nobody joined has no room, so its end is settled at once
 instead of at the registry's next minute.
+
+In a cluster every node keeps the flags (from who is in the rooms of every node), so each
+answers the venue status the same; only the leader publishes the board events, once.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.cluster.local import LocalCluster
 from app.meetings.models import Meeting, MeetingStatus
 from app.rooms.service import seats_of
 from rooms.clock import Clock, isoformat
@@ -69,9 +73,11 @@ class AttendanceWatcher:
         clock: Clock,
         no_show_after: timedelta,
         interval: float,
+        cluster: LocalCluster | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._registry = registry
+        self._cluster = cluster
         self._clock = clock
         self._no_show_after = no_show_after
         self._interval = interval
@@ -114,6 +120,10 @@ class AttendanceWatcher:
             return set()
         return {seat for seat in Seat if room.seat_state(seat) in _IN_ROOM}
 
+    def _publish(self, mission_id: int, event: dict[str, Any]) -> None:
+        if self._cluster is None or self._cluster.is_leader:
+            self._registry.bus.publish(mission_id, event)
+
     async def check(self) -> None:
         """Flag, update or clear every running meeting once."""
         now = self._clock.now()
@@ -127,11 +137,17 @@ class AttendanceWatcher:
                     )
                 )
             )
+        everywhere = await self._cluster.present() if self._cluster is not None else None
         running = set()
         for meeting in meetings:
             running.add(meeting.id)
             required = {seat for seat in seats_of(meeting) if not seat.is_observer}
-            missing = frozenset(required - self._present(meeting.id))
+            present = (
+                set(everywhere.get(meeting.id, ()))
+                if everywhere is not None
+                else self._present(meeting.id)
+            )
+            missing = frozenset(required - present)
             flag = self._flags.get(meeting.id)
             if missing and (flag is None or flag.missing != missing):
                 flag = Flag(
@@ -149,7 +165,7 @@ class AttendanceWatcher:
                     meeting.id,
                     ", ".join(sorted(missing)),
                 )
-                self._registry.bus.publish(meeting.mission_id, flag.event(now))
+                self._publish(meeting.mission_id, flag.event(now))
             elif not missing and flag is not None:
                 del self._flags[meeting.id]
                 logger.info("meeting %s: every seat is in; flag cleared", meeting.id)
@@ -162,7 +178,7 @@ class AttendanceWatcher:
                     company_venue_id=flag.company_venue_id,
                     buyer_venue_id=flag.buyer_venue_id,
                 )
-                self._registry.bus.publish(flag.mission_id, cleared.event(now))
+                self._publish(flag.mission_id, cleared.event(now))
         self.checks += 1
         ended = [flag for meeting_id, flag in self._flags.items() if meeting_id not in running]
         if ended:
@@ -187,4 +203,4 @@ class AttendanceWatcher:
             del self._flags[flag.meeting_id]
             event = flag.event(now) | {"flagged": False, "ended": True}
             event["status"] = status.value if status is not None else None
-            self._registry.bus.publish(flag.mission_id, event)
+            self._publish(flag.mission_id, event)

@@ -15,7 +15,7 @@ from app.clock import ClockDep
 from app.dependencies import SessionDep
 from app.missions.exceptions import VenueNotFound
 from app.missions.models import Mission, Venue
-from rooms.board import BoardBus
+from rooms.board import EventBus
 
 TOKEN_HEADER = "X-Booth-Token"
 VenueId = Annotated[int, Path(gt=0, le=2**31 - 1)]
@@ -30,8 +30,8 @@ def get_booth_signer(request: Request) -> BoothSigner:
     return signer
 
 
-def get_kiosk_bus(request: Request) -> BoardBus:
-    bus: BoardBus = request.app.state.kiosk_bus
+def get_kiosk_bus(request: Request) -> EventBus:
+    bus: EventBus = request.app.state.kiosk_bus
     return bus
 
 
@@ -41,7 +41,7 @@ def get_attendance(request: Request) -> AttendanceWatcher:
 
 
 BoothSignerDep = Annotated[BoothSigner, Depends(get_booth_signer)]
-KioskBusDep = Annotated[BoardBus, Depends(get_kiosk_bus)]
+KioskBusDep = Annotated[EventBus, Depends(get_kiosk_bus)]
 AttendanceDep = Annotated[AttendanceWatcher, Depends(get_attendance)]
 
 

@@ -1,4 +1,4 @@
-"""Dependencies of the rooms routes: the registry, the link signer, the clock, a meeting."""
+"""Dependencies of the rooms routes: registry, node, link signer, clock, a meeting."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from app.cluster.local import LocalCluster
 from app.dependencies import SessionDep
 from app.errors import NotFound
 from app.meetings.models import Meeting
@@ -22,6 +23,11 @@ def get_registry(request: Request) -> RoomRegistry:
     return registry
 
 
+def get_cluster(request: Request) -> LocalCluster:
+    cluster: LocalCluster = request.app.state.cluster
+    return cluster
+
+
 def get_signer(request: Request) -> LinkSigner:
     signer: LinkSigner = request.app.state.link_signer
     return signer
@@ -35,5 +41,6 @@ async def get_meeting(meeting_id: MeetingId, session: SessionDep) -> Meeting:
 
 
 RegistryDep = Annotated[RoomRegistry, Depends(get_registry)]
+ClusterDep = Annotated[LocalCluster, Depends(get_cluster)]
 SignerDep = Annotated[LinkSigner, Depends(get_signer)]
 MeetingDep = Annotated[Meeting, Depends(get_meeting)]

@@ -25,6 +25,8 @@ CLOSE_CODES: dict[type[e.RoomError], int] = {
     e.MeetingOver: 4011,
     e.SeatLeft: 4013,
     e.MediaFailed: 4014,
+    e.RoomElsewhere: 4015,
+    e.NoCapacity: 1013,  # RFC 6455 "Try Again Later"
 }
 INTERNAL_ERROR_CLOSE_CODE = 1011
 
@@ -37,6 +39,8 @@ HTTP_STATUS: dict[type[e.RoomError], int] = {
     e.InvalidState: 409,
     e.ProtocolError: 400,
     e.ServerShuttingDown: 503,
+    e.NoCapacity: 503,
+    e.RoomElsewhere: 409,
 }
 
 
@@ -60,7 +64,11 @@ def http_status(error: e.RoomError) -> int:
 def install_room_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.RoomError)
     async def _room_error(_request: Request, exc: e.RoomError) -> JSONResponse:
+        headers = {}
+        if isinstance(exc, e.NoCapacity):
+            headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse(
             status_code=http_status(exc),
             content={"detail": exc.message, "code": exc.code, **exc.details},
+            headers=headers,
         )

@@ -13,11 +13,13 @@ from app.audit.service import record, user_actor
 from app.auth.dependencies import ConsoleUser, authorize_console
 from app.auth.service import can_change_mission
 from app.clock import ClockDep
+from app.cluster.base import seat_websocket_url
 from app.dependencies import SessionDep, SettingsDep
 from app.errors import NotFound
 from app.missions.models import Mission
 from app.rooms import service
 from app.rooms.dependencies import (
+    ClusterDep,
     MeetingDep,
     MissionId,
     RegistryDep,
@@ -38,7 +40,7 @@ from app.rooms.schemas import (
 from app.schemas import PathId
 from app.settings import Settings
 from app.turn import ice_servers_for_seat, seat_id
-from rooms.errors import LinkInvalid, RoomClosed
+from rooms.errors import LinkInvalid, NoCapacity, RoomClosed
 from rooms.links import LinkSigner
 from rooms.seats import Seat
 
@@ -64,9 +66,8 @@ def _link_read(link: SeatLink, signer: LinkSigner, settings: Settings) -> LinkRe
 
 
 def websocket_url(settings: Settings, meeting_id: int) -> str:
-    base = settings.base_url
-    scheme, rest = base.split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws/rooms/{meeting_id}"
+    """The seat websocket at the service's entry (any node; it sends seats on to the room's)."""
+    return seat_websocket_url(settings.base_url, meeting_id)
 
 
 @router.get(
@@ -172,7 +173,17 @@ async def revoke_link(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/join", response_model=JoinDetails, summary="What a seat needs to join, by its token")
+@router.post(
+    "/join",
+    response_model=JoinDetails,
+    summary="What a seat needs to join, by its token",
+    responses={
+        503: {
+            "description": "Every node is at capacity: no new room can open now (`no_capacity`); "
+            "see Retry-After"
+        }
+    },
+)
 async def join_details(
     body: JoinRequest,
     session: SessionDep,
@@ -180,6 +191,7 @@ async def join_details(
     settings: SettingsDep,
     clock: ClockDep,
     registry: RegistryDep,
+    cluster: ClusterDep,
 ) -> JoinDetails:
     claims = await service.check_token(
         session=session, signer=signer, token=body.token, meeting_id=None, now=clock.now()
@@ -188,7 +200,22 @@ async def join_details(
     if facts is None:
         raise LinkInvalid()
     meeting = facts.meeting
-    room = registry.get(meeting.id)
+    await session.close()  # placement may wait on Redis: hold no database transaction meanwhile
+    entry = websocket_url(settings, meeting.id)
+    target, room_open = entry, False
+    opens_at = meeting.starts_at - registry.policy.open_lead
+    if meeting.status not in service.CLOSED_STATUSES and opens_at <= clock.now() < meeting.ends_at:
+        # The room may open now: place it (or find it), so the seat connects to its node.
+        try:
+            placement = await cluster.place(meeting.id, mission_id=meeting.mission_id)
+        except NoCapacity as exc:
+            await cluster.refuse(
+                mission_id=meeting.mission_id, meeting_id=meeting.id, retry_after=exc.retry_after
+            )
+            raise
+        target = placement.node.websocket_url(meeting.id)
+        room = registry.get(meeting.id) if placement.local else None
+        room_open = (room is not None and not room.closed) or not (placement.local or placement.new)
     return JoinDetails(
         meeting_id=meeting.id,
         mission_id=facts.mission.id,
@@ -203,10 +230,11 @@ async def join_details(
         language_pair=meeting.language_pair,
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
-        opens_at=meeting.starts_at - registry.policy.open_lead,
+        opens_at=opens_at,
         status=meeting.status.value,
-        room_open=room is not None and not room.closed,
-        websocket_url=websocket_url(settings, meeting.id),
+        room_open=room_open,
+        websocket_url=target,
+        entry_websocket_url=entry,
         # The static servers plus TURN with credentials of this seat's own, time-limited.
         ice_servers=ice_servers_for_seat(
             settings, seat_id=seat_id(meeting.id, claims.seat.value), now=clock.now()
@@ -234,7 +262,7 @@ async def extend(
     meeting: MeetingDep,
     body: ExtendRequest,
     session: SessionDep,
-    registry: RegistryDep,
+    cluster: ClusterDep,
     user: ConsoleUser,
 ) -> dict[str, Any]:
     if meeting.status in service.CLOSED_STATUSES:
@@ -254,9 +282,8 @@ async def extend(
         after={"ends_at": meeting.ends_at, "minutes": body.minutes},
     )
     await session.commit()
-    room = registry.get(meeting.id)
-    if room is not None:
-        await room.extend(meeting.ends_at)
+    # The open room, on whichever node it runs, keeps going until the new end.
+    await cluster.extend_room(meeting.id, meeting.ends_at)
     return {"meeting_id": meeting.id, "ends_at": meeting.ends_at.isoformat()}
 
 
@@ -266,10 +293,9 @@ async def extend(
     summary="End the consultation now; the meeting's status is settled as at the slot's end",
 )
 async def close_room(
-    meeting: MeetingDep, session: SessionDep, registry: RegistryDep, user: ConsoleUser
+    meeting: MeetingDep, session: SessionDep, cluster: ClusterDep, user: ConsoleUser
 ) -> dict[str, Any]:
-    room = registry.get(meeting.id)
-    if room is None:
+    if await cluster.locate(meeting.id) is None:
         raise NotFound(f"meeting {meeting.id} has no open room")
     await record(
         session,
@@ -284,7 +310,8 @@ async def close_room(
     # The room records the end through its own sessions: end this one's transaction first,
     # or SQLite would make those writes wait for this request to finish.
     await session.close()
-    await room.close(RoomClosed("the organiser ended the meeting"), final=True)
+    if not await cluster.close_room(meeting.id):
+        raise NotFound(f"meeting {meeting.id} has no open room")
     return {"meeting_id": meeting.id, "closed": True}
 
 
@@ -299,17 +326,20 @@ async def _mission_or_404(session: SessionDep, mission_id: PathId) -> Mission:
     "/missions/{mission_id}/board",
     dependencies=CONSOLE,
     response_model=Board,
-    summary="The mission's rooms, live",
+    summary="The mission's rooms, live (on every node)",
 )
 async def board(
-    mission_id: MissionId, session: SessionDep, registry: RegistryDep, clock: ClockDep
+    mission_id: MissionId, session: SessionDep, cluster: ClusterDep, clock: ClockDep
 ) -> Board:
     await _mission_or_404(session, mission_id)
     meetings = await service.mission_meetings(session=session, mission_id=mission_id)
+    await session.close()  # the nodes are asked next: hold no transaction meanwhile
+    live_rooms = {room["meeting_id"]: room for room in await cluster.room_snapshots(mission_id)}
+    refused = await cluster.refusals(mission_id)
     rooms = []
     for meeting in meetings:
-        room = registry.get(meeting.id)
-        live = room.snapshot() if room is not None and not room.closed else None
+        live = live_rooms.get(meeting.id)
+        refusal = refused.get(meeting.id)
         rooms.append(
             BoardRoom(
                 meeting_id=meeting.id,
@@ -318,6 +348,8 @@ async def board(
                 ends_at=live["ends_at"] if live else meeting.ends_at,
                 open=live is not None,
                 live=live,
+                node=live.get("node") if live else None,
+                refused_at=refusal.at if refusal and live is None else None,
             )
         )
     return Board(mission_id=mission_id, at=clock.now(), rooms=rooms)
@@ -326,23 +358,37 @@ async def board(
 @router.get(
     "/missions/{mission_id}/board/events",
     dependencies=CONSOLE,
-    summary="Server-sent events: presence, speaking, timer, chat counts and media stats",
+    summary="Server-sent events: presence, speaking, timer, chat counts, media stats and "
+    "refused joins, from rooms on every node",
     response_class=StreamingResponse,
 )
 async def board_events(
-    mission_id: MissionId, session: SessionDep, registry: RegistryDep, clock: ClockDep
+    mission_id: MissionId,
+    session: SessionDep,
+    registry: RegistryDep,
+    cluster: ClusterDep,
+    clock: ClockDep,
 ) -> StreamingResponse:
     await _mission_or_404(session, mission_id)
     # The stream outlives the request's session: end its transaction now, or SQLite's read
     # lock would hold every writer (attendance, status) back for as long as the board watches.
     await session.close()
     bus = registry.bus
-    queue = bus.subscribe(mission_id)
+    queue = bus.subscribe(mission_id)  # first: no event between the snapshot and the feed is lost
+    rooms = await cluster.room_snapshots(mission_id)
+    open_ids = {room["meeting_id"] for room in rooms}
+    refused = await cluster.refusals(mission_id)
     snapshot = {
         "type": "snapshot",
         "mission_id": mission_id,
         "at": clock.now().isoformat(),
-        "rooms": registry.snapshot(mission_id),
+        "rooms": rooms,
+        # Meetings a join was refused for (every node full) that have not opened since.
+        "refused": [
+            cluster.refusal_event(refusal, mission_id)
+            for meeting_id, refusal in sorted(refused.items())
+            if meeting_id not in open_ids
+        ],
     }
 
     return sse.feed(snapshot, queue, on_end=lambda: bus.unsubscribe(mission_id, queue))

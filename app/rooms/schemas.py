@@ -58,7 +58,13 @@ class JoinDetails(BaseModel):
     opens_at: datetime
     status: str
     room_open: bool
-    websocket_url: str
+    websocket_url: str = Field(
+        description="Where this seat's signalling goes now: the node its meeting's room is on."
+    )
+    entry_websocket_url: str = Field(
+        description="Where to reconnect after a drop: the service's entry, which sends the seat "
+        "on to the room's node (`room_elsewhere`, close 4015) wherever the room lives then."
+    )
     ice_servers: list[IceServer]
     link_expires_at: datetime
 
@@ -85,6 +91,12 @@ class BoardRoom(BaseModel):
     ends_at: datetime
     open: bool
     live: dict[str, Any] | None = Field(None, description="The open room's state.")
+    node: str | None = Field(None, description="The node the open room runs on.")
+    refused_at: datetime | None = Field(
+        None,
+        description="A join was refused at this time because every node was at capacity "
+        "(and the room has not opened since).",
+    )
 
 
 class Board(BaseModel):

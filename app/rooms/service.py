@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import clock
@@ -274,6 +274,20 @@ class DatabaseRoomStore:
                 .values(left_at=at, left_reason=reason[:40])
             )
 
+    async def seats_lost(self, *, meeting_id: int, at: datetime, reason: str) -> None:
+        """End every stay still open in the meeting at `at`: its room died with its node,
+        and the seats' new stays (in the room opened again elsewhere) start when they come
+        back, so the log keeps the gap."""
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Attendance)
+                .where(Attendance.meeting_id == meeting_id, Attendance.left_at.is_(None))
+                .values(
+                    left_at=case((Attendance.joined_at > at, Attendance.joined_at), else_=at),
+                    left_reason=reason[:40],
+                )
+            )
+
     async def meeting_live(self, *, meeting_id: int, at: datetime) -> None:
         async with self._sessionmaker() as session, session.begin():
             await session.execute(
@@ -344,9 +358,15 @@ class DatabaseRoomStore:
             )
 
     async def meeting_closed(self, *, meeting_id: int, outcome: CloseOutcome) -> None:
-        status = MeetingStatus(outcome.value)
-        reason = HELD_REASON if outcome is CloseOutcome.COMPLETED else NO_SHOW_REASON
         async with self._sessionmaker() as session, session.begin():
+            if outcome is CloseOutcome.NO_SHOW:
+                # A room opened again on another node after its first node failed knows only
+                # its own half of the meeting: the attendance log knows both.
+                rows = await list_attendance(session=session, meeting_id=meeting_id)
+                if company_met_buyer(rows, until=clock.now()):
+                    outcome = CloseOutcome.COMPLETED
+            status = MeetingStatus(outcome.value)
+            reason = HELD_REASON if outcome is CloseOutcome.COMPLETED else NO_SHOW_REASON
             seen = await session.scalar(select(Meeting.status).where(Meeting.id == meeting_id))
             if seen in attendance.OPEN:
                 await attendance.settle(

@@ -12,15 +12,19 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
+from app.cluster.local import LocalCluster
 from app.rooms import service
 from app.rooms.exceptions import INTERNAL_ERROR_CLOSE_CODE, close_code
 from app.rooms.ratelimit import TokenBucket
+from app.rooms.service import DatabaseRoomStore
 from app.settings import Settings
 from rooms.errors import (
     JoinRequired,
     LinkInvalid,
     MessageInvalid,
     MessageTooBig,
+    NoCapacity,
+    RoomElsewhere,
     RoomError,
     TooManyInvalidMessages,
     TooManyMessages,
@@ -216,6 +220,40 @@ async def _admit(
     return claims, info
 
 
+async def _room_here(websocket: WebSocket, registry: RoomRegistry, info: MeetingInfo) -> Room:
+    """The meeting's room on this node: open here, or placed here now (the cluster's choice).
+
+    RoomElsewhere (close 4015, with the room's websocket URL) when it lives on another node;
+    NoCapacity (close 1013) when no node can take it, which the board shows."""
+    room = registry.get(info.meeting_id)
+    if room is not None and not room.closed:
+        return room
+    registry.check_window(info)  # a meeting that may not open takes no node's capacity
+    state = websocket.app.state
+    cluster: LocalCluster = state.cluster
+    try:
+        placement = await cluster.place(info.meeting_id, mission_id=info.mission_id)
+    except NoCapacity as exc:
+        await cluster.refuse(
+            mission_id=info.mission_id, meeting_id=info.meeting_id, retry_after=exc.retry_after
+        )
+        raise
+    if not placement.local:
+        raise RoomElsewhere(placement.node.websocket_url(info.meeting_id))
+    if placement.taken_over_from is not None:
+        # Its node died with the room: the stays it left open end when it was last heard.
+        at = placement.lost_at or state.clock.now()
+        store: DatabaseRoomStore = state.room_store
+        await store.seats_lost(meeting_id=info.meeting_id, at=at, reason="node_lost")
+    try:
+        return registry.open(info)
+    except NoCapacity as exc:  # this node's own limit, reached since it was chosen
+        await cluster.refuse(
+            mission_id=info.mission_id, meeting_id=info.meeting_id, retry_after=exc.retry_after
+        )
+        raise
+
+
 @ws_router.websocket("/ws/rooms/{meeting_id}")
 async def seat_socket(websocket: WebSocket, meeting_id: int) -> None:
     """One seat's signalling; docs/signalling.md describes the messages and close codes."""
@@ -240,7 +278,7 @@ async def seat_socket(websocket: WebSocket, meeting_id: int) -> None:
             raise JoinRequired()
         claims, info = await _admit(websocket, meeting_id, message)
         connection.seat = claims.seat.value
-        room = registry.open(info)
+        room = await _room_here(websocket, registry, info)
         await room.join(claims.seat, connection, message)
         await _serve(websocket, settings, connection, limiter, room)
     except WebSocketDisconnect:

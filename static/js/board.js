@@ -51,6 +51,7 @@ function render(id) {
   let level = r.status || row.dataset.status;
   if (r.phase === "live") { key = "board.phase.live"; level = "live"; }
   else if (r.phase === "lobby") { key = "board.phase.lobby"; level = "lobby"; }
+  else if (r.refused && r.phase !== "closed") { key = "board.refused"; level = "no_show"; }
   else if (r.phase !== "closed" && row.dataset.status === "scheduled" && Date.now() > starts + 5 * 60000 && present < 2) {
     key = "board.no_show_risk";
     level = "no_show";
@@ -79,6 +80,9 @@ function tickTimes() {
 function onEvent(event) {
   const r = room(event.meeting_id);
   switch (event.type) {
+    case "refused": // every node was at capacity when a seat tried to open the room
+      r.refused = event.at;
+      break;
     case "room":
       r.phase = event.phase;
       if (event.phase === "closed") r.status = event.final ? null : r.status;
@@ -125,8 +129,9 @@ function connect() {
   source.addEventListener("snapshot", (message) => {
     const data = JSON.parse(message.data);
     for (const snapshot of data.rooms || []) fromSnapshot(snapshot);
+    for (const refusal of data.refused || []) onEvent({ type: "refused", ...refusal });
   });
-  for (const type of ["room", "presence", "speaking", "mute", "timer", "stats"]) {
+  for (const type of ["room", "presence", "speaking", "mute", "timer", "stats", "refused"]) {
     source.addEventListener(type, (message) => onEvent(JSON.parse(message.data)));
   }
 }

@@ -2,7 +2,8 @@
 // The server makes every offer; this client answers, attaches its camera and microphone to the
 // upload transceivers the server created, trickles ICE, and rejoins by itself after a drop.
 
-const RETRYABLE_CLOSE = new Set([1000, 1001, 1005, 1006, 1011, 1012, 4014, 4000]);
+// 1013: every node is full now; 4015: the room lives on another node (docs/signalling.md).
+const RETRYABLE_CLOSE = new Set([1000, 1001, 1005, 1006, 1011, 1012, 1013, 4014, 4015, 4000]);
 const FATAL_CLOSE = {
   4001: "link_invalid", 4002: "link_expired", 4003: "link_revoked", 4004: "link_wrong_meeting",
   4005: "join_required", 4009: "seat_taken", 4010: "meeting_not_open", 4011: "meeting_over",
@@ -92,7 +93,11 @@ export class CallSession extends EventTarget {
   connect() {
     if (this.state === "ended") return;
     this.state = this.attempt ? "reconnecting" : "connecting";
-    const ws = new WebSocket(this.details.websocket_url);
+    // The room's node (the join response), a node the room moved to (a redirect), or after a
+    // drop the service's entry, which sends the seat on to wherever the room lives now.
+    const url = this.redirect || (this.attempt && this.details.entry_websocket_url) || this.details.websocket_url;
+    this.redirect = null;
+    const ws = new WebSocket(url);
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.lastPong = Date.now();
@@ -137,6 +142,11 @@ export class CallSession extends EventTarget {
     const fatal = FATAL_CLOSE[code] || (reason && !RETRYABLE_CLOSE.has(code) ? reason : null);
     if (fatal && code !== 1000) {
       this.end(fatal);
+      return;
+    }
+    if (code === 4015 && this.redirect) {
+      this.closePeer();
+      this.connect(); // to the room's node at once: not a drop
       return;
     }
     this.dropped(`closed ${code}`);
@@ -205,6 +215,7 @@ export class CallSession extends EventTarget {
           this.pending.delete(message.id);
           waiter.reject(Object.assign(new Error(message.message), { code: message.code, details: message.details }));
         } else {
+          if (message.code === "room_elsewhere") this.redirect = message.details?.websocket_url;
           this.emit("notice", message);
         }
         return;

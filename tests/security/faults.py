@@ -1,5 +1,6 @@
 """What the fault tests share: a private PostgreSQL instance they may stop, the service as a
-real `python -m app` process, and snapshots of the saved rows to compare before and after."""
+real `python -m app` process (tests/live.py), and snapshots of the saved rows to compare
+before and after."""
 
 from __future__ import annotations
 
@@ -7,23 +8,19 @@ import asyncio
 import glob
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 
 from app.database import Base, create_engine, create_sessionmaker
 from app.settings import Settings
 from bench.load import free_port
 from tests import principals
-from tests.waiting import wait_until
+from tests.live import ServiceProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 240.0  # a loaded shared machine (load 35 seen) starts it slowly
@@ -86,91 +83,6 @@ class PrivatePostgres:
             except RuntimeError:
                 pass
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-@dataclass
-class ServiceProcess:
-    """`python -m app` on a loopback port, its output in a log file."""
-
-    database_url: str
-    port: int
-    log: Path
-    secret_key: str
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    @property
-    def settings(self) -> Settings:
-        """The settings the process runs with (cookie names depend on them)."""
-        return Settings(**self._values())
-
-    def _values(self) -> dict[str, Any]:
-        return {
-            "environment": "test",
-            "database_url": self.database_url,
-            "host": "127.0.0.1",
-            "port": self.port,
-            "secret_key": self.secret_key,
-            "ice_host_addresses": ["127.0.0.1"],
-        }
-
-    def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEBOOTH_")} | {
-            "TRADEBOOTH_ENVIRONMENT": "test",
-            "TRADEBOOTH_DATABASE_URL": self.database_url,
-            "TRADEBOOTH_HOST": "127.0.0.1",
-            "TRADEBOOTH_PORT": str(self.port),
-            "TRADEBOOTH_SECRET_KEY": self.secret_key,
-            "TRADEBOOTH_ICE_HOST_ADDRESSES": '["127.0.0.1"]',
-            "TRADEBOOTH_LOG_LEVEL": "INFO",
-        }
-        output = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "--no-demo"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        output.close()
-
-        def ready() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"the service exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                return httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(ready, START_TIMEOUT_S, "the service to be ready")
-
-    def kill(self) -> None:
-        """SIGKILL: no lifespan shutdown, no goodbye to the seats."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-    def exceptions(self) -> list[str]:
-        text = self.log.read_text(errors="replace")
-        return [line for line in text.splitlines() if "Traceback (most recent call last)" in line]
 
 
 async def _admin_headers(database_url: str, settings: Settings) -> dict[str, str]:

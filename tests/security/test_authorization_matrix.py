@@ -147,6 +147,8 @@ def _routes(day: date) -> dict[tuple[str, str], Row]:
     return {
         ("GET", "/healthz"): Row(Rule.PUBLIC, 200),
         ("GET", "/readyz"): Row(Rule.PUBLIC, 200),
+        # Prometheus scrapes it without a session: the operator exposes it to monitoring only.
+        ("GET", "/metrics"): Row(Rule.PUBLIC, 200),
         # organisations
         ("GET", "/api/v1/organisations"): Row(Rule.ORG_LIST, 200),
         ("POST", "/api/v1/organisations"): Row(Rule.ADMIN, 201, {"name": "Suwon City"}),

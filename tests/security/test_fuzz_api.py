@@ -11,10 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +31,8 @@ from app.migrations import upgrade
 from app.settings import Settings
 from tests import principals
 from tests.conftest import create_sqlite_database
-from tests.waiting import wait_until
+from tests.live import ServiceProcess, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_EXAMPLES = 300
 SLOW_EXAMPLES = 10_000
 HUGE_ID = "99999999999999999999"  # beyond any integer column
@@ -75,25 +70,27 @@ def known_cause(case: Any) -> str | None:
 
 @dataclass
 class LiveServer:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log: Path
+    """The app as a process (tests/live.py), with an admin's session for the fuzzer."""
+
+    live: ServiceProcess
     demo_mission_id: int
     http: requests.Session = field(default_factory=requests.Session)
 
+    @property
+    def base_url(self) -> str:
+        return self.live.base_url
+
+    @property
+    def log(self) -> Path:
+        return self.live.log
+
     def alive(self) -> bool:
-        if self.process.poll() is not None:
+        if not self.live.alive:
             return False
         try:
             return self.http.get(f"{self.base_url}/healthz", timeout=10).status_code == 200
         except requests.RequestException:
             return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _seed(url: str) -> int:
@@ -122,62 +119,26 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     upgrade(url)
     demo_mission_id = asyncio.run(_seed(url))
     headers = asyncio.run(_admin_headers(url))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEBOOTH_")} | {
-        "TRADEBOOTH_ENVIRONMENT": "test",
-        "TRADEBOOTH_DATABASE_URL": url,
-        "TRADEBOOTH_HOST": "127.0.0.1",
-        "TRADEBOOTH_PORT": str(port),
-        "TRADEBOOTH_ICE_HOST_ADDRESSES": '["127.0.0.1"]',
-        # The fuzzer is one client sending thousands of inputs: 429s would hide the routes.
-        "TRADEBOOTH_API_RATE_PER_SECOND": "1000000",
-        "TRADEBOOTH_API_RATE_BURST": "1000000",
-    }
-    log = folder / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = LiveServer(
-        base_url=f"http://127.0.0.1:{port}",
-        process=process,
-        log=log,
-        demo_mission_id=demo_mission_id,
+    live = ServiceProcess(
+        url,
+        free_port(),
+        folder / "server.log",
+        "fuzz-api-secret-key",
+        settings_values={
+            "log_level": "WARNING",
+            # The fuzzer is one client sending thousands of inputs: 429s would hide the routes.
+            "api_rate_per_second": 1000000,
+            "api_rate_burst": 1000000,
+        },
     )
+    live.start()
+    server = LiveServer(live, demo_mission_id)
     # Signed in as an admin: the inputs reach the routes behind the authorization check.
     server.http.headers.update(headers)
     try:
-        try:
-            wait_until(lambda: server.alive() or process.poll() is not None, 60, "the app")
-        except AssertionError:
-            pass  # reported below with the app's log
-        if not server.alive():
-            raise RuntimeError(f"the app did not start:\n{log.read_text()}")
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        live.stop()
 
 
 def _describe(case: Any, response: requests.Response | None, error: str = "") -> dict[str, Any]:

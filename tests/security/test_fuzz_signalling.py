@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,13 +36,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from app.migrations import upgrade
-from bench.load import free_port, seed
+from bench.load import seed
 from rooms import errors as room_errors
 from rooms.messages import _client_adapter
 from tests.conftest import create_sqlite_database
-from tests.waiting import wait_until
+from tests.live import ServiceProcess, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_EXAMPLES = 300
 SLOW_EXAMPLES = 10_000
 SEATS = ("company", "buyer", "interpreter", "organiser")
@@ -267,14 +263,25 @@ INPUTS = st.tuples(
 
 @dataclass
 class Service:
-    process: subprocess.Popen[bytes]
-    base_url: str
-    ws_url: str
-    log: Path
+    """The service process (tests/live.py) and the tokens of its seats."""
+
+    live: ServiceProcess
     tokens: dict[tuple[int, str], str]
 
+    @property
+    def base_url(self) -> str:
+        return self.live.base_url
+
+    @property
+    def ws_url(self) -> str:
+        return self.live.ws_url
+
+    @property
+    def log(self) -> Path:
+        return self.live.log
+
     def alive(self) -> bool:
-        if self.process.poll() is not None:
+        if not self.live.alive:
             return False
         try:
             return httpx.get(f"{self.base_url}/healthz", timeout=10).status_code == 200
@@ -297,62 +304,24 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     upgrade(url)
     secret = "fuzz-signalling-secret-key"
     specs = asyncio.run(seed(url, 3, 120, secret, seats=SEATS))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEBOOTH_")} | {
-        "TRADEBOOTH_ENVIRONMENT": "test",
-        "TRADEBOOTH_DATABASE_URL": url,
-        "TRADEBOOTH_SECRET_KEY": secret,
-        "TRADEBOOTH_HOST": "127.0.0.1",
-        "TRADEBOOTH_PORT": str(port),
-        "TRADEBOOTH_ICE_HOST_ADDRESSES": '["127.0.0.1"]',
-        # The fuzzer sends far more than a person: the rate limit would end every run early
-        # (it is tested on its own in test_limits.py).
-        "TRADEBOOTH_WS_MESSAGES_PER_SECOND": "100000",
-        "TRADEBOOTH_WS_MESSAGE_BURST": "100000",
-    }
-    log = folder / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--ws-max-size",
-                str(2 * MAX_MESSAGE_BYTES),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = Service(
-        process,
-        f"http://127.0.0.1:{port}",
-        f"ws://127.0.0.1:{port}",
-        log,
-        {(spec.meeting_id, spec.seat): spec.token for spec in specs},
+    live = ServiceProcess(
+        url,
+        free_port(),
+        folder / "server.log",
+        secret,
+        settings_values={
+            "log_level": "WARNING",
+            # The fuzzer sends far more than a person: the rate limit would end every run
+            # early (it is tested on its own in test_limits.py).
+            "ws_messages_per_second": 100000,
+            "ws_message_burst": 100000,
+        },
     )
+    live.start()  # python -m app: websocket frames up to twice TRADEBOOTH_WS_MAX_MESSAGE_BYTES
     try:
-        wait_until(lambda: server.alive() or process.poll() is not None, 90, "the service")
-        if not server.alive():
-            raise RuntimeError(f"the service did not start:\n{log.read_text()}")
-        yield server
+        yield Service(live, {(spec.meeting_id, spec.seat): spec.token for spec in specs})
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        live.stop()
 
 
 # A seat over the sync websocket client --------------------------------------------------------
