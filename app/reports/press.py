@@ -44,6 +44,17 @@ def krw_ko(value: Decimal) -> str:
     return f"약 {man:,}만 원" if man else f"{value:,}원"
 
 
+def krw_en(value: Decimal) -> str:
+    """KRW 44.63 billion, KRW 850 million; below a million, to the won (KRW 650,000)."""
+    if value >= 1_000_000_000:
+        billions = (value / 1_000_000_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        return f"KRW {billions:,} billion"
+    if value >= 1_000_000:
+        millions = (value / MILLION).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+        return f"KRW {millions:,} million"
+    return f"KRW {value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN):,}"
+
+
 def _krw_in_brackets(value: Decimal | None) -> str:
     """(약 446억 원), or nothing while the total has no KRW figure (a KRW rate is missing)."""
     return "" if value is None else f"({krw_ko(value)})"
