@@ -15,16 +15,17 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
-from app.audit.service import summary
 from app.imports.exceptions import ImportChanged, ImportRefused
-from app.imports.meetings import Context, MeetingChange, Plan, build_plan, load_context
+from app.imports.meetings import MeetingChange, Plan, build_plan, load_context
 from app.imports.models import MeetingKey
 from app.imports.tables import Cell
 from app.meetings.models import Meeting
@@ -91,14 +92,16 @@ async def confirm(
             raise ImportRefused(plan)
         if expected_digest is not None and plan.digest() != expected_digest:
             raise ImportChanged(plan)
-        meeting_ids = await _write(session, plan, context, actor, now, source)
-        await session.commit()
+        if plan.changes_anything:
+            await _write(session, plan, actor, now, source)
+        await session.commit()  # a file that changes nothing writes nothing, not even audit
     except BaseException:
         await session.rollback()
         raise
     logger.info(
         "mission %s: import by %s applied: %s", mission_id, actor.audit, plan.counts()
     )
+    meeting_ids = [change.meeting_id for change in plan.changes if change.meeting_id is not None]
     return Applied(plan, meeting_ids)
 
 
@@ -116,9 +119,23 @@ def _event(
         "entity": entity,
         "entity_id": str(entity_id),
         "mission_id": mission_id,
-        "before": summary(before),
-        "after": summary(after),
+        "before": _plain(before),
+        "after": _plain(after),
     }
+
+
+def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A JSON-safe copy of a flat summary (what app.audit.service.summary makes of it, without
+    its size check: these hold a meeting's or an outcome's few fields)."""
+    if values is None:
+        return None
+    return {
+        key: value.isoformat() if isinstance(value, datetime | date)
+        else value.value if isinstance(value, Enum)
+        else str(value) if isinstance(value, Decimal)
+        else value
+        for key, value in values.items()
+    }  # fmt: skip
 
 
 _VERSION_FIELDS = (
@@ -134,66 +151,82 @@ _VERSION_FIELDS = (
 )
 
 
+async def _reserve_ids(session: AsyncSession, table: Table, count: int) -> list[int]:
+    """Primary keys for `count` new rows of `table`, taken before inserting them, so that a
+    multi-row INSERT needs no RETURNING (whose row-by-row bookkeeping costs seconds for
+    10,000 rows)."""
+    if count == 0:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        # This transaction took SQLite's write lock first: nobody else inserts meanwhile.
+        top = await session.scalar(select(func.max(table.c.id)))
+        return list(range(int(top or 0) + 1, int(top or 0) + 1 + count))
+    rows = await session.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:name, 'id')) FROM generate_series(1, :n)"),
+        {"name": table.name, "n": count},
+    )
+    return [int(row[0]) for row in rows]
+
+
+async def _insert(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(table.insert(), rows)
+
+
+async def _update(
+    session: AsyncSession, table: Table, key: str, rows: list[dict[str, Any]]
+) -> None:
+    """UPDATE ... WHERE key = ? for each row (executemany), grouped by the columns set."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(k for k in row if k != key)), []).append(row)
+    for columns, group in groups.items():
+        statement = (
+            table.update()
+            .where(table.c[key] == bindparam(f"b_{key}"))
+            .values({column: bindparam(column) for column in columns})
+        )
+        await session.execute(
+            statement, [{**{c: row[c] for c in columns}, f"b_{key}": row[key]} for row in group]
+        )
+
+
 async def _write(
-    session: AsyncSession,
-    plan: Plan,
-    context: Context,
-    actor: Actor,
-    now: datetime,
-    source: str,
-) -> list[int]:
+    session: AsyncSession, plan: Plan, actor: Actor, now: datetime, source: str
+) -> None:
     mission_id = plan.mission_id
     events: list[dict[str, Any]] = []
     created = [change for change in plan.changes if change.is_new]
-    if created:
-        ids = await session.scalars(
-            insert(Meeting).returning(Meeting.id, sort_by_parameter_order=True),
-            [
-                {
-                    "mission_id": mission_id,
-                    **change.fields,
-                    "language_pair": "",
-                    "priority": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for change in created
-            ],
-        )
-        for change, meeting_id in zip(created, ids.all(), strict=True):
-            change.meeting_id = meeting_id
-            events.append(_event(actor, now, "meeting.create", "meeting", meeting_id, mission_id,
-                                 after={**change.fields, "key": change.key, "via": "import"}))
+    meetings = Meeting.__table__
+    ids = await _reserve_ids(session, meetings, len(created))  # type: ignore[arg-type]
+    for change, meeting_id in zip(created, ids, strict=True):
+        change.meeting_id = meeting_id
+        events.append(_event(actor, now, "meeting.create", "meeting", meeting_id, mission_id,
+                             after={**change.fields, "key": change.key, "via": "import"}))
+    await _insert(session, meetings, [  # type: ignore[arg-type]
+        {"id": change.meeting_id, "mission_id": mission_id, **change.fields, "language_pair": "",
+         "priority": 0, "created_at": now, "updated_at": now}
+        for change in created
+    ])  # fmt: skip
     updated = [change for change in plan.changes if change.before]  # existing meetings only
-    if updated:
-        await session.execute(
-            update(Meeting),
-            [
-                {"id": change.meeting_id, **_changed(change), "updated_at": now}
-                for change in updated
-            ],
-        )
-        for change in updated:
-            events.append(_event(actor, now, "meeting.update", "meeting", change.meeting_id,
-                                 mission_id, before=change.before, after=_changed(change)))
-    keys = [change for change in plan.changes if change.register_key]
-    if keys:
-        await session.execute(
-            insert(MeetingKey),
-            [
-                {"mission_id": mission_id, "key": change.key, "meeting_id": change.meeting_id,
-                 "created_at": now}
-                for change in keys
-            ],
-        )
+    await _update(session, meetings, "id", [  # type: ignore[arg-type]
+        {"id": change.meeting_id, **_changed(change), "updated_at": now} for change in updated
+    ])  # fmt: skip
+    for change in updated:
+        events.append(_event(actor, now, "meeting.update", "meeting", change.meeting_id,
+                             mission_id, before=change.before, after=_changed(change)))
+    await _insert(session, MeetingKey.__table__, [  # type: ignore[arg-type]
+        {"mission_id": mission_id, "key": change.key, "meeting_id": change.meeting_id,
+         "created_at": now}
+        for change in plan.changes
+        if change.register_key
+    ])  # fmt: skip
     await _write_outcomes(session, plan, actor, now, events)
     events.append(
         _event(actor, now, "import.meetings", "mission", mission_id, mission_id,
                after={"source": source, **plan.counts()})
     )
-    await session.execute(insert(AuditEvent), events)
-    del context  # read by the plan only
-    return [change.meeting_id for change in plan.changes if change.meeting_id is not None]
+    await _insert(session, AuditEvent.__table__, events)  # type: ignore[arg-type]
 
 
 def _changed(change: MeetingChange) -> dict[str, Any]:
@@ -249,12 +282,11 @@ async def _write_outcomes(
                        after={**after, "version": number, "via": "import"})
             )
             previous = values
-    ids = list(
-        await session.scalars(
-            insert(OutcomeVersion).returning(OutcomeVersion.id, sort_by_parameter_order=True),
-            rows,
-        )
-    )
+    versions = OutcomeVersion.__table__
+    ids = await _reserve_ids(session, versions, len(rows))  # type: ignore[arg-type]
+    for row, version_id in zip(rows, ids, strict=True):
+        row["id"] = version_id
+    await _insert(session, versions, rows)  # type: ignore[arg-type]
     heads_new: list[dict[str, Any]] = []
     heads_moved: list[dict[str, Any]] = []
     position = 0
@@ -272,10 +304,8 @@ async def _write_outcomes(
             heads_new.append(head | {"mission_id": plan.mission_id})
         else:
             heads_moved.append(head)
-    if heads_new:
-        await session.execute(insert(Outcome), heads_new)
-    if heads_moved:
-        await session.execute(update(Outcome), heads_moved)
+    await _insert(session, Outcome.__table__, heads_new)  # type: ignore[arg-type]
+    await _update(session, Outcome.__table__, "meeting_id", heads_moved)  # type: ignore[arg-type]
 
 
 def _report_units(values: Any, conversion: Any) -> dict[str, int | None]:

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from app.imports.tables import Cell, text
 from app.meetings.models import MeetingStatus
@@ -169,6 +170,7 @@ _LEGAL_FORMS = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def name_key(name: str) -> str:
     """A name folded for matching: case, width, spaces, punctuation and legal forms ignored."""
     folded = unicodedata.normalize("NFKC", name).casefold()

@@ -205,15 +205,23 @@ class Row:
     action: str = ""  # create, update, unchanged (of the meeting)
     outcome_action: str = ""  # version, unchanged, "" (no outcome on the row)
 
+    texts: dict[str, str] = field(default_factory=dict)  # each cell as text, read once
+
+    def __post_init__(self) -> None:
+        self.texts = {name: text(cell) for name, cell in self.cells.items()}
+
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def text(self, name: str) -> str:
-        return text(self.cells.get(name))
+        return self.texts.get(name, "")
 
-    def problem(self, name: str, code: str, **params: Any) -> None:
-        self.problems.append(Problem(name, code, params))
+    def inherit(self, name: str, other: Row) -> None:
+        self.cells[name], self.texts[name] = other.cells[name], other.texts[name]
+
+    def problem(self, field_name: str, code: str, /, **params: Any) -> None:
+        self.problems.append(Problem(field_name, code, params))
 
 
 @dataclass(frozen=True)
@@ -238,6 +246,7 @@ class MeetingChange:
     current_values: OutcomeValues | None
     versions: list[NewVersion]
     is_new: bool = False  # planned as a new meeting (its id is set once written)
+    bad: bool = False  # one of its rows has a problem: left out of the counts
 
     def __post_init__(self) -> None:
         self.is_new = self.is_new or self.meeting_id is None
@@ -266,19 +275,21 @@ class Plan:
         return not self.bad
 
     def counts(self) -> dict[str, int]:
-        actions = [change.action for change in self.changes]
-        statuses = [change.fields["status"] for change in self.changes]
+        """What confirming writes, from the meetings whose rows are all good."""
+        good = [change for change in self.changes if not change.bad]
+        actions = [change.action for change in good]
+        statuses = [change.fields["status"] for change in good]
         return {
             "rows": len(self.rows),
             "bad_rows": len(self.bad),
-            "meetings": len(self.changes),
+            "meetings": len(good),
             "meetings_created": actions.count("create"),
             "meetings_updated": actions.count("update"),
             "meetings_unchanged": actions.count("unchanged"),
             "held": statuses.count(MeetingStatus.COMPLETED),
             "no_shows": statuses.count(MeetingStatus.NO_SHOW),
-            "outcome_versions": sum(len(change.versions) for change in self.changes),
-            "outcomes_changed": sum(1 for change in self.changes if change.versions),
+            "outcome_versions": sum(len(change.versions) for change in good),
+            "outcomes_changed": sum(1 for change in good if change.versions),
         }
 
     @property
@@ -465,7 +476,7 @@ def _group(rows: list[Row], has_key_column: bool) -> dict[str, list[Row]]:
         for later in group[1:]:
             for name in MEETING_FIELDS:
                 if not later.text(name) and first.text(name):
-                    later.cells[name] = first.cells[name]
+                    later.inherit(name, first)
     return groups
 
 
@@ -756,7 +767,7 @@ def build_plan(
         first = group[0]
         for later in group[1:]:
             for name in _same_meeting(first, later):
-                later.problem(name, "key_other_meeting", key=later.key, line=first.line)
+                later.problem(name, "key_other_meeting", meeting_key=later.key, line=first.line)
         if not all(row.company_id and row.buyer_id and row.starts_at for row in group):
             continue  # the rows already say what is missing
         meeting_id = _target(first, context, claimed)
@@ -840,6 +851,8 @@ def build_plan(
                 "version" if row.line in versioned else "unchanged" if row.outcome else ""
             )
     _clashes(changes, group_of, context)
+    for change in changes:
+        change.bad = not all(row.ok for row in group_of[id(change)])
     return Plan(mission.id, rows, changes, columns, unknown)
 
 

@@ -53,7 +53,12 @@ async def _cells(file: UploadFile) -> list[list[Cell]]:
     try:
         return service.read_file(file.filename or "", content)
     except ImportFileError as exc:
-        raise InvalidRequest(exc.english(), code=exc.key) from None
+        raise _file_error(exc) from None
+
+
+def _file_error(exc: ImportFileError) -> InvalidRequest:
+    """A file the importer cannot use as a whole: 422 with the message and its code."""
+    return InvalidRequest(exc.english(), code=exc.key)
 
 
 def _actor(user: ConsoleUser) -> Actor:
@@ -108,9 +113,12 @@ async def preview_import(
 ) -> MeetingsImportOut:
     mission = await _mission(session, mission_id)
     cells = await _cells(file)
-    plan = await service.preview(
-        session=session, mission=mission, cells=cells, reason=reason, now=now
-    )
+    try:
+        plan = await service.preview(
+            session=session, mission=mission, cells=cells, reason=reason, now=now
+        )
+    except ImportFileError as exc:
+        raise _file_error(exc) from None
     return MeetingsImportOut.of(plan, applied=False)
 
 
@@ -135,14 +143,17 @@ async def confirm_import(
 ) -> MeetingsImportOut:
     mission = await _mission(session, mission_id)
     cells = await _cells(file)
-    applied = await service.confirm(
-        session=session,
-        mission=mission,
-        cells=cells,
-        actor=_actor(user),
-        now=now,
-        reason=reason,
-        expected_digest=preview_digest,
-        source=file.filename or "",
-    )
+    try:
+        applied = await service.confirm(
+            session=session,
+            mission=mission,
+            cells=cells,
+            actor=_actor(user),
+            now=now,
+            reason=reason,
+            expected_digest=preview_digest,
+            source=file.filename or "",
+        )
+    except ImportFileError as exc:
+        raise _file_error(exc) from None
     return MeetingsImportOut.of(applied.plan, applied=True)

@@ -80,6 +80,12 @@ def text(cell: Cell) -> str:
         return ""
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
+    if isinstance(cell, datetime):  # an Excel date (midnight) or date and time
+        if cell.time() == time(0):
+            return cell.date().isoformat()
+        return cell.strftime("%Y-%m-%d %H:%M")
+    if isinstance(cell, time):
+        return cell.strftime("%H:%M")
     return str(cell).strip()
 
 

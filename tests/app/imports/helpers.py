@@ -33,7 +33,8 @@ async def mission_for(
     for buyer in file.buyers:
         response = await client.post(f"/api/v1/missions/{mission.id}/buyers", json=buyer)
         assert response.status_code == 201, response.text
-    await put_rates(client, mission, file.rates if rates is None else rates)
+    if rates := file.rates if rates is None else rates:
+        await put_rates(client, mission, rates)
     return mission
 
 

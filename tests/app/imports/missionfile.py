@@ -25,7 +25,8 @@ HEADINGS = {
     "key": "상담번호", "company": "참가기업", "buyer_company": "바이어사", "buyer": "바이어",
     "date": "상담일", "start": "시작", "end": "종료", "status": "상태", "currency": "통화",
     "consultation_value": "상담액", "expected_contract_value": "계약추진액",
-    "onsite_contract_amount": "현장계약액", "mou_amount": "MOU액", "notes": "비고",
+    "onsite_contract_amount": "현장계약액", "mou_amount": "MOU액", "interest_level": "관심도",
+    "notes": "비고",
     "reason": "수정사유",
 }  # fmt: skip
 RATES = {"USD": Decimal(1), "KZT": Decimal(500), "RUB": Decimal(80)}
@@ -79,8 +80,8 @@ def cis_mission(
     slot = 0
     number = 0
     while number < meetings:
-        day = start + timedelta(days=slot // 18)
-        minutes = 9 * 60 + 30 * (slot % 18)
+        day = start + timedelta(days=slot % 2)  # the two days take turns, from 09:00
+        minutes = 9 * 60 + 30 * (slot // 2)
         begins = f"{minutes // 60:02d}:{minutes % 60:02d}"
         ends = f"{(minutes + 30) // 60:02d}:{(minutes + 30) % 60:02d}"
         # In one slot each company meets a different buyer (a rotation per slot).
