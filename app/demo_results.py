@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import clock
 from app.demo import ORGANISATION
 from app.imports import apply
 from app.imports.meetings import HEADINGS
@@ -33,7 +34,6 @@ from app.money.models import ExchangeRate
 from app.organisations.models import Organisation
 from app.outcomes.actors import Actor, Role
 from app.participants.models import Buyer, Company, Interpreter
-from app.records import claim_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +253,8 @@ async def ensure_finished_mission(
         if found is not None and await _has_meetings(session, found):
             return Finished(found, created=False)
     async with sessionmaker() as session:
-        await claim_write_lock(session)  # SQLite: a racing first run waits here, then finds it
+        # A writing session: on SQLite a racing first run waits here for the write lock
+        # (BEGIN IMMEDIATE, app/database.py), then finds the mission.
         mission = await _find(session)
         try:
             if mission is None:
@@ -273,7 +274,7 @@ async def ensure_finished_mission(
             mission_id=mission.id,
             cells=cells(),
             actor=ACTOR,
-            now=now or datetime.now(UTC),
+            now=now or clock.now(),
             source="2024 CIS 수출개척단 상담일지.xlsx (demo)",
         )
         mission = await session.get_one(Mission, mission.id)

@@ -1,10 +1,11 @@
 """Writing a confirmed meetings import: checked again under lock, then all of it in one
 transaction, or nothing.
 
-The mission's rows the import reads are locked first (SQLite: the database's write lock, taken
-before any read; PostgreSQL: the mission, its companies, buyers, interpreters, meetings and
-outcomes, FOR UPDATE, in the order bookings lock them), the plan is made again from what is
-saved now, and it must be the plan the organiser previewed (same digest) with no bad row.
+The mission's rows the import reads are locked first (SQLite: the database's write lock,
+which a writing session holds from its first statement; PostgreSQL: the mission, its
+companies, buyers, interpreters, meetings and outcomes, FOR UPDATE, in the order bookings
+lock them), the plan is made again from what is saved now, and it must be the plan the
+organiser previewed (same digest) with no bad row.
 Then meetings, their keys, outcome versions, outcome heads and audit events are written with
 a few multi-row statements: a 10,000-row file is written in seconds, and a failure anywhere
 rolls every part back.
@@ -35,7 +36,6 @@ from app.money.currencies import from_minor
 from app.outcomes.actors import Actor
 from app.outcomes.models import Outcome, OutcomeVersion
 from app.participants.models import Buyer, Company, Interpreter
-from app.records import claim_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ class Applied:
 
 async def _lock(session: AsyncSession, mission_id: int) -> None:
     if session.get_bind().dialect.name == "sqlite":
-        await claim_write_lock(session)
+        # A writing session's transaction began with BEGIN IMMEDIATE (app/database.py): it
+        # has held the database's write lock since its first statement.
         return
     await session.execute(select(Mission.id).where(Mission.id == mission_id).with_for_update())
     for model in (Company, Buyer, Interpreter, Meeting):
@@ -81,8 +82,6 @@ async def confirm(
 ) -> Applied:
     """Plan again under lock and write it; ImportRefused (422) with the bad rows, or
     ImportChanged (409) when the records moved since the preview: nothing written then."""
-    if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
-        await session.commit()  # the write lock must come before this transaction's reads
     try:
         await _lock(session, mission_id)
         mission = await session.get_one(Mission, mission_id, populate_existing=True)

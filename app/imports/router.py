@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from app.audit.service import user_actor
 from app.auth.dependencies import ConsoleUser, NowDep
-from app.dependencies import SessionDep
+from app.dependencies import READS_ONLY, SessionDep
 from app.errors import InvalidRequest
 from app.imports import service, template
 from app.imports.meetings import MAX_BYTES, MAX_ROWS
@@ -99,6 +99,7 @@ async def template_csv(mission_id: PathId, session: SessionDep, lang: Lang = "en
 @router.post(
     "/preview",
     response_model=MeetingsImportOut,
+    openapi_extra=READS_ONLY,  # writes nothing: a reading session, no write lock held
     responses=_ANSWERS,  # type: ignore[arg-type]
     summary="Check a file: what confirming would do to each meeting, or every bad row",
     description="Nothing is written. `ok` is false when a row is bad; `problems` names each "

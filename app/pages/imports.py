@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.audit.service import user_actor
 from app.auth.dependencies import NowDep
 from app.auth.models import User
-from app.dependencies import SessionDep
+from app.dependencies import READS_ONLY, SessionDep
 from app.errors import PermissionDenied
 from app.imports import meetings as meetings_import
 from app.imports import participants, service
@@ -157,7 +157,8 @@ def _actor(user: User) -> Actor:
     return Actor(name=user.name or user.email, role=Role.ORGANISER, audit=user_actor(user))
 
 
-@router.post("/missions/{mission_id}/import")
+# Checking a file writes nothing: a reading session, so a large file holds no write lock.
+@router.post("/missions/{mission_id}/import", openapi_extra=READS_ONLY)
 async def import_preview(
     request: Request,
     session: SessionDep,

@@ -68,8 +68,6 @@ RULES = {
     "as_of, as a separate line; contracts_total adds the two rounded lines, so the printed "
     "figures add up.",
     "day": "The meeting's start date in the mission's time zone.",
-    "deals": "An on-site contract or MOU counts when its amount is greater than 0; an amount "
-    "of 0 (or none) is not a deal.",
     "krw": "An amount is reported in USD once its own currency has a rate; its KRW value also "
     "needs a KRW rate dated on or before its day. A total with any amount still lacking one "
     "has krw = null, and missing_rates names those days; entering the KRW rate fills them in.",
