@@ -29,7 +29,7 @@ from app.imports.exceptions import ImportChanged, ImportRefused
 from app.imports.meetings import MeetingChange, Plan, build_plan, load_context
 from app.imports.models import MeetingKey
 from app.imports.tables import Cell
-from app.meetings.models import Meeting
+from app.meetings.models import AttendanceMark, MarkSource, Meeting, MeetingStatus
 from app.missions.models import Mission
 from app.money.conversion import to_report_units
 from app.money.currencies import from_minor
@@ -202,14 +202,28 @@ async def _write(
         change.meeting_id = meeting_id
         events.append(_event(actor, now, "meeting.create", "meeting", meeting_id, mission_id,
                              after={**change.fields, "key": change.key, "via": "import"}))
+    # Held or no-show from the file is a person's mark (app/meetings/attendance.py): the
+    # automatic settling leaves the meeting alone, and the mark is on record.
+    marks = [change for change in plan.changes if _marked(change)]
+    marker = actor.audit[:200]
     await _insert(session, meetings, [  # type: ignore[arg-type]
         {"id": change.meeting_id, "mission_id": mission_id, **change.fields, "language_pair": "",
-         "priority": 0, "created_at": now, "updated_at": now}
+         "priority": 0, "status_marked_by": marker if _marked(change) else None,
+         "created_at": now, "updated_at": now}
         for change in created
     ])  # fmt: skip
     updated = [change for change in plan.changes if change.before]  # existing meetings only
     await _update(session, meetings, "id", [  # type: ignore[arg-type]
-        {"id": change.meeting_id, **_changed(change), "updated_at": now} for change in updated
+        {"id": change.meeting_id, **_changed(change), "updated_at": now}
+        | ({"status_marked_by": marker} if _marked(change) else {})
+        for change in updated
+    ])  # fmt: skip
+    why = f"imported from {source}" if source else "imported"
+    await _insert(session, AttendanceMark.__table__, [  # type: ignore[arg-type]
+        {"meeting_id": change.meeting_id, "status": change.fields["status"],
+         "previous_status": change.before.get("status", MeetingStatus.SCHEDULED),
+         "source": MarkSource.PERSON, "actor": marker, "reason": why[:500], "at": now}
+        for change in marks
     ])  # fmt: skip
     for change in updated:
         events.append(_event(actor, now, "meeting.update", "meeting", change.meeting_id,
@@ -226,6 +240,12 @@ async def _write(
                after={"source": source, **plan.counts()})
     )
     await _insert(session, AuditEvent.__table__, events)  # type: ignore[arg-type]
+
+
+def _marked(change: MeetingChange) -> bool:
+    """Whether the import says this meeting was held or a no-show (new, or a new status)."""
+    final = change.fields["status"] in (MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW)
+    return final and (change.is_new or "status" in change.before)
 
 
 def _changed(change: MeetingChange) -> dict[str, Any]:

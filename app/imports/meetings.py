@@ -800,9 +800,12 @@ def build_plan(
             "status": status,
         }
         _in_mission(first, mission, first.starts_at, ends_at)
-        if status is MeetingStatus.COMPLETED and first.starts_at > now:
-            first.problem("status", "held_in_future", value=first.text("date") or
-                          first.starts_at.astimezone(zone).date().isoformat())
+        marked = existing is None or existing.status is not status
+        if status in (MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW) and marked and (
+            first.starts_at > now
+        ):  # held or no-show is said of a meeting that has started (app/meetings/attendance.py)
+            first.problem("status", "not_started", status=status.value,
+                          value=first.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"))
         before = {}
         if existing is not None:
             claimed[existing.id] = first.line

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.imports.models import MeetingKey
-from app.meetings.models import Meeting, MeetingStatus
+from app.meetings.models import AttendanceMark, MarkSource, Meeting, MeetingStatus
 from app.outcomes.models import OutcomeVersion
 from tests import factories
 from tests.app.imports.helpers import mission_for, problems, send, send_rows
@@ -304,6 +304,17 @@ async def test_meetings_booked_on_the_platform_take_their_outcomes_from_the_temp
     statuses = [(await session.get(Meeting, m.id, populate_existing=True)) for m in scheduled]
     assert [m.status for m in statuses if m] == [
         MeetingStatus.COMPLETED, MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW]
+    # A person's mark (app/meetings/attendance.py): the automatic settling leaves them alone.
+    assert all(m and m.status_marked_by and m.status_marked_by.startswith("user:")
+               for m in statuses)
+    marks = await session.execute(
+        select(AttendanceMark.meeting_id, AttendanceMark.status, AttendanceMark.source)
+        .where(AttendanceMark.meeting_id.in_([m.id for m in scheduled]))
+        .order_by(AttendanceMark.meeting_id)
+    )
+    assert [(status, source) for _, status, source in marks] == [
+        (MeetingStatus.COMPLETED, MarkSource.PERSON), (MeetingStatus.COMPLETED, MarkSource.PERSON),
+        (MeetingStatus.NO_SHOW, MarkSource.PERSON)]
     summary = await _summary(client, mission_id)
     assert summary["consultation_value"] == {"usd": "5000.00", "krw": "7000000"}
     assert summary["onsite_contracts"]["count"] == 0
@@ -341,7 +352,7 @@ async def test_a_meeting_held_in_the_future_and_a_file_that_is_not_a_table(
     mission = await mission_for(session, client, file)
     mission_id = mission.id
     body = (await send_rows(client, mission_id, file.rows[:1], preview=True)).json()
-    assert problems(body) == {(2, "status", "held_in_future")}
+    assert problems(body) == {(2, "status", "not_started")}
     for content, name in ((b"", "empty.csv"), (b"PK\x03\x04 not a zip", "x.xlsx"),
                           ("상담번호,비고\n1,x\n".encode(), "columns.csv")):
         response = await send(client, mission_id, content, name=name, preview=True)
