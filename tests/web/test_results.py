@@ -111,6 +111,8 @@ def test_results_at_a_glance_in_korean_and_english_print_on_one_a4_page(
             expect(page.locator("#chart-industry")).to_contain_text("cosmetics")
             for words in press_words:
                 expect(page.locator("#press-text")).to_contain_text(words)
+            # The list of every meeting names the buyer's city in the page's language too.
+            expect(page.locator("#results")).to_contain_text(city)
 
             page.screenshot(path=str(screenshots / f"results-{lang}.png"), full_page=True)
             # The browser's print: the page's print CSS on A4 (as "Print / PDF" does).

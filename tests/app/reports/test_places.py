@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.i18n import Translator
 from app.meetings.models import MeetingStatus
 from app.places import city_ko, city_label, known_city_ko
 from tests import factories
@@ -30,6 +31,12 @@ from tests.app.outcomes.helpers import outcome, put_rates
 )
 def test_known_cities_have_their_korean_name(typed: str, korean: str) -> None:
     assert city_ko(typed) == korean
+
+
+def test_pages_name_cities_in_their_language() -> None:
+    assert Translator("ko").city("Moscow") == "모스크바"
+    assert Translator("ko").city("Moscow", "모스크바시") == "모스크바시"
+    assert Translator("en").city("Moscow", "모스크바시") == "Moscow"
 
 
 def test_a_record_name_wins_and_an_unknown_city_keeps_its_latin_name() -> None:
