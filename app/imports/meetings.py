@@ -456,8 +456,11 @@ def _columns(heading: list[Cell]) -> tuple[dict[int, str], dict[str, str], list[
 
 
 def _natural_key(row: Row) -> str:
+    """The key of a row without one: its company, buyer, date and start, folded and hashed
+    (so that it fits the keys' column and reads the same from CSV and XLSX)."""
     parts = [name_key(row.text(name)) for name in ("company", "buyer_company", "buyer")]
-    return "|".join([*parts, row.text("date"), row.text("start")])
+    digest = hashlib.sha256("|".join([*parts, row.text("date"), row.text("start")]).encode())
+    return f"~{digest.hexdigest()[:24]}"
 
 
 def _group(rows: list[Row], has_key_column: bool) -> dict[str, list[Row]]:

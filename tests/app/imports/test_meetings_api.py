@@ -358,3 +358,19 @@ async def test_a_meeting_held_in_the_future_and_a_file_that_is_not_a_table(
         response = await send(client, mission_id, content, name=name, preview=True)
         assert response.status_code == 422, (name, response.text)
         assert response.json()["code"].startswith("import.file.")
+
+
+async def test_a_file_without_keys_finds_its_meetings_by_company_buyer_and_start(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    file = small(corrections=0)
+    rows = [{k: v for k, v in row.items() if k != "key"} for row in file.rows]
+    mission = await mission_for(session, client, file)
+    mission_id = mission.id
+    first = await send_rows(client, mission_id, rows)
+    assert first.status_code == 200, first.text
+    assert first.json()["counts"]["meetings_created"] == 30
+    # The same rows as CSV (dates as text, amounts as typed): the same meetings, unchanged.
+    again = await send(client, mission_id, to_csv(rows), name="again.csv")
+    assert again.json()["counts"]["meetings_unchanged"] == 30, again.text
+    assert (await _state(session, mission_id))[0] == 30
