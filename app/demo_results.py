@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import clock
 from app.demo import ORGANISATION
 from app.imports import apply
-from app.imports.meetings import HEADINGS
+from app.imports.columns import HEADINGS
 from app.meetings.models import Meeting
 from app.missions.models import Mission, MissionStatus, Venue, VenueKind
 from app.money.models import ExchangeRate

@@ -32,7 +32,9 @@ from sqlalchemy.engine import make_url
 import app.models  # noqa: F401  (every table)
 from app.database import create_engine, create_sessionmaker
 from app.imports import apply
-from app.imports.meetings import MAX_BYTES, build_plan, load_context
+from app.imports.columns import MAX_BYTES
+from app.imports.context import load_context
+from app.imports.meetings import build_plan
 from app.imports.tables import read_cells
 from app.meetings.models import Meeting
 from app.migrations import upgrade

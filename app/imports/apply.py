@@ -25,9 +25,11 @@ from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
+from app.imports.context import load_context
 from app.imports.exceptions import ImportChanged, ImportRefused
-from app.imports.meetings import MeetingChange, Plan, build_plan, load_context
+from app.imports.meetings import build_plan
 from app.imports.models import MeetingKey
+from app.imports.plan import MeetingChange, Plan
 from app.imports.tables import Cell
 from app.meetings.models import AttendanceMark, MarkSource, Meeting, MeetingStatus
 from app.missions.models import Mission

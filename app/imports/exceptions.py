@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from app.errors import AppError, Conflict, InvalidRequest
 
 if TYPE_CHECKING:
-    from app.imports.meetings import Plan
+    from app.imports.plan import Plan
 
 
 def problems_out(plan: Plan) -> list[dict[str, Any]]:

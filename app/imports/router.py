@@ -12,7 +12,7 @@ from app.auth.dependencies import ConsoleUser, NowDep
 from app.dependencies import READS_ONLY, SessionDep
 from app.errors import InvalidRequest
 from app.imports import service, template
-from app.imports.meetings import MAX_BYTES, MAX_ROWS
+from app.imports.columns import MAX_BYTES, MAX_ROWS
 from app.imports.schemas import MeetingsImportOut
 from app.imports.tables import Cell, ImportFileError
 from app.missions.exceptions import MissionNotFound

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.imports.exceptions import problems_out
-from app.imports.meetings import Plan
+from app.imports.plan import Plan
 
 
 class RowProblemOut(BaseModel):

@@ -7,7 +7,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.imports import apply
-from app.imports.meetings import MAX_BYTES, Plan, build_plan, load_context
+from app.imports.columns import MAX_BYTES
+from app.imports.context import load_context
+from app.imports.meetings import build_plan
+from app.imports.plan import Plan
 from app.imports.tables import Cell, ImportFileError, read_cells
 from app.missions.models import Mission
 from app.outcomes.actors import Actor

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import Translator
-from app.imports.meetings import HEADINGS, TEMPLATE_FIELDS, OutcomeValues
+from app.imports.columns import HEADINGS, TEMPLATE_FIELDS
 from app.imports.models import MeetingKey
+from app.imports.plan import OutcomeValues
 from app.meetings.models import Meeting, MeetingStatus
 from app.missions.models import Mission
 from app.money.currencies import from_minor

@@ -19,9 +19,10 @@ from app.auth.dependencies import NowDep
 from app.auth.models import User
 from app.dependencies import READS_ONLY, SessionDep
 from app.errors import PermissionDenied
-from app.imports import meetings as meetings_import
+from app.imports import columns as meetings_columns
 from app.imports import participants, service
 from app.imports.exceptions import ImportChanged, ImportRefused
+from app.imports.plan import Plan
 from app.imports.tables import Cell, ImportFileError
 from app.missions.models import Mission
 from app.money.models import ExchangeRate
@@ -73,8 +74,8 @@ async def _page(
         "plan": None,
         "error": None,
         "headings": participants.HEADINGS,
-        "meeting_headings": meetings_import.HEADINGS,
-        "template_fields": meetings_import.TEMPLATE_FIELDS,
+        "meeting_headings": meetings_columns.HEADINGS,
+        "template_fields": meetings_columns.TEMPLATE_FIELDS,
         "rates": await _rates(session, mission),
     }
     return render(request, "import.html", **(values | context))
@@ -139,7 +140,7 @@ def unpack(payload: str) -> list[list[Cell]]:
         raise ImportFileError("import.file.unreadable") from exc
 
 
-def _meetings_context(plan: meetings_import.Plan) -> dict[str, Any]:
+def _meetings_context(plan: Plan) -> dict[str, Any]:
     bad = plan.bad
     good = [row for row in plan.rows if row.ok][:PREVIEW_ROWS]
     shown = sorted(bad[:SHOWN_PROBLEMS] + good, key=lambda row: row.line)
@@ -174,7 +175,7 @@ async def import_preview(
         return _not_found(request)
     chosen = _kind(kind)
     if chosen == "meetings":
-        content = await file.read(meetings_import.MAX_BYTES + 1)
+        content = await file.read(meetings_columns.MAX_BYTES + 1)
         try:
             cells = service.read_file(file.filename or "", content)
             plan = await service.preview(

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.models import AuditEvent
 from app.imports import apply
+from app.imports.columns import MAX_BYTES
+from app.imports.context import load_context
 from app.imports.exceptions import ImportChanged
-from app.imports.meetings import MAX_BYTES, build_plan, load_context
+from app.imports.meetings import build_plan
 from app.imports.models import MeetingKey
 from app.imports.tables import Cell, read_cells
 from app.meetings.models import Meeting
