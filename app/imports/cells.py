@@ -33,20 +33,44 @@ _TIME_IN_TEXT = re.compile(r"(?:^|\s|T)(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 
 
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")  # 10.06.2024, as in Russia
+_MONTH_NAMES = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y")
+
+
 def read_date(cell: Cell) -> date:
-    """2024-06-10, 2024.06.10, 2024/6/10, 2024년 6월 10일, 20240610, or an Excel date."""
+    """2024-06-10, 2024.06.10, 2024/6/10, 2024년 6월 10일, 20240610, 10.06.2024 (day first,
+    as written in Russia and Kazakhstan), 10 June 2024, June 10, 2024, or an Excel date.
+    Day/month with slashes and a year last (06/10/2024) is ambiguous, and refused."""
     if isinstance(cell, datetime):
         return cell.date()
     if isinstance(cell, date):
         return cell
     value = text(cell)
-    match = _DATE.match(value) or _COMPACT_DATE.fullmatch(value)
-    if match is None:
-        raise CellError("date_invalid", value=value)
     try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
+        if match := _DATE.match(value) or _COMPACT_DATE.fullmatch(value):
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        if match := _DOTTED_DATE.fullmatch(value):
+            return date(int(match[3]), int(match[2]), int(match[1]))
     except ValueError:
         raise CellError("date_invalid", value=value) from None
+    for pattern in _MONTH_NAMES:
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    raise CellError("date_invalid", value=value)
+
+
+def read_instant(cell: Cell) -> datetime | None:
+    """A date and time with its UTC offset ("2024-06-10T09:00:00+05:00", "...Z") as an
+    aware datetime; None for anything else (a wall-clock time in the mission's zone)."""
+    if not isinstance(cell, str) or len(cell.strip()) < 16:
+        return None
+    try:
+        found = datetime.fromisoformat(cell.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else None
 
 
 def read_time(cell: Cell) -> tuple[time, date | None]:
@@ -116,11 +140,13 @@ def _refuse(value: str) -> Decimal:
 STATUS_WORDS: dict[str, MeetingStatus] = {}
 for _status, _words in {
     MeetingStatus.COMPLETED: (
-        "held", "completed", "complete", "done", "yes", "y", "o", "○", "●", "v", "✓", "✔",
+        "held", "completed", "complete", "done", "yes", "y", "true", "1", "o", "○", "●", "v",
+        "✓", "✔",
         "완료", "상담완료", "진행", "진행완료", "참석", "개최", "실시", "성사",
     ),
     MeetingStatus.NO_SHOW: (
-        "no-show", "no show", "noshow", "no_show", "absent", "no", "n", "x", "×", "✗",
+        "no-show", "no show", "noshow", "no_show", "absent", "no", "n", "false", "0", "x", "×",
+        "✗",
         "불참", "노쇼", "미참석", "미참가", "결석", "불발",
     ),
     MeetingStatus.CANCELLED: ("cancelled", "canceled", "cancel", "취소", "상담취소"),

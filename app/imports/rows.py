@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from app.imports.cells import (
     name_key,
     read_date,
     read_decimal,
+    read_instant,
     read_interest,
     read_key,
     read_minutes,
@@ -146,9 +147,11 @@ def _interpreter(row: Row, context: Context) -> None:
 
 
 def _times(row: Row, mission: Mission) -> None:
+    """The row's start and end: a wall-clock date and time in the mission's zone, or a start
+    with its UTC offset ("2024-06-10T09:00:00+05:00"); the end from an end time, minutes, or
+    (left None) the slot's or the meeting's own length."""
     zone = ZoneInfo(mission.timezone)
     day: date | None = None
-    start: time | None = None
     if row.text("date"):
         try:
             day = read_date(row.cells["date"])
@@ -158,23 +161,30 @@ def _times(row: Row, mission: Mission) -> None:
     if not row.text("start"):
         row.problem("start", "missing")
         return
-    try:
-        start, day_in_start = read_time(row.cells["start"])
-    except CellError as exc:
-        row.problem("start", exc.code, **exc.params)
-        return
-    day = day or day_in_start
-    if day is None:
-        row.problem("date", "missing")
-        return
-    row.starts_at = datetime.combine(day, start, zone).astimezone(ZoneInfo("UTC"))
+    if (instant := read_instant(row.cells["start"])) is not None:
+        row.starts_at = instant.astimezone(UTC)
+        day = instant.astimezone(zone).date()
+    else:
+        try:
+            start, day_in_start = read_time(row.cells["start"])
+        except CellError as exc:
+            row.problem("start", exc.code, **exc.params)
+            return
+        day = day or day_in_start
+        if day is None:
+            row.problem("date", "missing")
+            return
+        row.starts_at = datetime.combine(day, start, zone).astimezone(UTC)
     if row.text("end"):
         try:
-            end, _ = read_time(row.cells["end"])
+            if (end_instant := read_instant(row.cells["end"])) is not None:
+                row.ends_at = end_instant.astimezone(UTC)
+            else:
+                end, _ = read_time(row.cells["end"])
+                row.ends_at = datetime.combine(day, end, zone).astimezone(UTC)
         except CellError as exc:
             row.problem("end", exc.code, **exc.params)
             return
-        row.ends_at = datetime.combine(day, end, zone).astimezone(ZoneInfo("UTC"))
         if row.ends_at <= row.starts_at:
             row.problem("end", "end_before_start", value=row.text("end"))
     elif row.text("minutes"):

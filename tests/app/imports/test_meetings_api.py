@@ -374,3 +374,23 @@ async def test_a_file_without_keys_finds_its_meetings_by_company_buyer_and_start
     again = await send(client, mission_id, to_csv(rows), name="again.csv")
     assert again.json()["counts"]["meetings_unchanged"] == 30, again.text
     assert (await _state(session, mission_id))[0] == 30
+
+
+async def test_times_with_their_offset_and_dates_written_day_first(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    file = small(corrections=0, no_shows=0)
+    mission = await mission_for(session, client, file)
+    mission_id = mission.id
+    rows = [dict(row) for row in file.rows[:2]]
+    # Almaty's own clock (UTC+5): 09:00 there is 13:00 in Seoul, the mission's zone.
+    rows[0] |= {"date": "", "start": "2024-06-10T09:00:00+05:00",
+                "end": "2024-06-10T09:40:00+05:00"}
+    rows[1] |= {"date": "11.06.2024", "start": "10:30", "end": "11:00"}  # as in Russia
+    response = await send_rows(client, mission_id, rows)
+    assert response.status_code == 200, response.text
+    meetings = (await client.get(f"/api/v1/missions/{mission_id}/meetings")).json()["items"]
+    assert sorted((m["starts_at"], m["ends_at"]) for m in meetings) == [
+        ("2024-06-10T04:00:00Z", "2024-06-10T04:40:00Z"),
+        ("2024-06-11T01:30:00Z", "2024-06-11T02:00:00Z"),
+    ]
