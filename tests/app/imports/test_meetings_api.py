@@ -149,8 +149,12 @@ async def test_every_bad_row_and_field_is_named_and_nothing_is_written(
     buyer_id = next(b["id"] for b in buyers if b["company_name"] == booked_buyer["company_name"])
     companies = (await client.get(f"/api/v1/missions/{mission_id}/companies",
                                   params={"limit": 100})).json()["items"]
+    interpreter = await client.post(f"/api/v1/missions/{mission_id}/interpreters",
+                                    json={"name": "Kim Alina", "language_pairs": ["ko-ru"]})
+    assert interpreter.status_code == 201, interpreter.text
     booked = await client.post(f"/api/v1/missions/{mission_id}/meetings", json={
         "company_id": companies[-1]["id"], "buyer_id": buyer_id,
+        "interpreter_id": interpreter.json()["id"], "language_pair": "ko-ru",
         "starts_at": factories.seoul(file.start, 17).isoformat(),
         "ends_at": factories.seoul(file.start, 17, 30).isoformat()})  # fmt: skip
     assert booked.status_code == 201, booked.text
