@@ -18,6 +18,7 @@ from app.auth.service import DEMO_ADMIN_EMAIL, reset_demo_admin
 from app.clock import SYSTEM_CLOCK
 from app.database import create_engine, create_sessionmaker
 from app.demo import TryNow, ensure_demo_mission, ensure_meeting_open_now
+from app.demo_results import ensure_finished_mission
 from app.main import create_app
 from app.migrations import upgrade
 from app.missions.models import Mission
@@ -95,6 +96,7 @@ class Demo:
     mission: Mission
     try_now: TryNow
     sign_in: DemoSignIn | None  # None in production: no account with a printed password
+    finished: Mission | None = None  # a past mission with its results (app/demo_results.py)
 
 
 async def _ensure_demo(settings: Settings, base_url: str, clock: Clock) -> Demo:
@@ -103,6 +105,7 @@ async def _ensure_demo(settings: Settings, base_url: str, clock: Clock) -> Demo:
         sessionmaker = create_sessionmaker(engine)
         now = clock.now()
         mission = await ensure_demo_mission(sessionmaker, now=now)
+        finished = (await ensure_finished_mission(sessionmaker, now=now)).mission
         try_now = await ensure_meeting_open_now(
             sessionmaker,
             mission=mission,
@@ -118,7 +121,7 @@ async def _ensure_demo(settings: Settings, base_url: str, clock: Clock) -> Demo:
             async with sessionmaker() as session:
                 await reset_demo_admin(session=session, password=password, now=now)
             sign_in = DemoSignIn(DEMO_ADMIN_EMAIL, password)
-        return Demo(mission, try_now, sign_in)
+        return Demo(mission, try_now, sign_in, finished)
     finally:
         await engine.dispose()
 
@@ -201,6 +204,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if mission is not None:
         lines.append(f'Demo mission {mission.id}: "{mission.name}"')
     lines += [f"  {label:<22} {url}" for label, url in links(app, base_url, mission)]
+    if demo is not None and demo.finished is not None:
+        lines.append(
+            f'A finished mission, "{demo.finished.name}": its results at '
+            f"{base_url}/missions/{demo.finished.id}/results"
+        )
     if try_now is not None:
         lines.append(
             f"Try a call now: demo meeting {try_now.meeting.id} is open until "

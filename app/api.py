@@ -9,6 +9,7 @@ from app.auth.dependencies import authorize_console
 from app.auth.router import router as auth_router
 from app.auth.users_router import router as users_router
 from app.followups.router import router as followups_router
+from app.imports.router import router as imports_router
 from app.interpreting.router import router as interpreting_router
 from app.matching.router import router as matching_router
 from app.meetings.router import router as meetings_router
@@ -42,6 +43,7 @@ for _router in (
     exchange_rates_router,
     followups_router,
     reports_router,
+    imports_router,
     matching_router,
     scheduling_router,
     interpreting_router,

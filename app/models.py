@@ -12,6 +12,7 @@ from app.auth.models import (
 from app.booths.models import BoothCheck, BoothLink
 from app.database import Base
 from app.followups.models import FollowUp, FollowUpStage
+from app.imports.models import MeetingKey
 from app.interpreting.models import InterpreterDuty
 from app.matching.models import BuyerWantsRecord, CompanyWantsRecord, MeetingRequest
 from app.meetings.models import AttendanceMark, MarkSource, Meeting, MeetingStatus
@@ -44,6 +45,7 @@ __all__ = [
     "InterpreterDuty",
     "MarkSource",
     "Meeting",
+    "MeetingKey",
     "MeetingRequest",
     "MeetingStatus",
     "Mission",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 02:33:35.842361
+Create Date: 2026-12-07 03:16:47.698845
 
 """
 from typing import Sequence, Union
@@ -125,6 +125,7 @@ def upgrade() -> None:
     sa.Column('company_name', sa.String(length=200), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('city', sa.String(length=100), nullable=False),
+    sa.Column('city_ko', sa.String(length=100), nullable=False),
     sa.Column('industries_sought', sa.JSON(), nullable=False),
     sa.Column('products_sought', sa.JSON(), nullable=False),
     sa.Column('languages', sa.JSON(), nullable=False),
@@ -217,6 +218,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.Enum('booth', 'business_centre', 'remote', name='venuekind', native_enum=False, length=20), nullable=False),
     sa.Column('city', sa.String(length=100), nullable=False),
+    sa.Column('city_ko', sa.String(length=100), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
@@ -385,6 +387,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_interpreter_duty_interpreter_id'), ['interpreter_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_interpreter_duty_meeting_id'), ['meeting_id'], unique=False)
 
+    op.create_table('meeting_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mission_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_meeting_keys_meeting_id_meetings')),
+    sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_meeting_keys_mission_id_missions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_keys')),
+    sa.UniqueConstraint('meeting_id', name=op.f('uq_meeting_keys_meeting_id')),
+    sa.UniqueConstraint('mission_id', 'key', name='uq_meeting_keys_mission_key')
+    )
+    with op.batch_alter_table('meeting_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meeting_keys_mission_id'), ['mission_id'], unique=False)
+
     op.create_table('meeting_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mission_id', sa.Integer(), nullable=False),
@@ -425,8 +442,8 @@ def upgrade() -> None:
     sa.Column('mou_minor', sa.BigInteger(), nullable=True),
     sa.Column('usd_rate', app.money.columns.DecimalText(length=40), nullable=False),
     sa.Column('usd_rate_date', sa.Date(), nullable=True),
-    sa.Column('krw_per_usd', app.money.columns.DecimalText(length=40), nullable=False),
-    sa.Column('krw_rate_date', sa.Date(), nullable=False),
+    sa.Column('krw_per_usd', app.money.columns.DecimalText(length=40), nullable=True),
+    sa.Column('krw_rate_date', sa.Date(), nullable=True),
     sa.Column('interest_level', sa.Enum('none', 'low', 'medium', 'high', name='interestlevel', native_enum=False, length=20), nullable=False),
     sa.Column('samples', sa.Text(), nullable=False),
     sa.Column('next_steps', sa.Text(), nullable=False),
@@ -475,9 +492,9 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('current_version_id', sa.Integer(), nullable=True),
     sa.Column('consultation_usd_e6', sa.BigInteger(), nullable=False),
-    sa.Column('consultation_krw_e4', sa.BigInteger(), nullable=False),
+    sa.Column('consultation_krw_e4', sa.BigInteger(), nullable=True),
     sa.Column('expected_usd_e6', sa.BigInteger(), nullable=False),
-    sa.Column('expected_krw_e4', sa.BigInteger(), nullable=False),
+    sa.Column('expected_krw_e4', sa.BigInteger(), nullable=True),
     sa.Column('onsite_usd_e6', sa.BigInteger(), nullable=True),
     sa.Column('onsite_krw_e4', sa.BigInteger(), nullable=True),
     sa.Column('mou_usd_e6', sa.BigInteger(), nullable=True),
@@ -518,6 +535,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_meeting_requests_buyer_id'))
 
     op.drop_table('meeting_requests')
+    with op.batch_alter_table('meeting_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meeting_keys_mission_id'))
+
+    op.drop_table('meeting_keys')
     with op.batch_alter_table('interpreter_duty', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_interpreter_duty_meeting_id'))
         batch_op.drop_index(batch_op.f('ix_interpreter_duty_interpreter_id'))

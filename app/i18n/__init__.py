@@ -116,6 +116,15 @@ class Translator:
             return ""
         return str(self.locale.territories.get(code.upper(), code))
 
+    def city(self, name: str, korean: str = "") -> str:
+        """A city in the page language: in Korean its Korean name (the record's `city_ko`,
+        else the one Korean press uses, app/places.py), else the name as typed."""
+        if self.lang != "ko" or not name:
+            return name
+        from app.places import city_ko
+
+        return city_ko(name, korean)
+
     def language(self, code: str) -> str:
         return str(self.locale.languages.get(code, code))
 

@@ -82,6 +82,7 @@ class Venue(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[VenueKind] = mapped_column(_enum(VenueKind))
     city: Mapped[str] = mapped_column(String(100), default="")
+    city_ko: Mapped[str] = mapped_column(String(100), default="")  # see Buyer.city_ko
     country: Mapped[str] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(64))
     capacity: Mapped[int] = mapped_column(Integer, default=1)

@@ -101,6 +101,7 @@ class VenueCreate(StrictModel):
     name: Name
     kind: VenueKind
     city: City = ""
+    city_ko: City = Field("", description="The city's Korean name (e.g. 알마티); blank: built-in.")
     country: CountryCode
     timezone: TimeZoneName
     capacity: Capacity = 1
@@ -110,6 +111,7 @@ class VenueUpdate(UpdateModel):
     name: Name | None = None
     kind: VenueKind | None = None
     city: City | None = None
+    city_ko: City | None = None
     country: CountryCode | None = None
     timezone: TimeZoneName | None = None
     capacity: Capacity | None = None
@@ -121,6 +123,7 @@ class VenueRead(ReadModel):
     name: str
     kind: VenueKind
     city: str
+    city_ko: str
     country: str
     timezone: str
     capacity: int

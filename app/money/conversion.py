@@ -17,15 +17,25 @@ KRW_PLACES = 4
 _ONE = Decimal(1)
 
 
-def to_report_units(amount: Decimal, currency: str, conversion: Conversion) -> tuple[int, int]:
-    """(USD in 1e-6 units, KRW in 1e-4 units) of `amount` of `currency`."""
+def to_report_units(
+    amount: Decimal, currency: str, conversion: Conversion
+) -> tuple[int, int | None]:
+    """(USD in 1e-6 units, KRW in 1e-4 units) of `amount` of `currency`; KRW is None when
+    the conversion has no KRW rate (and the amount is not in KRW)."""
     with localcontext() as context:
         context.prec = 60
         usd = amount if currency == "USD" else amount / conversion.usd_rate
-        krw = amount if currency == "KRW" else usd * conversion.krw_per_usd
+        if currency == "KRW":
+            krw: Decimal | None = amount
+        elif conversion.krw_per_usd is None:
+            krw = None
+        else:
+            krw = usd * conversion.krw_per_usd
         return (
             int(usd.scaleb(USD_PLACES).quantize(_ONE, rounding=ROUND_HALF_EVEN)),
-            int(krw.scaleb(KRW_PLACES).quantize(_ONE, rounding=ROUND_HALF_EVEN)),
+            None
+            if krw is None
+            else int(krw.scaleb(KRW_PLACES).quantize(_ONE, rounding=ROUND_HALF_EVEN)),
         )
 
 

@@ -66,9 +66,13 @@ class ExchangeRateOut(BaseModel):
 
 
 class Conversion(BaseModel):
-    """The rates used to report an amount in USD and KRW, stored beside it."""
+    """The rates used to report an amount in USD and KRW, stored beside it.
+
+    The KRW rate is None when the table has none for the day: the amount is then reported in
+    USD, and its KRW figure waits for a KRW rate (only needed to show KRW).
+    """
 
     usd_rate: Decimal = Field(description="Units of the amount's currency per US dollar.")
     usd_rate_date: date | None = Field(description="None when the amount is in USD.")
-    krw_per_usd: Decimal
-    krw_rate_date: date
+    krw_per_usd: Decimal | None = None
+    krw_rate_date: date | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from app.missions.models import Mission
 from app.money.exceptions import RateMissing
+from app.money.krw import fill_missing_krw
 from app.money.models import ExchangeRate
+from app.money.rates import KRW, USD, RateTable
 from app.money.schemas import Conversion, ExchangeRateIn
 from app.outcomes.actors import Actor
-
-USD = "USD"
-KRW = "KRW"
 
 
 async def get_mission(*, session: AsyncSession, mission_id: int) -> Mission:
@@ -41,7 +39,8 @@ async def list_rates(*, session: AsyncSession, mission_id: int) -> Sequence[Exch
 async def set_rates(
     *, session: AsyncSession, mission_id: int, rates: Sequence[ExchangeRateIn], actor: Actor
 ) -> Sequence[ExchangeRate]:
-    """Add or replace rates (same currency and date). Stored outcomes keep the rate they used."""
+    """Add or replace rates (same currency and date). Stored outcomes keep the rate they used;
+    those still without a KRW value get one from a new KRW rate of their day (app/money/krw.py)."""
     if not actor.is_organiser:
         raise PermissionDenied("only the organiser enters exchange rates", role=actor.role.value)
     await get_mission(session=session, mission_id=mission_id)
@@ -71,6 +70,9 @@ async def set_rates(
         else:
             row.units_per_usd = rate.units_per_usd
             row.entered_by = actor.name
+    if any(rate.currency == KRW for rate in rates):
+        await session.flush()
+        await fill_missing_krw(session=session, mission_id=mission_id)
     try:
         await session.commit()
     except IntegrityError:
@@ -98,27 +100,18 @@ async def rate_on(
 async def conversion_on(
     *, session: AsyncSession, mission_id: int, currency: str, on: date, field: str = "currency"
 ) -> Conversion:
-    """The rates an amount in `currency` dated `on` is reported with, or RateMissing (422)."""
+    """The rates an amount in `currency` dated `on` is reported with, or RateMissing (422).
+
+    Only the rate that gives the amount's USD value is required (none for USD; KRW's own for
+    KRW). Without a KRW rate for the day, the conversion has none and the KRW figure waits
+    for one (`fill_missing_krw`): a USD, KZT or RUB mission needs no KRW rate to report in USD.
+    """
     krw = await rate_on(session=session, mission_id=mission_id, currency=KRW, on=on)
-    if krw is None:
+    if currency == KRW and krw is None:
         raise RateMissing(mission_id=mission_id, currency=KRW, on=on, field=field)
-    if currency == USD:
-        return Conversion(
-            usd_rate=Decimal(1),
-            usd_rate_date=None,
-            krw_per_usd=krw.units_per_usd,
-            krw_rate_date=krw.rate_date,
-        )
-    if currency == KRW:
-        own = krw
-    else:
-        found = await rate_on(session=session, mission_id=mission_id, currency=currency, on=on)
-        if found is None:
+    own = None
+    if currency not in (USD, KRW):
+        own = await rate_on(session=session, mission_id=mission_id, currency=currency, on=on)
+        if own is None:
             raise RateMissing(mission_id=mission_id, currency=currency, on=on, field=field)
-        own = found
-    return Conversion(
-        usd_rate=own.units_per_usd,
-        usd_rate_date=own.rate_date,
-        krw_per_usd=krw.units_per_usd,
-        krw_rate_date=krw.rate_date,
-    )
+    return RateTable.conversion_of(currency, own=own if currency != KRW else krw, krw=krw)

@@ -27,7 +27,9 @@ class Outcome(Base):
 
     It also carries the current version's amounts in the report currencies (USD in 1e-6,
     KRW in 1e-4 units, see app/money/conversion.py), written with the version in the same
-    transaction, so reports sum one narrow table. None = no on-site contract / no MOU.
+    transaction, so reports sum one narrow table. None = no on-site contract / no MOU; a KRW
+    column None beside a USD value = no KRW rate yet for the meeting's day (filled in when the
+    organiser enters one, app/money/service.py).
     """
 
     __tablename__ = "outcomes"
@@ -40,9 +42,9 @@ class Outcome(Base):
         ForeignKey("outcome_versions.id"), unique=True
     )
     consultation_usd_e6: Mapped[int] = mapped_column(BigInteger, default=0)
-    consultation_krw_e4: Mapped[int] = mapped_column(BigInteger, default=0)
+    consultation_krw_e4: Mapped[int | None] = mapped_column(BigInteger)
     expected_usd_e6: Mapped[int] = mapped_column(BigInteger, default=0)
-    expected_krw_e4: Mapped[int] = mapped_column(BigInteger, default=0)
+    expected_krw_e4: Mapped[int | None] = mapped_column(BigInteger)
     onsite_usd_e6: Mapped[int | None] = mapped_column(BigInteger)
     onsite_krw_e4: Mapped[int | None] = mapped_column(BigInteger)
     mou_usd_e6: Mapped[int | None] = mapped_column(BigInteger)
@@ -70,8 +72,10 @@ class OutcomeVersion(Base):
     mou_minor: Mapped[int | None] = mapped_column(BigInteger)
     usd_rate: Mapped[Decimal] = mapped_column(DecimalText())
     usd_rate_date: Mapped[date | None] = mapped_column(Date)
-    krw_per_usd: Mapped[Decimal] = mapped_column(DecimalText())
-    krw_rate_date: Mapped[date] = mapped_column(Date)
+    # None: the table had no KRW rate for the meeting's day (only USD is needed to report);
+    # set once, when a KRW rate is entered later (app/money/service.py).
+    krw_per_usd: Mapped[Decimal | None] = mapped_column(DecimalText())
+    krw_rate_date: Mapped[date | None] = mapped_column(Date)
     interest_level: Mapped[InterestLevel] = mapped_column(
         _enum(InterestLevel), default=InterestLevel.NONE
     )

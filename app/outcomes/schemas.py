@@ -67,8 +67,11 @@ class OutcomeVersionOut(BaseModel):
     mou_amount: Decimal | None
     usd_rate: Decimal = Field(description="Units of `currency` per US dollar used.")
     usd_rate_date: date | None
-    krw_per_usd: Decimal
-    krw_rate_date: date
+    krw_per_usd: Decimal | None = Field(
+        description="KRW per US dollar used for the KRW figures; None until the mission's "
+        "table has a KRW rate for the meeting's day (only needed to show KRW)."
+    )
+    krw_rate_date: date | None
     interest_level: InterestLevel
     samples: str
     next_steps: str

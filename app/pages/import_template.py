@@ -14,8 +14,8 @@ from openpyxl.styles import Font
 
 from app.dependencies import SessionDep
 from app.i18n import Translator
+from app.imports.participants import HEADINGS, Kind
 from app.pages.access import PageUser, readable
-from app.pages.imports import HEADINGS, Kind
 from app.pages.rendering import not_found, page_lang
 from app.schemas import PathId
 

@@ -1,292 +1,281 @@
-"""Import of companies and buyers from CSV or XLSX: parse, validate each row, save the good ones."""
+"""Console pages of the imports: companies and buyers (save the good rows), meetings and
+outcomes (preview, then all rows in one transaction), and the mission's exchange rates."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from dataclasses import dataclass, field
-from typing import Any, Literal
+import base64
+import json
+import zlib
+from datetime import date, datetime, time
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from openpyxl import load_workbook
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.i18n import LANGUAGES
+from app.audit.service import user_actor
+from app.auth.dependencies import NowDep
+from app.auth.models import User
+from app.dependencies import READS_ONLY, SessionDep
+from app.errors import PermissionDenied
+from app.imports import columns as meetings_columns
+from app.imports import participants, service
+from app.imports.exceptions import ImportChanged, ImportRefused
+from app.imports.plan import Plan
+from app.imports.tables import Cell, ImportFileError
 from app.missions.models import Mission
-from app.participants import service
-from app.participants.exceptions import ParticipantNameTaken
-from app.participants.models import Buyer, Company
-from app.participants.schemas import BuyerCreate, CompanyCreate
-from app.schemas import country_codes
+from app.money.models import ExchangeRate
+from app.outcomes.actors import Actor, Role
+from app.pages.access import PageUser, changeable, readable
+from app.pages.rendering import render
+from app.schemas import PathId
 
-Kind = Literal["companies", "buyers"]
-MAX_BYTES = 2_000_000
-MAX_ROWS = 2_000
+router = APIRouter(include_in_schema=False)
 
-# Column headings accepted for each field (lower-cased), in English and in Korean, since
-# district offices keep their lists in Korean spreadsheets.
-HEADINGS: dict[Kind, dict[str, tuple[str, ...]]] = {
-    "companies": {
-        "name": ("name", "company", "company name", "회사명", "기업명", "업체명"),
-        "industry": ("industry", "sector", "업종", "산업", "분야"),
-        "products": ("products", "product", "품목", "제품", "주요품목", "주요 품목"),
-        "contact_name": ("contact_name", "contact", "contact name", "담당자", "담당자명"),
-        "contact_email": ("contact_email", "email", "e-mail", "이메일", "메일"),
-        "contact_phone": ("contact_phone", "phone", "tel", "전화", "연락처", "전화번호"),
-        "languages": ("languages", "language", "언어", "사용언어"),
-        "website": ("website", "homepage", "web", "홈페이지", "웹사이트"),
-        "description": ("description", "about", "소개", "회사소개", "기업소개"),
-    },
-    "buyers": {
-        "name": ("name", "buyer", "buyer name", "contact", "바이어명", "바이어", "담당자"),
-        "company_name": ("company_name", "company", "company name", "회사명", "바이어사", "기업명"),
-        "country": ("country", "국가", "나라"),
-        "city": ("city", "도시"),
-        "industries_sought": ("industries_sought", "industries", "industry", "관심업종", "업종"),
-        "products_sought": ("products_sought", "products", "관심품목", "품목"),
-        "languages": ("languages", "language", "언어"),
-        "contact_email": ("contact_email", "email", "e-mail", "이메일"),
-    },
-}
-LIST_FIELDS = {"products", "languages", "industries_sought", "products_sought"}
-SCHEMAS: dict[Kind, type[BaseModel]] = {"companies": CompanyCreate, "buyers": BuyerCreate}
-# Problems a clerk can fix from a plain sentence, rather than the validator's English.
-SPECIFIC_ERRORS = {
-    "contact_email": "import.error.email",
-    "country": "import.error.country",
-    "website": "import.error.website",
-    "contact_phone": "import.error.phone",
-    "languages": "import.error.languages",
-    "name": "import.error.too_long",
-    "company_name": "import.error.too_long",
-}
-_SPLIT = re.compile(r"[;|\n,/]+")
+KINDS = ("companies", "buyers", "meetings")
+PREVIEW_ROWS = 60  # rows shown in the preview besides the bad ones
+SHOWN_PROBLEMS = 1000  # bad rows listed on the page (the API lists every one)
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read; `key` is the catalogue message to show."""
-
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
+def _kind(value: str | None) -> str:
+    return value if value in KINDS else "companies"
 
 
-@dataclass
-class RowProblem:
-    field: str  # "" for the row as a whole
-    key: str  # catalogue message key
-    detail: str = ""
+async def _writable(session: SessionDep, user: User, mission_id: int) -> Mission | None:
+    """The mission for a form that changes it: None if hidden, 403 if only readable."""
+    mission = await readable(session, user, mission_id)
+    if mission is not None and not await changeable(session, user, mission):
+        raise PermissionDenied("you may read this mission but not change it")
+    return mission
 
 
-@dataclass
-class ImportRow:
-    line: int  # the row's line in the file (the heading is line 1)
-    values: dict[str, str]
-    data: dict[str, Any] | None = None  # validated fields, when the row is good
-    problems: list[RowProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+def _not_found(request: Request) -> HTMLResponse:
+    return render(request, "not_found.html", status_code=404, what="mission")
 
 
-@dataclass
-class ImportPreview:
-    kind: Kind
-    columns: list[str]
-    rows: list[ImportRow]
-    unknown_headings: list[str]
-
-    @property
-    def good(self) -> list[ImportRow]:
-        return [row for row in self.rows if row.ok]
-
-    @property
-    def bad(self) -> list[ImportRow]:
-        return [row for row in self.rows if not row.ok]
-
-
-def _decode(content: bytes) -> str:
-    # Excel in Korea saves CSV as CP949 unless told otherwise; UTF-8 (with or without BOM) first.
-    for encoding in ("utf-8-sig", "cp949"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError("import.file.encoding")
-
-
-def _csv_rows(content: bytes) -> list[list[str]]:
-    text = _decode(content)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _xlsx_rows(content: bytes) -> list[list[str]]:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise ImportFileError("import.file.unreadable") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = [
-            ["" if cell is None else str(cell).strip() for cell in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
-    finally:
-        workbook.close()
-    return rows
-
-
-def read_table(filename: str, content: bytes) -> list[list[str]]:
-    """The file's cells, row by row (heading first)."""
-    if not content:
-        raise ImportFileError("import.file.empty")
-    if len(content) > MAX_BYTES:
-        raise ImportFileError("import.file.too_big", limit_mb=MAX_BYTES // 1_000_000)
-    if filename.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
-        return _xlsx_rows(content)
-    return _csv_rows(content)
-
-
-def _country(value: str) -> str:
-    """An ISO code from a code or a country's name in any of our languages."""
-    code = value.strip()
-    if code.upper() in country_codes():
-        return code.upper()
-    from babel import Locale
-
-    wanted = code.casefold()
-    for lang in LANGUAGES:
-        for territory, name in Locale.parse(lang).territories.items():
-            if name.casefold() == wanted and territory in country_codes():
-                return str(territory)
-    return code
-
-
-def _field_value(name: str, raw: str) -> Any:
-    raw = raw.strip()
-    if name in LIST_FIELDS:
-        items = [item.strip() for item in _SPLIT.split(raw) if item.strip()]
-        return [item.lower() for item in items] if name == "languages" else items
-    if name == "country":
-        return _country(raw)
-    return raw
-
-
-def _problems(exc: ValidationError) -> list[RowProblem]:
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False):
-        name = str(error["loc"][0]) if error["loc"] else ""
-        if error["type"] == "missing":
-            key = "import.error.missing"
-        else:
-            key = SPECIFIC_ERRORS.get(name, "import.error.invalid")
-        problems.append(RowProblem(field=name, key=key, detail=str(error["msg"])))
-    return problems
-
-
-async def _existing_names(session: AsyncSession, mission: Mission, kind: Kind) -> set[str]:
-    if kind == "companies":
-        names = await session.scalars(select(Company.name).where(Company.mission_id == mission.id))
-        return {name.casefold() for name in names}
-    pairs = await session.execute(
-        select(Buyer.name, Buyer.company_name).where(Buyer.mission_id == mission.id)
-    )
-    return {f"{name}\x00{company}".casefold() for name, company in pairs}
-
-
-def _identity(kind: Kind, data: dict[str, Any]) -> str:
-    if kind == "companies":
-        return str(data["name"]).casefold()
-    return f"{data['name']}\x00{data['company_name']}".casefold()
-
-
-async def preview(
-    *, session: AsyncSession, mission: Mission, kind: Kind, table: list[list[str]]
-) -> ImportPreview:
-    """Every row of `table` validated as the API would, plus duplicates in the file and mission."""
-    rows = [row for row in table if any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise ImportFileError("import.file.no_rows")
-    if len(rows) - 1 > MAX_ROWS:
-        raise ImportFileError("import.file.too_many_rows", limit=MAX_ROWS)
-    headings = [cell.strip().lower() for cell in rows[0]]
-    columns: dict[int, str] = {}
-    unknown: list[str] = []
-    for index, heading in enumerate(headings):
-        match = next(
-            (name for name, names in HEADINGS[kind].items() if heading in names), None
+async def _rates(session: SessionDep, mission: Mission) -> list[ExchangeRate]:
+    return list(
+        await session.scalars(
+            select(ExchangeRate)
+            .where(ExchangeRate.mission_id == mission.id)
+            .order_by(ExchangeRate.currency, ExchangeRate.rate_date)
         )
-        if match is None:
-            if heading:
-                unknown.append(rows[0][index].strip())
-        elif match not in columns.values():
-            columns[index] = match
-    schema = SCHEMAS[kind]
-    required = [name for name, spec in schema.model_fields.items() if spec.is_required()]
-    missing = [name for name in required if name not in columns.values()]
-    if missing:
-        raise ImportFileError("import.file.missing_columns", columns=", ".join(missing))
-    existing = await _existing_names(session, mission, kind)
-    seen: dict[str, int] = {}
-    result: list[ImportRow] = []
-    for line, cells in enumerate(table, start=1):
-        if line == 1 or not any(cell.strip() for cell in cells):
-            continue
-        values = {
-            name: cells[index].strip() if index < len(cells) else ""
-            for index, name in columns.items()
-        }
-        row = ImportRow(line=line, values=values)
-        raw = {name: _field_value(name, value) for name, value in values.items() if value.strip()}
-        try:
-            data = schema.model_validate(raw).model_dump()
-        except ValidationError as exc:
-            row.problems = _problems(exc)
-        else:
-            identity = _identity(kind, data)
-            if identity in existing:
-                row.problems.append(RowProblem(field="name", key="import.error.exists"))
-            elif identity in seen:
-                first = str(seen[identity])
-                row.problems.append(
-                    RowProblem(field="name", key="import.error.duplicate", detail=first)
-                )
-            else:
-                seen[identity] = line
-                row.data = data
-        result.append(row)
-    return ImportPreview(
-        kind=kind, columns=list(columns.values()), rows=result, unknown_headings=unknown
     )
 
 
-async def save(
-    *, session: AsyncSession, mission: Mission, kind: Kind, rows: list[dict[str, Any]]
-) -> tuple[int, list[str]]:
-    """Create the confirmed rows (validated again); returns how many and the names refused."""
-    created = 0
-    refused: list[str] = []
-    mission_id = mission.id
-    for raw in rows:
+async def _page(
+    request: Request, session: SessionDep, mission: Mission, kind: str, **context: Any
+) -> HTMLResponse:
+    values = {
+        "mission": mission,
+        "kind": kind,
+        "preview": None,
+        "plan": None,
+        "error": None,
+        "headings": participants.HEADINGS,
+        "meeting_headings": meetings_columns.HEADINGS,
+        "template_fields": meetings_columns.TEMPLATE_FIELDS,
+        "rates": await _rates(session, mission),
+    }
+    return render(request, "import.html", **(values | context))
+
+
+@router.get("/missions/{mission_id}/import")
+async def import_page(
+    request: Request,
+    session: SessionDep,
+    mission_id: PathId,
+    user: PageUser,
+    kind: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    mission = await readable(session, user, mission_id)
+    if mission is None:
+        return _not_found(request)
+    return await _page(request, session, mission, _kind(kind))
+
+
+# -- the meetings payload carried from the preview to the confirmation --------------------------
+
+
+def _tagged(cell: Cell) -> Any:
+    if isinstance(cell, datetime):
+        return {"dt": cell.isoformat()}
+    if isinstance(cell, date):
+        return {"d": cell.isoformat()}
+    if isinstance(cell, time):
+        return {"t": cell.isoformat()}
+    return cell
+
+
+def _untagged(value: Any) -> Cell:
+    if isinstance(value, dict):
+        if "dt" in value:
+            return datetime.fromisoformat(value["dt"])
+        if "d" in value:
+            return date.fromisoformat(value["d"])
+        if "t" in value:
+            return time.fromisoformat(value["t"])
+        raise ValueError("unknown cell")
+    if value is None or isinstance(value, str | int | float):
+        return value  # type: ignore[no-any-return]
+    raise ValueError("unknown cell")
+
+
+def pack(cells: list[list[Cell]]) -> str:
+    """The file's cells for the confirm form: JSON, compressed, base64 (the preview's rows
+    are checked again on confirm, so this carries no trust)."""
+    raw = json.dumps([[_tagged(c) for c in row] for row in cells], ensure_ascii=False)
+    return base64.urlsafe_b64encode(zlib.compress(raw.encode(), 6)).decode()
+
+
+def unpack(payload: str) -> list[list[Cell]]:
+    try:
+        raw = zlib.decompress(base64.urlsafe_b64decode(payload.encode()), bufsize=1 << 20)
+        rows = json.loads(raw)
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise ValueError("not rows")
+        return [[_untagged(value) for value in row] for row in rows]
+    except (ValueError, zlib.error, TypeError) as exc:
+        raise ImportFileError("import.file.unreadable") from exc
+
+
+def _meetings_context(plan: Plan) -> dict[str, Any]:
+    bad = plan.bad
+    good = [row for row in plan.rows if row.ok][:PREVIEW_ROWS]
+    shown = sorted(bad[:SHOWN_PROBLEMS] + good, key=lambda row: row.line)
+    return {
+        "plan": plan,
+        "counts": plan.counts(),
+        "shown_rows": shown,
+        "bad_rows": bad,
+        "more_bad": max(0, len(bad) - SHOWN_PROBLEMS),
+        "more_good": max(0, len(plan.rows) - len(bad) - len(good)),
+    }
+
+
+def _actor(user: User) -> Actor:
+    return Actor(name=user.name or user.email, role=Role.ORGANISER, audit=user_actor(user))
+
+
+# Checking a file writes nothing: a reading session, so a large file holds no write lock.
+@router.post("/missions/{mission_id}/import", openapi_extra=READS_ONLY)
+async def import_preview(
+    request: Request,
+    session: SessionDep,
+    mission_id: PathId,
+    file: Annotated[UploadFile, File()],
+    user: PageUser,
+    now: NowDep,
+    kind: Annotated[str, Form()] = "companies",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> HTMLResponse:
+    mission = await _writable(session, user, mission_id)
+    if mission is None:
+        return _not_found(request)
+    chosen = _kind(kind)
+    if chosen == "meetings":
+        content = await file.read(meetings_columns.MAX_BYTES + 1)
         try:
-            if kind == "companies":
-                await service.create_company(
-                    session=session, mission=mission, data=CompanyCreate.model_validate(raw)
-                )
-            else:
-                await service.create_buyer(
-                    session=session, mission=mission, data=BuyerCreate.model_validate(raw)
-                )
-        except (ValidationError, ParticipantNameTaken):
-            refused.append(str(raw.get("name", "?")))
-            # A refused row rolls the session back, which expires the mission row.
-            mission = await session.get(Mission, mission_id) or mission
-            continue
-        created += 1
-    return created, refused
+            cells = service.read_file(file.filename or "", content)
+            plan = await service.preview(
+                session=session, mission=mission, cells=cells, reason=reason, now=now
+            )
+        except ImportFileError as exc:
+            return await _page(request, session, mission, chosen, error=exc)
+        return await _page(
+            request, session, mission, chosen, payload=pack(cells), reason=reason,
+            filename=file.filename or "", **_meetings_context(plan),
+        )
+    content = await file.read(participants.MAX_BYTES + 1)
+    error: ImportFileError | None = None
+    preview: participants.ImportPreview | None = None
+    try:
+        table = participants.read_table(file.filename or "", content)
+        preview = await participants.preview(
+            session=session, mission=mission, kind=chosen, table=table  # type: ignore[arg-type]
+        )
+    except ImportFileError as exc:
+        error = exc
+    good_json = (
+        json.dumps([row.data for row in preview.good], ensure_ascii=False) if preview else "[]"
+    )
+    return await _page(
+        request, session, mission, chosen, preview=preview, error=error,
+        filename=file.filename, good_json=good_json,
+    )
+
+
+@router.post("/missions/{mission_id}/import/confirm")
+async def import_confirm(
+    request: Request,
+    session: SessionDep,
+    mission_id: PathId,
+    user: PageUser,
+    now: NowDep,
+    kind: Annotated[str, Form()] = "companies",
+    rows: Annotated[str, Form()] = "[]",
+    payload: Annotated[str, Form()] = "",
+    digest: Annotated[str, Form(max_length=64)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    filename: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    mission = await _writable(session, user, mission_id)
+    if mission is None:
+        return _not_found(request)
+    chosen = _kind(kind)
+    if chosen == "meetings":
+        return await _confirm_meetings(
+            request, session, mission, user, now, payload, digest, reason, filename
+        )
+    try:
+        data = json.loads(rows)
+        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+            raise ValueError("rows must be a list of objects")
+    except ValueError:
+        return await _page(
+            request, session, mission, chosen, error=ImportFileError("import.file.unreadable")
+        )
+    created, refused = await participants.save(
+        session=session, mission=mission, kind=chosen, rows=data  # type: ignore[arg-type]
+    )
+    query = urlencode({"imported": created, "kind": chosen, "refused": len(refused)})
+    return RedirectResponse(f"/missions/{mission_id}?{query}#{chosen}", status_code=303)
+
+
+async def _confirm_meetings(
+    request: Request,
+    session: SessionDep,
+    mission: Mission,
+    user: User,
+    now: datetime,
+    payload: str,
+    digest: str,
+    reason: str,
+    filename: str,
+) -> Response:
+    mission_id = mission.id
+    try:
+        cells = unpack(payload)
+        applied = await service.confirm(
+            session=session, mission=mission, cells=cells, actor=_actor(user), now=now,
+            reason=reason, expected_digest=digest or None, source=filename,
+        )
+    except ImportFileError as exc:
+        return await _page(request, session, mission, "meetings", error=exc)
+    except (ImportRefused, ImportChanged) as exc:
+        # Shown again as a preview: what the file would do now, and why it was not saved.
+        mission = await session.get_one(Mission, mission_id)
+        return await _page(
+            request, session, mission, "meetings", payload=payload, reason=reason,
+            filename=filename, stale=isinstance(exc, ImportChanged),
+            **_meetings_context(exc.plan),
+        )
+    counts = applied.plan.counts()
+    query = urlencode({
+        "imported": counts["meetings"],
+        "created": counts["meetings_created"],
+        "updated": counts["meetings_updated"],
+        "versions": counts["outcome_versions"],
+    })
+    return RedirectResponse(f"/missions/{mission_id}/results?{query}", status_code=303)

@@ -92,7 +92,10 @@ async def add_rate(
         except AppError:
             problems["units_per_usd"] = problem("units_per_usd", FIELDS["units_per_usd"])
         else:
-            return RedirectResponse(f"/missions/{mission_id}/rates?saved={currency}",
-                                    status_code=303)
+            # A rate asked for on the results or import page goes back there.
+            back = {"results": "results", "import": "import?kind=meetings"}.get(
+                values.get("back", ""), f"rates?saved={currency}"
+            )
+            return RedirectResponse(f"/missions/{mission_id}/{back}", status_code=303)
         mission = await session.get_one(Mission, mission_id)
     return await _page(request, session, user, mission, values=values, problems=problems)

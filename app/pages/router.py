@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
@@ -26,15 +24,13 @@ from app.missions.schemas import MissionCreate, VenueCreate
 from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate
-from app.pages import forms, imports, schedule
+from app.pages import forms, schedule
 from app.pages.access import PageUser, changeable, install_sign_in_redirect, readable
 from app.pages.queries import (
-    OutcomeSummary,
     current_outcome,
     meeting_parties,
     mission_counts,
     mission_meetings,
-    mission_outcomes,
 )
 from app.pages.rendering import ROOT, not_found, render
 from app.pages.zones import mission_zones
@@ -349,98 +345,6 @@ async def add_venue(
     )
 
 
-# -- import ------------------------------------------------------------------------------------
-
-
-def _kind(value: str | None) -> imports.Kind:
-    return "buyers" if value == "buyers" else "companies"
-
-
-@router.get("/missions/{mission_id}/import")
-async def import_page(
-    request: Request,
-    session: SessionDep,
-    mission_id: PathId,
-    user: PageUser,
-    kind: Annotated[str | None, Query()] = None,
-) -> HTMLResponse:
-    mission = await readable(session, user, mission_id)
-    if mission is None:
-        return _not_found(request, "mission")
-    return render(
-        request, "import.html", mission=mission, kind=_kind(kind), preview=None, error=None,
-        headings=imports.HEADINGS,
-    )
-
-
-@router.post("/missions/{mission_id}/import")
-async def import_preview(
-    request: Request,
-    session: SessionDep,
-    mission_id: PathId,
-    file: Annotated[UploadFile, File()],
-    user: PageUser,
-    kind: Annotated[str, Form()] = "companies",
-) -> HTMLResponse:
-    mission = await _writable(session, user, mission_id)
-    if mission is None:
-        return _not_found(request, "mission")
-    chosen = _kind(kind)
-    content = await file.read(imports.MAX_BYTES + 1)
-    error: imports.ImportFileError | None = None
-    preview: imports.ImportPreview | None = None
-    try:
-        table = imports.read_table(file.filename or "", content)
-        preview = await imports.preview(
-            session=session, mission=mission, kind=chosen, table=table
-        )
-    except imports.ImportFileError as exc:
-        error = exc
-    good_json = (
-        json.dumps([row.data for row in preview.good], ensure_ascii=False) if preview else "[]"
-    )
-    return render(
-        request,
-        "import.html",
-        mission=mission,
-        kind=chosen,
-        preview=preview,
-        error=error,
-        filename=file.filename,
-        good_json=good_json,
-        headings=imports.HEADINGS,
-    )
-
-
-@router.post("/missions/{mission_id}/import/confirm")
-async def import_confirm(
-    request: Request,
-    session: SessionDep,
-    mission_id: PathId,
-    rows: Annotated[str, Form()],
-    user: PageUser,
-    kind: Annotated[str, Form()] = "companies",
-) -> Response:
-    mission = await _writable(session, user, mission_id)
-    if mission is None:
-        return _not_found(request, "mission")
-    chosen = _kind(kind)
-    try:
-        data = json.loads(rows)
-        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-            raise ValueError("rows must be a list of objects")
-    except ValueError:
-        return render(
-            request, "import.html", mission=mission, kind=chosen, preview=None,
-            error=imports.ImportFileError("import.file.unreadable"), headings=imports.HEADINGS,
-        )
-    created, refused = await imports.save(
-        session=session, mission=mission, kind=chosen, rows=data
-    )
-    query = urlencode({"imported": created, "kind": chosen, "refused": len(refused)})
-    return RedirectResponse(f"/missions/{mission_id}?{query}#{chosen}", status_code=303)
-
-
 # -- schedule, board, meeting, results --------------------------------------------------------
 
 
@@ -470,22 +374,6 @@ async def schedule_page(
         request, "schedule.html", mission=mission, grid=grid, parties=parties, days=days,
         venues={v.id: v for v in venues}, meeting_count=len(meetings),
         zones=await mission_zones(session, mission),
-    )
-
-
-@router.get("/missions/{mission_id}/results")
-async def results_page(
-    request: Request, session: SessionDep, mission_id: PathId, user: PageUser
-) -> HTMLResponse:
-    mission = await readable(session, user, mission_id)
-    if mission is None:
-        return _not_found(request, "mission")
-    meetings = await mission_meetings(session, mission.id)
-    parties = await meeting_parties(session, meetings)
-    outcomes: dict[int, OutcomeSummary] = await mission_outcomes(session, mission.id)
-    return render(
-        request, "results.html", mission=mission, meetings=meetings, parties=parties,
-        outcomes=outcomes,
     )
 
 

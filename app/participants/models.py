@@ -44,6 +44,9 @@ class Buyer(Base):
     company_name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
     city: Mapped[str] = mapped_column(String(100), default="")
+    # The city's Korean name for Korean reports (알마티); blank: app/places.py knows it or
+    # the Latin name is used.
+    city_ko: Mapped[str] = mapped_column(String(100), default="")
     industries_sought: Mapped[list[str]] = mapped_column(JSON, default=list)
     products_sought: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -83,6 +83,10 @@ class BuyerCreate(StrictModel):
     company_name: Name
     country: CountryCode
     city: City = ""
+    city_ko: City = Field(
+        "", description="The city's Korean name for Korean reports (e.g. 알마티); blank: the "
+        "built-in name where known, else `city`."
+    )
     industries_sought: Industries = []
     products_sought: Products = []
     languages: Languages = []
@@ -94,6 +98,7 @@ class BuyerUpdate(UpdateModel):
     company_name: Name | None = None
     country: CountryCode | None = None
     city: City | None = None
+    city_ko: City | None = None
     industries_sought: Industries | None = None
     products_sought: Products | None = None
     languages: Languages | None = None
@@ -107,6 +112,7 @@ class BuyerRead(ReadModel):
     company_name: str
     country: str
     city: str
+    city_ko: str
     industries_sought: list[str]
     products_sought: list[str]
     languages: list[str]

@@ -111,7 +111,8 @@ def _sheet(workbook: Workbook, title: str, first: list[str], rows: list[list[Any
 
 
 def to_xlsx(report: Report) -> bytes:
-    """A formatted workbook: Summary, one sheet per breakdown, Signed later, Press release."""
+    """A formatted workbook: Summary, one sheet per breakdown, Signed later, Missing rates
+    (only when a KRW rate is missing), Press release."""
     workbook = Workbook()
     workbook.remove(workbook.worksheets[0])  # the default empty sheet
     names = " / ".join(mission.name for mission in report.missions)
@@ -181,6 +182,18 @@ def to_xlsx(report: Report) -> bytes:
     later.cell(row=later.max_row, column=9).number_format = KRW_FORMAT
     for index, width in enumerate([10, 30, 24, 30, 12, 18, 10, 18, 20], start=1):
         later.column_dimensions[get_column_letter(index)].width = width
+
+    if report.missing_rates:
+        # The KRW cells left blank above: which days need a KRW rate, and for which totals.
+        missing = workbook.create_sheet("Missing rates")
+        _append(missing, ["currency", "day", "meetings", "totals without a figure"])
+        for cell in missing[1]:
+            cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        for entry in report.missing_rates:
+            _append(missing, [entry.currency, entry.on, entry.meetings, ", ".join(entry.totals)])
+            missing.cell(row=missing.max_row, column=2).number_format = "yyyy-mm-dd"
+        for index, width in enumerate([10, 12, 10, 60], start=1):
+            missing.column_dimensions[get_column_letter(index)].width = width
 
     press = workbook.create_sheet("Press release")
     _append(press, ["English", report.press_release.en])

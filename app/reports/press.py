@@ -44,6 +44,22 @@ def krw_ko(value: Decimal) -> str:
     return f"약 {man:,}만 원" if man else f"{value:,}원"
 
 
+def krw_en(value: Decimal) -> str:
+    """KRW 44.63 billion, KRW 850 million; below a million, to the won (KRW 650,000)."""
+    if value >= 1_000_000_000:
+        billions = (value / 1_000_000_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        return f"KRW {billions:,} billion"
+    if value >= 1_000_000:
+        millions = (value / MILLION).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+        return f"KRW {millions:,} million"
+    return f"KRW {value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN):,}"
+
+
+def _krw_in_brackets(value: Decimal | None) -> str:
+    """(약 446억 원), or nothing while the total has no KRW figure (a KRW rate is missing)."""
+    return "" if value is None else f"({krw_ko(value)})"
+
+
 def _count_en(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else plural or singular + 's'}"
 
@@ -95,7 +111,7 @@ def english(report: Report, organiser: str = "") -> str:
         for row in cities:
             f = row.figures
             part = (
-                f"{row.key.split('/', 1)[1]}: {_count_en(f.consultations, 'consultation')} "
+                f"{row.name}: {_count_en(f.consultations, 'consultation')} "
                 f"({usd_en(f.consultation_value.usd)})"
             )
             if f.onsite_contracts.count:
@@ -127,7 +143,8 @@ def korean(report: Report, organiser: str = "") -> str:
         f"{who}에서 참가 기업 {s.companies}개사가 "
         + (f"{countries} " if countries else "")
         + f"바이어 {s.buyers}개사와 1:1 상담 {s.consultations}건을 진행해 상담액 "
-        f"{usd_ko(s.consultation_value.usd)}({krw_ko(s.consultation_value.krw)})의 성과를 거뒀다."
+        f"{usd_ko(s.consultation_value.usd)}{_krw_in_brackets(s.consultation_value.krw)}의 "
+        "성과를 거뒀다."
     )
     signed = []
     if s.onsite_contracts.count:
@@ -147,7 +164,7 @@ def korean(report: Report, organiser: str = "") -> str:
     cities = [row for row in report.breakdowns["city"] if row.figures.consultations]
     if len(cities) > 1:
         parts = [
-            f"{row.key.split('/', 1)[1]} {row.figures.consultations}건"
+            f"{row.name_ko} {row.figures.consultations}건"
             f"({usd_ko(row.figures.consultation_value.usd)})"
             for row in cities
         ]

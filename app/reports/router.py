@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response
@@ -103,6 +103,33 @@ async def mission_press(
     mission_id: PathId, session: SessionDep, as_of: AsOf = None, organiser: Organiser = ""
 ) -> PressRelease:
     return (await _report(session, [mission_id], as_of, organiser)).press_release
+
+
+@router.get(
+    "/missions/{mission_id}/report/press.txt",
+    response_class=PlainTextResponse,
+    summary="The press paragraphs as a text file to download: Korean, then English",
+)
+async def mission_press_text(
+    mission_id: PathId,
+    session: SessionDep,
+    as_of: AsOf = None,
+    organiser: Organiser = "",
+    lang: Annotated[
+        Literal["ko", "en"] | None, Query(description="Only this language; both if unset.")
+    ] = None,
+) -> Response:
+    press = (await _report(session, [mission_id], as_of, organiser)).press_release
+    parts = {"ko": press.ko, "en": press.en}
+    text = parts[lang] if lang else f"{press.ko}\n\n{press.en}"
+    suffix = f"-{lang}" if lang else ""
+    return Response(
+        text + "\n",
+        media_type="text/plain; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="mission-{mission_id}-press{suffix}.txt"'
+        },
+    )
 
 
 @router.get(

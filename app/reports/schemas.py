@@ -12,7 +12,10 @@ class Amount(BaseModel):
     """One figure in both report currencies, rounded half-even (USD to cents, KRW to won)."""
 
     usd: Decimal
-    krw: Decimal
+    krw: Decimal | None = Field(
+        description="None when an amount in this total has no KRW rate for its day yet (the "
+        "report's `missing_rates` names the days); the USD figure is complete."
+    )
 
 
 class Deals(BaseModel):
@@ -38,8 +41,10 @@ class Figures(BaseModel):
 
 class BreakdownRow(BaseModel):
     key: str = Field(description="Stable key: country code, 'KZ/Almaty', company id, ISO date.")
-    label: str
-    label_ko: str
+    label: str = Field(description="'Almaty, Kazakhstan'")
+    label_ko: str = Field(description="'카자흐스탄 알마티': Korean names of countries and cities")
+    name: str = Field("", description="The short name: 'Almaty' (for a city), else the label.")
+    name_ko: str = Field("", description="'알마티' (for a city), else label_ko.")
     figures: Figures
 
 
@@ -70,6 +75,18 @@ class SignedLater(BaseModel):
     contracts: list[LaterContract]
 
 
+class MissingRate(BaseModel):
+    """A day whose amounts cannot be shown in `currency` yet: no rate dated on or before it."""
+
+    currency: str
+    on: date
+    meetings: int = Field(description="Held meetings (or contracts signed later) of that day.")
+    totals: list[str] = Field(
+        description="The totals left without a figure in `currency`, e.g. "
+        "'consultation_value', 'onsite_contracts', 'signed_later'."
+    )
+
+
 class PressRelease(BaseModel):
     en: str
     ko: str
@@ -89,6 +106,11 @@ class Report(BaseModel):
         description="country, city, industry, company, buyer, day"
     )
     press_release: PressRelease
+    missing_rates: list[MissingRate] = Field(
+        default_factory=list,
+        description="Days whose amounts have no KRW rate yet: their KRW totals are None. "
+        "Enter a KRW rate dated on or before each day to complete them.",
+    )
 
 
 class Change(BaseModel):

@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidRequest, NotFound
 from app.followups.models import FollowUp, FollowUpStage
 from app.meetings.models import Meeting, MeetingStatus
-from app.missions.models import Mission
+from app.missions.models import Mission, Venue
 from app.money.conversion import krw_from_units, usd_from_units
 from app.money.currencies import minor_unit
 from app.outcomes.models import Outcome
 from app.participants.models import Buyer, Company
+from app.places import city_ko
 from app.reports.press import press_release
 from app.reports.schemas import (
     BREAKDOWNS,
@@ -37,6 +38,7 @@ from app.reports.schemas import (
     Deals,
     Figures,
     LaterContract,
+    MissingRate,
     MissionRef,
     PressRelease,
     Report,
@@ -66,11 +68,18 @@ RULES = {
     "as_of, as a separate line; contracts_total adds the two rounded lines, so the printed "
     "figures add up.",
     "day": "The meeting's start date in the mission's time zone.",
+    "krw": "An amount is reported in USD once its own currency has a rate; its KRW value also "
+    "needs a KRW rate dated on or before its day. A total with any amount still lacking one "
+    "has krw = null, and missing_rates names those days; entering the KRW rate fills them in.",
+    "places": "Countries are named by their ISO code (Korean names from CLDR); cities by the "
+    "buyer's record, in Korean by the record's city_ko, else the name Korean press uses.",
 }
 
 
-def _amount(usd_units: Any, krw_units: Any) -> Amount:
-    return Amount(usd=usd_from_units(usd_units), krw=krw_from_units(krw_units))
+def _amount(usd_units: Any, krw_units: Any, krw_missing: Any = 0) -> Amount:
+    """A total; its KRW figure is None when `krw_missing` of its amounts have no KRW value."""
+    krw = None if int(krw_missing or 0) else krw_from_units(krw_units)
+    return Amount(usd=usd_from_units(usd_units), krw=krw)
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
@@ -85,6 +94,7 @@ def _figures(values: Sequence[Any]) -> Figures:
         meetings, held, no_shows, companies, buyers, seconds,
         cv_usd, cv_krw, ex_usd, ex_krw,
         onsite_n, onsite_usd, onsite_krw, mou_n, mou_usd, mou_krw,
+        cv_no_krw, ex_no_krw, onsite_no_krw, mou_no_krw,
     ) = values  # fmt: skip
     held, no_shows = int(held or 0), int(no_shows or 0)
     return Figures(
@@ -97,14 +107,16 @@ def _figures(values: Sequence[Any]) -> Figures:
         interpreter_minutes=int(
             (Decimal(int(seconds or 0)) / 60).quantize(WON, rounding=ROUND_HALF_EVEN)
         ),
-        consultation_value=_amount(cv_usd, cv_krw),
-        expected_contract_value=_amount(ex_usd, ex_krw),
-        onsite_contracts=Deals(count=int(onsite_n or 0), value=_amount(onsite_usd, onsite_krw)),
-        mous=Deals(count=int(mou_n or 0), value=_amount(mou_usd, mou_krw)),
+        consultation_value=_amount(cv_usd, cv_krw, cv_no_krw),
+        expected_contract_value=_amount(ex_usd, ex_krw, ex_no_krw),
+        onsite_contracts=Deals(
+            count=int(onsite_n or 0), value=_amount(onsite_usd, onsite_krw, onsite_no_krw)
+        ),
+        mous=Deals(count=int(mou_n or 0), value=_amount(mou_usd, mou_krw, mou_no_krw)),
     )
 
 
-EMPTY = (0,) * 16
+EMPTY = (0,) * 20
 
 
 # --- the SQL -------------------------------------------------------------------------------
@@ -172,6 +184,10 @@ def _aggregates(session: AsyncSession) -> list[ColumnElement[Any]]:
         # A deal is an amount above zero: 0 (or none) recorded is no contract, no MOU.
         return func.count(case((and_(held, column > 0), 1)))
 
+    def held_without_krw(usd: Any, krw: Any) -> ColumnElement[Any]:
+        # An amount whose day had no KRW rate yet: its total has no KRW figure.
+        return func.count(case((and_(held, usd.is_not(None), krw.is_(None)), 1)))
+
     return [
         func.count(),
         func.sum(case((held, 1), else_=0)),
@@ -191,6 +207,10 @@ def _aggregates(session: AsyncSession) -> list[ColumnElement[Any]]:
         held_deals(Outcome.mou_usd_e6),
         held_sum(Outcome.mou_usd_e6),
         held_sum(Outcome.mou_krw_e4),
+        held_without_krw(Outcome.consultation_usd_e6, Outcome.consultation_krw_e4),
+        held_without_krw(Outcome.expected_usd_e6, Outcome.expected_krw_e4),
+        held_without_krw(Outcome.onsite_usd_e6, Outcome.onsite_krw_e4),
+        held_without_krw(Outcome.mou_usd_e6, Outcome.mou_krw_e4),
     ]
 
 
@@ -241,32 +261,67 @@ def country_name(code: str, locale: Locale = _EN) -> str:
     return str(locale.territories.get(code, code))
 
 
-def _row(dimension: str, key: tuple[Any, ...], figures: Figures) -> BreakdownRow:
+CityNames = dict[tuple[str, str], str]
+
+
+async def korean_city_names(*, session: AsyncSession, missions: Sequence[Mission]) -> CityNames:
+    """(country, city) -> the Korean name set on a buyer or venue record of these missions."""
+    mission_ids = [mission.id for mission in missions]
+    names: CityNames = {}
+    for model in (Venue, Buyer):  # a buyer's own name wins over a venue's
+        rows = await session.execute(
+            select(model.country, model.city, model.city_ko)
+            .where(model.mission_id.in_(mission_ids), model.city_ko != "")
+            .distinct()
+        )
+        for country, city, korean in rows:
+            names[(country, city)] = korean
+    return names
+
+
+def _row(
+    dimension: str, key: tuple[Any, ...], figures: Figures, cities: CityNames | None = None
+) -> BreakdownRow:
     if dimension == "country":
         (code,) = key
-        return BreakdownRow(
-            key=code, label=country_name(code), label_ko=country_name(code, _KO), figures=figures
-        )
+        en, ko = country_name(code), country_name(code, _KO)
+        return BreakdownRow(key=code, label=en, label_ko=ko, name=en, name_ko=ko, figures=figures)
     if dimension == "city":
         code, city = key
+        korean = city_ko(city, (cities or {}).get((code, city), ""))
         return BreakdownRow(
             key=f"{code}/{city}",
             label=f"{city}, {country_name(code)}",
-            label_ko=f"{country_name(code, _KO)} {city}",
+            label_ko=f"{country_name(code, _KO)} {korean}",
+            name=city,
+            name_ko=korean,
             figures=figures,
         )
     if dimension == "industry":
         (industry,) = key
-        return BreakdownRow(key=industry, label=industry, label_ko=industry, figures=figures)
+        return BreakdownRow(
+            key=industry, label=industry, label_ko=industry, name=industry, name_ko=industry,
+            figures=figures,
+        )
     if dimension == "company":
         company_id, name = key
-        return BreakdownRow(key=str(company_id), label=name, label_ko=name, figures=figures)
+        return BreakdownRow(
+            key=str(company_id), label=name, label_ko=name, name=name, name_ko=name,
+            figures=figures,
+        )
     if dimension == "buyer":
         buyer_id, name, company_name, code = key
         label = f"{company_name} ({name}, {country_name(code)})"
-        return BreakdownRow(key=str(buyer_id), label=label, label_ko=label, figures=figures)
+        label_ko = f"{company_name} ({name}, {country_name(code, _KO)})"
+        return BreakdownRow(
+            key=str(buyer_id), label=label, label_ko=label_ko, name=company_name,
+            name_ko=company_name, figures=figures,
+        )
     (day,) = key  # "day"
-    return BreakdownRow(key=str(day), label=str(day), label_ko=str(day), figures=figures)
+    return BreakdownRow(
+        key=str(day), label=str(day), label_ko=str(day), name=str(day), name_ko=str(day),
+        figures=figures,
+    )
 
 
 def _sort_key(row: BreakdownRow, dimension: str) -> tuple[Any, ...]:
@@ -320,7 +375,10 @@ async def breakdown(
     if dimension not in BREAKDOWNS:
         raise InvalidRequest(f"no breakdown {dimension!r}; one of {', '.join(BREAKDOWNS)}")
     totals = await _aggregate(session=session, dimension=dimension, missions=missions)
-    rows = [_row(dimension, key, figures) for key, figures in totals.items()]
+    cities = (
+        await korean_city_names(session=session, missions=missions) if dimension == "city" else {}
+    )
+    rows = [_row(dimension, key, figures, cities) for key, figures in totals.items()]
     return sorted(rows, key=lambda row: _sort_key(row, dimension))
 
 
@@ -333,10 +391,13 @@ async def signed_later(
         FollowUp.contract_signed_on <= as_of,
         Meeting.mission_id.in_(mission_ids),
     )
-    count, usd, krw = (
+    count, usd, krw, no_krw = (
         await session.execute(
             select(
-                func.count(), func.sum(FollowUp.contract_usd_e6), func.sum(FollowUp.contract_krw_e4)
+                func.count(),
+                func.sum(FollowUp.contract_usd_e6),
+                func.sum(FollowUp.contract_krw_e4),
+                func.count(case((FollowUp.contract_krw_e4.is_(None), 1))),
             )
             .join(Meeting, Meeting.id == FollowUp.meeting_id)
             .where(signed)
@@ -365,10 +426,73 @@ async def signed_later(
                     -minor_unit(follow_up.contract_currency)
                 ),
                 currency=follow_up.contract_currency,
-                value=_amount(follow_up.contract_usd_e6, follow_up.contract_krw_e4),
+                value=_amount(
+                    follow_up.contract_usd_e6,
+                    follow_up.contract_krw_e4,
+                    follow_up.contract_krw_e4 is None,
+                ),
             )
         )
-    return SignedLater(count=int(count), value=_amount(usd, krw), contracts=contracts)
+    return SignedLater(count=int(count), value=_amount(usd, krw, no_krw), contracts=contracts)
+
+
+_TOTALS = (
+    ("consultation_value", Outcome.consultation_usd_e6, Outcome.consultation_krw_e4),
+    ("expected_contract_value", Outcome.expected_usd_e6, Outcome.expected_krw_e4),
+    ("onsite_contracts", Outcome.onsite_usd_e6, Outcome.onsite_krw_e4),
+    ("mous", Outcome.mou_usd_e6, Outcome.mou_krw_e4),
+)
+
+
+async def missing_krw_rates(
+    *, session: AsyncSession, missions: Sequence[Mission], as_of: date
+) -> list[MissingRate]:
+    """The days whose counted amounts have no KRW value yet, and which totals that leaves
+    without a KRW figure: held meetings' outcomes by local day, later contracts by signing day."""
+    mission_ids = [mission.id for mission in missions]
+    day = _local_day(session, missions)
+    zone_per_mission = (
+        session.get_bind().dialect.name == "postgresql"
+        and len({mission.timezone for mission in missions}) > 1
+    )
+    lacking = [
+        func.count(case((and_(usd.is_not(None), krw.is_(None)), 1))) for _, usd, krw in _TOTALS
+    ]
+    stmt = (
+        select(day.label("day"), func.count(), *lacking)
+        .select_from(Meeting)
+        .join(Outcome, Outcome.meeting_id == Meeting.id)
+        .where(
+            Meeting.mission_id.in_(mission_ids),
+            Meeting.status == MeetingStatus.COMPLETED,
+            Outcome.current_version_id.is_not(None),
+            Outcome.consultation_krw_e4.is_(None),
+        )
+        .group_by(day)
+    )
+    if zone_per_mission:
+        stmt = stmt.join(Mission, Mission.id == Meeting.mission_id)
+    found: dict[date, MissingRate] = {}
+    for on, meetings, *counts in await session.execute(stmt):
+        on = on if isinstance(on, date) else date.fromisoformat(str(on))
+        totals = [name for (name, _, _), n in zip(_TOTALS, counts, strict=True) if n]
+        found[on] = MissingRate(currency="KRW", on=on, meetings=int(meetings), totals=totals)
+    later = await session.execute(
+        select(FollowUp.contract_signed_on, func.count())
+        .join(Meeting, Meeting.id == FollowUp.meeting_id)
+        .where(
+            Meeting.mission_id.in_(mission_ids),
+            FollowUp.stage == FollowUpStage.CONTRACT_SIGNED,
+            FollowUp.contract_signed_on <= as_of,
+            FollowUp.contract_krw_e4.is_(None),
+        )
+        .group_by(FollowUp.contract_signed_on)
+    )
+    for on, contracts in later:
+        entry = found.setdefault(on, MissingRate(currency="KRW", on=on, meetings=0, totals=[]))
+        entry.meetings += int(contracts)
+        entry.totals.append("signed_later")
+    return [found[on] for on in sorted(found)]
 
 
 async def build_report(
@@ -383,11 +507,12 @@ async def build_report(
         for dimension in BREAKDOWNS
     }
     later = await signed_later(session=session, missions=missions, as_of=as_of)
+    onsite_krw, later_krw = summary.onsite_contracts.value.krw, later.value.krw
     contracts_total = Deals(
         count=summary.onsite_contracts.count + later.count,
         value=Amount(
             usd=summary.onsite_contracts.value.usd + later.value.usd,
-            krw=summary.onsite_contracts.value.krw + later.value.krw,
+            krw=None if onsite_krw is None or later_krw is None else onsite_krw + later_krw,
         ),
     )
     report = Report(
@@ -399,6 +524,7 @@ async def build_report(
         signed_later=later,
         breakdowns=breakdowns,
         press_release=PressRelease(en="", ko=""),
+        missing_rates=await missing_krw_rates(session=session, missions=missions, as_of=as_of),
     )
     report.press_release = press_release(report, organiser=organiser)
     return report

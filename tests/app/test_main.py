@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 from app.__main__ import wants_demo
+from app.demo import MISSION as DEMO_MISSION
+from app.demo_results import MISSION as FINISHED_MISSION
 from app.settings import Settings
 from tests.waiting import wait_until
 
@@ -147,15 +149,18 @@ def test_python_m_app_serves_the_demo_mission_and_a_second_run_does_not_duplicat
 ) -> None:
     database = tmp_path / "var" / "tradebooth.db"
     first, printed = _run_once(tmp_path, database, run=1)
-    assert first["total"] == 1, first
-    [mission] = first["items"]  # type: ignore[misc]
+    # The demo mission, and a finished past one whose results page is printed (demo_results).
+    assert first["total"] == 2, first
+    by_name = {m["name"]: m for m in first["items"]}  # type: ignore[attr-defined]
+    mission, finished = by_name[DEMO_MISSION], by_name[FINISHED_MISSION]
     assert "Namdong-gu" in mission["name"]
+    assert f"/missions/{finished['id']}/results" in printed, printed
     assert "/docs" in printed and "/api/v1/missions" in printed, printed
     assert f"Demo mission {mission['id']}" in printed, printed
     assert f"{mission['id']}/meetings" in printed, printed
 
     second, printed_again = _run_once(tmp_path, database, run=2)
-    assert second["total"] == 1
+    assert second["total"] == 2
     assert second["items"] == first["items"]
     # Each start prints a new one-time password.
     assert _printed_sign_in(printed_again)[1] != _printed_sign_in(printed)[1]
@@ -193,7 +198,7 @@ def test_python_m_app_starts_with_a_meeting_open_now_whatever_the_hour(
 ) -> None:
     database = tmp_path / "var" / "tradebooth.db"
     page, printed = _run_once(tmp_path, database, run=1, fake_now=fake_now, zone=zone)
-    assert page["total"] == 1, printed
+    assert page["total"] == 2, printed  # the demo mission and the finished one
     if zone == "UTC":  # a restart later the same day finds or makes it again
         later = fake_now + timedelta(hours=5, minutes=50)
         _run_once(tmp_path, database, run=2, fake_now=later, zone=zone)

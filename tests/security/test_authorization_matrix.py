@@ -240,6 +240,20 @@ def _routes(day: date) -> dict[tuple[str, str], Row]:
         ("GET", "/api/v1/missions/{mission_id}/report.csv"): Row(Rule.READ, 200),
         ("GET", "/api/v1/missions/{mission_id}/report.xlsx"): Row(Rule.READ, 200),
         ("GET", "/api/v1/missions/{mission_id}/report/press"): Row(Rule.READ, 200),
+        ("GET", "/api/v1/missions/{mission_id}/report/press.txt"): Row(Rule.READ, 200),
+        # the meetings import: a JSON body instead of the file is the route's own 422
+        ("GET", "/api/v1/missions/{mission_id}/imports/meetings/template.xlsx"): Row(
+            Rule.READ, 200
+        ),
+        ("GET", "/api/v1/missions/{mission_id}/imports/meetings/template.csv"): Row(
+            Rule.READ, 200
+        ),
+        ("POST", "/api/v1/missions/{mission_id}/imports/meetings/preview"): Row(
+            Rule.WRITE, 422, detail="file"
+        ),
+        ("POST", "/api/v1/missions/{mission_id}/imports/meetings"): Row(
+            Rule.WRITE, 422, detail="file"
+        ),
         ("GET", "/api/v1/reports/summary"): Row(Rule.READ, 200),
         ("GET", "/api/v1/reports/comparison"): Row(Rule.READ, 200),
         # matching

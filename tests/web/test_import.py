@@ -33,10 +33,11 @@ def _companies_csv() -> bytes:
 def _buyers_xlsx() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(["Buyer name", "Company", "Country", "City", "Products"])
-    sheet.append(["Nguyen Van An", "Saigon Beauty JSC", "Vietnam", "Ho Chi Minh City", "cosmetics"])
-    sheet.append(["Tran Thi Binh", "Hanoi Foods", "VN", "Hanoi", "ready meals; sauces"])
-    sheet.append(["Aliya Nurlanovna", "Almaty Trade LLP", "Atlantis", "Almaty", "motors"])
+    sheet.append(["Buyer name", "Company", "Country", "City", "Products", "도시(한글)"])
+    sheet.append(["Nguyen Van An", "Saigon Beauty JSC", "Vietnam", "Ho Chi Minh City", "cosmetics",
+                  "호찌민"])
+    sheet.append(["Tran Thi Binh", "Hanoi Foods", "VN", "Hanoi", "ready meals; sauces", None])
+    sheet.append(["Aliya Nurlanovna", "Almaty Trade LLP", "Atlantis", "Almaty", "motors", None])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -125,6 +126,9 @@ def test_import_companies_csv_and_buyers_xlsx(
         expect(page.get_by_test_id("buyer-count")).to_have_text("2")
         buyers = server.get(f"/missions/{mission_id}/buyers")["items"]
         assert {b["country"] for b in buyers} == {"VN"}
+        # A city's Korean name can come with the list (else the report knows it or keeps it).
+        korean = {b["city"]: b["city_ko"] for b in buyers}
+        assert korean == {"Ho Chi Minh City": "호찌민", "Hanoi": ""}
         assert console.errors == []
     finally:
         context.close()

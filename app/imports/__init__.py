@@ -1,0 +1,1 @@
+"""Import from spreadsheets (CSV, XLSX): companies and buyers, meetings and their outcomes."""
