@@ -240,3 +240,17 @@ async def test_the_meeting_page_marks_a_meeting_held_with_the_reason(
     # Without the session's CSRF token the form is refused.
     forged = await anonymous_client.post(url, data=form | {"csrf_token": "x"}, headers=headers)
     assert forged.status_code == 403
+
+
+async def test_the_results_page_leads_each_meeting_to_its_held_or_no_show_mark(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    mission = await factories.mission(session)
+    scheduled = await factories.meeting(session, mission_=mission)
+    no_show = await factories.meeting(session, mission_=mission, status=MeetingStatus.NO_SHOW)
+    page = await client.get(f"/missions/{mission.id}/results?lang=en")
+    assert page.status_code == 200
+    for meeting in (scheduled, no_show):
+        row = page.text.split(f'data-meeting="{meeting.id}"', 1)[1].split("</tr>", 1)[0]
+        assert f'href="/meetings/{meeting.id}#attendance"' in row
+        assert f'href="/meetings/{meeting.id}/outcome"' not in row  # not held: no outcome yet
