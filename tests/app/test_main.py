@@ -22,6 +22,8 @@ from app.settings import Settings
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+# A busy machine answers slowly (a sign-in hashes a password): a wait, not a speed goal.
+HTTP_TIMEOUT = 30
 
 
 def _free_port() -> int:
@@ -78,13 +80,13 @@ def _run_once(
         )
         try:
             _wait_ready(process, base_url, within_seconds=60)
-            assert httpx.get(f"{base_url}/healthz").json() == {"status": "ok"}
-            docs = httpx.get(f"{base_url}/docs")
+            assert httpx.get(f"{base_url}/healthz", timeout=HTTP_TIMEOUT).json() == {"status": "ok"}
+            docs = httpx.get(f"{base_url}/docs", timeout=HTTP_TIMEOUT)
             assert docs.status_code == 200 and "swagger" in docs.text.lower()
-            assert httpx.get(f"{base_url}/api/v1/missions").status_code == 401
+            assert httpx.get(f"{base_url}/api/v1/missions", timeout=HTTP_TIMEOUT).status_code == 401
             log.flush()
             email, password = _printed_sign_in(output.read_text())
-            with httpx.Client(base_url=base_url) as console:
+            with httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT) as console:
                 signed = console.post(
                     "/api/v1/auth/sign-in", json={"email": email, "password": password}
                 )
@@ -124,7 +126,8 @@ def _check_try_now_links(base_url: str, printed: str, at: datetime) -> None:
     meetings = set()
     for seat, url in joins.items():
         assert url.startswith(f"{base_url}/join#"), url
-        details = httpx.post(f"{base_url}/api/v1/join", json={"token": url.split("#", 1)[1]})
+        token = url.split("#", 1)[1]
+        details = httpx.post(f"{base_url}/api/v1/join", json={"token": token}, timeout=HTTP_TIMEOUT)
         assert details.status_code == 200, details.text
         body = details.json()
         assert body["seat"] == seat
@@ -137,7 +140,9 @@ def _check_try_now_links(base_url: str, printed: str, at: datetime) -> None:
     kiosk = re.search(r"Booth screen\s+(\S+)", printed)
     assert kiosk and kiosk[1].startswith(f"{base_url}/kiosk#"), printed
     agenda = httpx.get(
-        f"{base_url}/api/v1/kiosk", headers={"X-Booth-Token": kiosk[1].split("#", 1)[1]}
+        f"{base_url}/api/v1/kiosk",
+        headers={"X-Booth-Token": kiosk[1].split("#", 1)[1]},
+        timeout=HTTP_TIMEOUT,
     )
     assert agenda.status_code == 200, agenda.text
     assert meetings <= {m["meeting_id"] for m in agenda.json()["meetings"]}
