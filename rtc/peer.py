@@ -20,6 +20,7 @@ from .ice import announce_address, drop_mdns_candidates, is_mdns_candidate, rtc_
 from .ingress import Ingress, install_fast_path
 from .stats import PeerStats
 from .subscription import Subscription
+from .switch import Switch
 from .track import PublishedTrack
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class Peer:
         self._pc.on("connectionstatechange", self._on_connection_state_change)
         self._slots: list[_PublishSlot] = []
         self._egresses: list[Egress] = []
+        self._switches: dict[Egress, Switch] = {}  # m-lines taking over a successor track
         self._offer_in_flight = False
         self._negotiating = False
         self._negotiation_needed = False
@@ -106,11 +108,19 @@ class Peer:
         self._check_open()
         if kind not in ("audio", "video"):
             raise RtcError(f"cannot publish a {kind!r} track")
+        for slot in self._slots:
+            if slot.kind == kind and slot.label == label and not slot.pending_close:
+                if slot.track is None:
+                    # Offered before and left unused (or not answered yet): offer it again
+                    # rather than add a second m-line for the same thing.
+                    self._schedule_negotiation()
+                return
         self._slots.append(_PublishSlot(kind=kind, label=label, metadata=metadata))
         self._schedule_negotiation()
 
-    def subscribe(self, track: PublishedTrack) -> Subscription:
-        """Forward `track` to this peer (renegotiates); returns the existing one if any."""
+    def subscribe(self, track: PublishedTrack, *, hold: bool = False) -> Subscription:
+        """Forward `track` to this peer (renegotiates); returns the existing one if any.
+        `hold`: keep the m-line when the track's peer closes (see `Subscription.hold`)."""
         self._check_open()
         if track.closed:
             raise RtcError(f"track {track.id} is closed")
@@ -120,11 +130,54 @@ class Peer:
         if existing is not None:
             return existing
         subscription = Subscription(track, self)
+        subscription.hold = hold
         self.subscriptions[track.id] = subscription
         track._add_subscription(subscription)
         logger.info("room %s: peer %s subscribes to %s", self.room.id, self.id, track.id)
         self._schedule_negotiation()
         return subscription
+
+    def switch_subscription(self, track_id: str, track: PublishedTrack) -> Subscription:
+        """Carry `track` on the m-line that carries `track_id` now: a publisher's new
+        connection taking over from its old one. The m-line keeps its mid; one renegotiation
+        relabels it (msid); the old track goes on being forwarded, or the m-line stays idle
+        if that track is gone, until the new one's first keyframe (first packet for audio),
+        so the subscriber never has neither (rtc/switch.py). Without a subscription to
+        `track_id`, the same as `subscribe`."""
+        self._check_open()
+        old = self.subscriptions.get(track_id)
+        existing = self.subscriptions.get(track.id)
+        if existing is not None:
+            return existing
+        if old is None:
+            return self.subscribe(track)
+        if old.kind != track.kind:
+            raise RtcError(f"cannot switch {old.kind} {track_id} to {track.kind} {track.id}")
+        if track.closed:
+            raise RtcError(f"track {track.id} is closed")
+        egress = old.egress
+        if egress is None or egress.subscription is not old or egress in self._switches:
+            # Not forwarding yet (its offer is still out), or already switching: the new
+            # subscription takes the next free m-line of its kind (the same one, usually).
+            old.close(CloseReason.REPLACED)
+            return self.subscribe(track, hold=old.hold)
+        new = Subscription(track, self)
+        new.hold = old.hold
+        new.paused = old.paused
+        new.egress = egress  # claimed: no other transceiver is made for it
+        self.subscriptions[track.id] = new
+        track._add_subscription(new)
+        switch = Switch(self, egress, old, new)
+        self._switches[egress] = switch
+        sender: Any = egress.sender
+        sender._track_id = track.id
+        sender._stream_id = track.peer.id
+        logger.info(
+            "room %s: peer %s switches %s to %s", self.room.id, self.id, track_id, track.id
+        )
+        switch.start()
+        self._schedule_negotiation()
+        return new
 
     def unsubscribe(self, track_id: str) -> None:
         subscription = self.subscriptions.get(track_id)
@@ -208,6 +261,9 @@ class Peer:
             await self._pc.close()
         except Exception:  # a half-set-up connection may fail to close; nothing to keep
             logger.exception("room %s: peer %s: closing the connection", self.room.id, self.id)
+        for switch in list(self._switches.values()):
+            switch.cancel()
+        self._switches.clear()
         self._egresses.clear()
         self._slots.clear()
         self._fast_ingresses.clear()
@@ -296,6 +352,9 @@ class Peer:
         mids: dict[str, dict[str, Any]] = {}
         for slot in self._slots:
             if slot.transceiver is not None and slot.transceiver.mid is not None:
+                if slot.pending_close:
+                    mids[slot.transceiver.mid] = {"direction": "inactive", "kind": slot.kind}
+                    continue
                 mids[slot.transceiver.mid] = {
                     "direction": "publish",
                     "kind": slot.kind,
@@ -303,7 +362,8 @@ class Peer:
                     "track_id": slot.track.id if slot.track else None,
                 }
         for egress in self._egresses:
-            subscription = egress.pending or egress.subscription
+            switch = self._switches.get(egress)
+            subscription = switch.new if switch else egress.pending or egress.subscription
             mid = egress.transceiver.mid
             if mid is None:
                 continue
@@ -376,6 +436,25 @@ class Peer:
         egress = subscription.egress
         if egress is None:
             return
+        switch = self._switches.get(egress)
+        if switch is not None and switch.new is subscription:
+            # The successor went away before it took over: the m-line stays the old one's.
+            switch.cancel()
+            del self._switches[egress]
+            old: Any = switch.old
+            if not old.closed:
+                sender: Any = egress.sender
+                sender._track_id = old.track.id
+                sender._stream_id = old.track.peer.id
+                self._schedule_negotiation()  # say so: the last offer named the new track
+                return
+            subscription = old
+        elif switch is not None and switch.old is subscription:
+            # The old track stopped before the new one's keyframe: the m-line stays, idle,
+            # for the new subscription the switch binds then.
+            if egress.subscription is subscription:
+                egress.unbind()
+            return
         if egress.subscription is subscription:
             egress.unbind()
         if egress.pending is subscription:
@@ -383,6 +462,11 @@ class Peer:
         if not self.closed:
             egress.transceiver.direction = "inactive"
             self._schedule_negotiation()
+
+    def _switch_done(self, switch: Switch) -> None:
+        if self._switches.get(switch.egress) is switch:
+            del self._switches[switch.egress]
+        self.room._emit("on_subscription_switched", switch.new, switch.old.track, peer=self)
 
     def _track_closed(self, track: PublishedTrack, reason: CloseReason) -> None:
         self.tracks.pop(track.id, None)
