@@ -12,7 +12,7 @@ from typing import Any
 from rooms.board import BoardBus
 from rooms.clock import ManualClock
 from rooms.errors import RoomError
-from rooms.media import AudioRoutes, MediaEvents, MediaRequest, SignalSend
+from rooms.media import AudioRoutes, MediaEvents, MediaRequest, SeatMedia, SignalSend
 from rooms.messages import Join, Publish, Unpublish, parse_client_message
 from rooms.room import CloseOutcome, MeetingInfo, Room, RoomPolicy
 from rooms.seats import Seat
@@ -102,7 +102,7 @@ class _FakeSeatMedia:
 
     async def handle(self, request: MediaRequest) -> dict[str, Any]:
         if isinstance(request, Publish) and request.kind == "audio":
-            self.room.published.add((self.seat, request.source))
+            self.room.published.add((self.seat, request.source or "mic"))
             self.room.events.media_tracks_changed()  # as the relay does once it flows
         if isinstance(request, Unpublish) and request.kind == "audio":
             self.room.published.discard((self.seat, "mic"))
@@ -125,7 +125,16 @@ class FakeRoomMedia:
         self.routes: AudioRoutes = {}
         self.published: set[tuple[Seat, str]] = set()
 
-    async def add_seat(self, seat: Seat, signal: SignalSend, *, observer: bool) -> _FakeSeatMedia:
+    async def add_seat(
+        self,
+        seat: Seat,
+        signal: SignalSend,
+        *,
+        observer: bool,
+        replaces: SeatMedia | None = None,
+    ) -> _FakeSeatMedia:
+        if replaces is not None:
+            await replaces.close("replaced")
         if not observer:
             self.published.add((seat, "mic"))
         return _FakeSeatMedia(self, seat)

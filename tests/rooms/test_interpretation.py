@@ -46,10 +46,25 @@ async def test_consecutive_everyone_hears_everyone_and_all_see_who_is_live(
     assert state["live"] == {"en": "interpreter", "ko": "interpreter"}  # first in is live
     assert state["team"] == {"en": ["interpreter", "partner"], "ko": ["interpreter", "partner"]}
     assert state["requested_by"] == {"en": None, "ko": None}
-    # Both joined with their microphones open: the alarm is up until the partner mutes.
-    assert state["alarm"] == ["en", "ko"]
+    # Both joined with their microphones open, but an open microphone alone is no alarm:
+    # only two open microphones both carrying voice are.
+    assert state["alarm"] == []
+    await _speaks(h, INT, True)
+    assert h.state(B)["alarm"] == []
+    await _speaks(h, P, True)
+    assert h.state(B)["alarm"] == ["en", "ko"]
+    # The partner mutes: the alarm is off at once, though their voice goes on.
     await h.request(P, "mute", kind="audio", muted=True)
     assert h.state(B)["alarm"] == []
+    # Open again and speaking: on; the partner falls quiet: off once the hold has passed.
+    await h.request(P, "mute", kind="audio", muted=False)
+    assert h.state(B)["alarm"] == ["en", "ko"]
+    await _speaks(h, P, False)
+    assert h.state(B)["alarm"] == ["en", "ko"]  # a pause between words is not quiet yet
+    await h.clock.advance(timedelta(seconds=2))
+    await _settled(h.room)
+    assert h.state(B)["alarm"] == []
+    await _speaks(h, INT, False)
 
     everyone = {"company.mic", "buyer.mic", "interpreter.mic", "partner.mic"}
     for seat in (C, B, INT, P):
