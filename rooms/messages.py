@@ -99,7 +99,8 @@ class Answer(_Message):
 
 
 class IceCandidate(_Message):
-    """A trickled ICE candidate (either direction); an empty candidate ends the trickle."""
+    """A candidate the client trickles; an empty candidate ends the trickle. (The server
+    sends none: its offers carry every candidate of the relay.)"""
 
     type: Literal["ice_candidate"]
     candidate: str = Field(max_length=1_000)
@@ -451,11 +452,11 @@ class Routing(_Message):
     feeds: list[RoutingFeed]
 
 
+# No `ice_candidate` from the server: its offers carry every candidate of the relay.
 ServerMessage: TypeAlias = Annotated[
     Response
     | Error
     | Offer
-    | IceCandidate
     | Presence
     | MuteState
     | Speaking

@@ -313,12 +313,18 @@ class Peer:
                 return
             self._apply_changes()
             offer = await self._pc.createOffer()
+            # What each m-line carries, as the offer's directions were written (aiortc's
+            # createOffer does not suspend): setLocalDescription below may wait for ICE
+            # gathering, and a subscription that ends meanwhile must not change the words
+            # sent with this SDP.
+            lines = self._describe_lines()
             await self._pc.setLocalDescription(offer)
             sdp = announce_address(self._pc.localDescription.sdp, self._config.announced_address)
             self._offer_in_flight = True
             self._negotiating = False
             logger.debug("room %s: peer %s: offer sent", self.room.id, self.id)
-            await self._sink.send({"type": "offer", "sdp": sdp, "mids": self._describe_mids()})
+            mids = {str(t.mid): info for t, info in lines if t.mid is not None}
+            await self._sink.send({"type": "offer", "sdp": sdp, "mids": mids})
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -346,40 +352,48 @@ class Peer:
                 sender._track_id = subscription.track.id
                 sender._stream_id = subscription.track.peer.id
 
-    def _describe_mids(self) -> dict[str, dict[str, Any]]:
-        """What each m-line of the offer carries, for the client to label its streams (a
-        reused transceiver keeps its MID but may carry another track)."""
-        mids: dict[str, dict[str, Any]] = {}
+    def _describe_lines(self) -> list[tuple[RTCRtpTransceiver, dict[str, Any]]]:
+        """What each m-line carries, for the client to label its streams (a reused
+        transceiver keeps its MID but may carry another track)."""
+        lines: list[tuple[RTCRtpTransceiver, dict[str, Any]]] = []
         for slot in self._slots:
-            if slot.transceiver is not None and slot.transceiver.mid is not None:
-                if slot.pending_close:
-                    mids[slot.transceiver.mid] = {"direction": "inactive", "kind": slot.kind}
-                    continue
-                mids[slot.transceiver.mid] = {
-                    "direction": "publish",
-                    "kind": slot.kind,
-                    "label": slot.label,
-                    "track_id": slot.track.id if slot.track else None,
-                }
+            if slot.transceiver is None:
+                continue
+            if slot.pending_close:
+                lines.append((slot.transceiver, {"direction": "inactive", "kind": slot.kind}))
+                continue
+            lines.append(
+                (
+                    slot.transceiver,
+                    {
+                        "direction": "publish",
+                        "kind": slot.kind,
+                        "label": slot.label,
+                        "track_id": slot.track.id if slot.track else None,
+                    },
+                )
+            )
         for egress in self._egresses:
             switch = self._switches.get(egress)
             subscription = switch.new if switch else egress.pending or egress.subscription
-            mid = egress.transceiver.mid
-            if mid is None:
-                continue
             if subscription is None:
-                mids[mid] = {"direction": "inactive", "kind": egress.kind}
-            else:
-                track = subscription.track
-                mids[mid] = {
-                    "direction": "subscribe",
-                    "kind": track.kind,
-                    "track_id": track.id,
-                    "peer_id": track.peer.id,
-                    "label": track.label,
-                    "metadata": track.metadata,
-                }
-        return mids
+                lines.append((egress.transceiver, {"direction": "inactive", "kind": egress.kind}))
+                continue
+            track = subscription.track
+            lines.append(
+                (
+                    egress.transceiver,
+                    {
+                        "direction": "subscribe",
+                        "kind": track.kind,
+                        "track_id": track.id,
+                        "peer_id": track.peer.id,
+                        "label": track.label,
+                        "metadata": track.metadata,
+                    },
+                )
+            )
+        return lines
 
     def _take_egress(self, kind: str) -> Egress:
         for egress in self._egresses:

@@ -38,8 +38,10 @@ class SeatClient:
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self.on_message: Callable[[Message], Any] | None = None
-        # Called with every message received, before it is kept (e.g. a schema check).
+        # Called with every message received, before it is kept (e.g. a schema check), and
+        # with every message sent as a dict.
         self.watchers: list[Callable[[Message], None]] = []
+        self.sent_watchers: list[Callable[[Message], None]] = []
 
     async def connect(self) -> SeatClient:
         self._ws = await connect(self.url, max_size=None, open_timeout=5, close_timeout=2)
@@ -56,6 +58,9 @@ class SeatClient:
 
     async def send(self, message: Message | str | bytes) -> None:
         assert self._ws is not None
+        if isinstance(message, dict):
+            for watcher in self.sent_watchers:
+                watcher(message)
         await self._ws.send(message if isinstance(message, str | bytes) else json.dumps(message))
 
     async def request(self, type: str, *, within: float = 10.0, **fields: Any) -> Message:
