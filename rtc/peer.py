@@ -8,7 +8,13 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import (
+    RTCIceCandidate,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+    sdp,
+)
 from aiortc.sdp import candidate_from_sdp
 
 from .codecs import prefer_relay_codecs
@@ -407,6 +413,7 @@ class Peer:
         return egress
 
     def _after_answer(self) -> None:
+        self._expect_ssrcs()
         for slot in self._slots:
             t = slot.transceiver
             if (
@@ -441,6 +448,35 @@ class Peer:
                 continue
             egress.bind(subscription)
             subscription.track._start_forwarding(subscription, egress)
+
+    def _expect_ssrcs(self) -> None:
+        """Tell each publish slot's ingress the SSRC the answer declares for it. Until the
+        relay has applied an answer, aiortc routes an unknown SSRC by payload type to the one
+        receiver of that type: the first packets of a second audio track (a back-channel)
+        sent meanwhile reach the microphone's receiver, which must not take them for its own.
+        """
+        declared: dict[str, int] = {}
+        try:
+            answer = sdp.SessionDescription.parse(self._pc.remoteDescription.sdp)
+        except Exception:  # the answer was accepted by aiortc: this is not expected
+            logger.exception("room %s: peer %s: reading the answer's SSRCs", self.room.id, self.id)
+            return
+        for media in answer.media:
+            if media.rtp.muxId and media.ssrc:
+                declared[media.rtp.muxId] = media.ssrc[0].ssrc
+        for slot in self._slots:
+            t = slot.transceiver
+            ssrc = declared.get(str(t.mid)) if t is not None else None
+            if slot.ingress is None or ssrc is None:
+                continue
+            if slot.ingress.expect_ssrc(ssrc) and slot.track is not None:
+                logger.warning(
+                    "room %s: peer %s: %s had taken another stream's packets",
+                    self.room.id,
+                    self.id,
+                    slot.track.id,
+                )
+                slot.track._restart_forwarding()
 
     # --- children closing ----------------------------------------------------------------
 

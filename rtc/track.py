@@ -14,12 +14,12 @@ from .config import RelayConfig
 from .events import CloseReason
 from .ingress import AnyRtpPacket, Ingress
 from .stats import TrackStats
+from .switch import Switch
 
 if TYPE_CHECKING:
     from .egress import Egress
     from .peer import Peer
     from .subscription import Subscription
-    from .switch import Switch
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +167,13 @@ class PublishedTrack:
             self._egresses = self._egresses + (egress,)
         if subscription.peer.connection_state == "connected":
             self.request_keyframe()  # otherwise when it connects: Peer asks then
+
+    def _restart_forwarding(self) -> None:
+        """Every subscriber re-anchors its numbering at the next packet (the stream's
+        numbers changed under it)."""
+        for egress in self._egresses:
+            if not isinstance(egress, Switch):
+                egress.restart()
 
     def _add_forwarder(self, switch: Switch) -> None:
         if switch not in self._egresses:
