@@ -49,6 +49,18 @@ def _buyer_peer(server: LiveServer, meeting_id: int) -> str:
     return _relay(server, meeting_id).current[Seat.BUYER].peer_id
 
 
+def _relay_state(server: LiveServer, meeting_id: int) -> str:
+    """The relay's side, for a failure's message."""
+    relay = _relay(server, meeting_id)
+    parts = []
+    for peer in relay.rtc_room.peers.values():
+        switches = [repr(s) for s in peer._switches.values()]
+        tracks = {t.id: (t.stats.packets_in, t.stats.plis_sent) for t in peer.tracks.values()}
+        subs = {k: (s.stats.packets_out, s.active) for k, s in peer.subscriptions.items()}
+        parts.append(f"{peer.id} {peer.connection_state} in {tracks} out {subs} {switches}")
+    return "; ".join(parts)
+
+
 def _buyer_video(seat: MediaSeat) -> ReceivedVideo:
     videos = seat.video_from("buyer")
     assert len(videos) == 1, f"{seat.name}: {seat.describe()}"
@@ -118,11 +130,17 @@ async def test_a_reconnect_costs_the_others_one_offer_and_no_gap(
     joined = await again.join()
     assert joined["data"]["rejoined"] is True
     for watcher in watchers:
-        await wait_for(
-            lambda w=watcher: _buyer_video(w).counters[-1] >= SECOND + 30,
-            TIMEOUT,
-            f"{watcher.name} sees the buyer's new connection",
-        )
+        try:
+            await wait_for(
+                lambda w=watcher: _buyer_video(w).counters[-1] >= SECOND + 30,
+                TIMEOUT,
+                f"{watcher.name} sees the buyer's new connection",
+            )
+        except AssertionError:
+            raise AssertionError(
+                f"{watcher.describe()}; last counters {_buyer_video(watcher).counters[-5:]}; "
+                f"relay: {_relay_state(live_server, rows.meeting_id)}"
+            ) from None
     await buyer.media.close()  # the old peer connection goes away only now
     await _settled(live_server, rows.meeting_id, old_peer)
 
