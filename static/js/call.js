@@ -140,8 +140,9 @@ export class CallSession extends EventTarget {
     this.published.clear();
     this.protocol = data.protocol;
     this.emit("joined", data);
-    // The join said how our microphone and camera are; the server forgot what this seat
-    // chose to listen to when it left: say it again.
+    // The join said how our microphone and camera are. A new connection is off the air and
+    // listens to the floor: an organiser who was speaking, and a listener's choice, say so again.
+    if (this.speaking) this.request("publish", { kind: "audio" }).catch(() => {});
     if (this.listenChoice) this.request("listen", this.listenChoice).catch(() => {});
   }
 

@@ -13,7 +13,7 @@ from rooms.board import BoardBus
 from rooms.clock import ManualClock
 from rooms.errors import RoomError
 from rooms.media import AudioRoutes, MediaEvents, MediaRequest, SeatMedia, SignalSend
-from rooms.messages import Join, Publish, Unpublish, parse_client_message
+from rooms.messages import Join, MutedState, Publish, Unpublish, parse_client_message
 from rooms.room import CloseOutcome, MeetingInfo, Room, RoomPolicy
 from rooms.seats import Seat
 
@@ -199,11 +199,12 @@ class RoomHarness:
         assert self.media is not None
         return self.media
 
-    async def join(self, *seats: Seat) -> None:
+    async def join(self, *seats: Seat, muted: dict[str, bool] | None = None) -> None:
         for seat in seats:
             connection = FakeConnection(seat)
             self.connections[seat] = connection
-            await self.room.join(seat, connection, Join(type="join", id=1, token="t"))
+            request = Join(type="join", id=1, token="t", muted=MutedState(**(muted or {})))
+            await self.room.join(seat, connection, request)
 
     async def request(self, seat: Seat, type_: str, **fields: Any) -> dict[str, Any]:
         """The response data, or raises the RoomError the edge would send as `error`."""

@@ -73,6 +73,29 @@ async def test_consecutive_everyone_hears_everyone_and_all_see_who_is_live(
         assert h.fake_media.receives(seat) == everyone - {own}
 
 
+async def test_the_join_states_the_microphone_and_the_alarm_needs_voice_on_both(
+    harness: RoomHarness,
+) -> None:
+    """A partner who joins with the microphone off is seen so by everyone at once, and
+    speaking into a muted microphone raises no alarm; opening it while both speak does."""
+    h = harness
+    await h.join(C, INT)
+    await h.join(P, muted={"audio": True, "video": False})
+    joined = h.connections[C].of_type("presence")[-1]
+    assert (joined["seat"], joined["muted"]) == ("partner", {"audio": True, "video": False})
+    assert h.connections[P].last("response")["data"]["muted"]["partner"]["audio"] is True
+    await _speaks(h, INT, True)
+    await _speaks(h, P, True)
+    assert h.state(C)["alarm"] == []
+    await h.request(P, "mute", kind="audio", muted=False)
+    assert h.state(C)["alarm"] == ["en", "ko"]
+    # A reconnect states the devices afresh: back muted, no alarm.
+    await h.room.disconnected(h.connections[P])
+    await h.join(P, muted={"audio": True})
+    await _speaks(h, P, True)
+    assert h.state(C)["alarm"] == []
+
+
 async def test_simultaneous_listener_gets_the_channel_and_a_quiet_floor(
     harness: RoomHarness,
 ) -> None:
