@@ -39,6 +39,7 @@ class Switch:
         self.new = new
         self.done = False
         self.cancelled = False
+        self._newest: int | None = None  # the newest sequence number seen of the new track
 
     def __repr__(self) -> str:
         return f"Switch({self.old.id!r} -> {self.new.id!r})"
@@ -51,7 +52,14 @@ class Switch:
         """A packet of the new track: the first keyframe (any packet, for audio) switches."""
         if self.done or self.cancelled:
             return
-        if self.new.kind == "video" and not is_vp8_keyframe_start(packet.payload):
+        seq = packet.sequence_number
+        newest = self._newest
+        in_order = newest is None or not (seq - newest) & 0x8000
+        if in_order:
+            self._newest = seq
+        if self.new.kind == "video" and not (in_order and is_vp8_keyframe_start(packet.payload)):
+            # Not a keyframe's start, or a late one (a retransmission, after the rest of its
+            # frame went by unforwarded): wait for the next, and ask for it.
             self.new.track.request_keyframe()  # rate-limited by the track
             return
         self._complete()
