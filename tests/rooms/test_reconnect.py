@@ -1,9 +1,11 @@
 """A seat coming back on a new connection, seen by the others: one offer each, and no gap.
 
-The buyer's seat reconnects while the company and the interpreter watch it with real aiortc
-peers through the real app and relay. Its tracks move onto the others' existing m-lines in
-one renegotiation per other seat, and the old track keeps coming until the new one's first
-keyframe: the decoded frames of the buyer's video never stop for a second at either of them.
+The buyer's seat reconnects (its websocket lost; then its whole network lost) and is taken
+over by a second device, while the company and the interpreter watch it with real aiortc
+peers through the real app and relay. Each time its tracks move onto the others' existing
+m-lines in one renegotiation per other seat, and the old track keeps coming until the new
+one's first keyframe: while the old connection still sends, the decoded frames of the
+buyer's video never stop for a second at either of them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ MAX_GAP_S = 1.0
 # others can tell which connection a frame came from.
 SECOND = 20_000
 THIRD = 40_000
+FOURTH = 60_000
 
 
 @pytest.fixture
@@ -192,3 +195,27 @@ async def test_a_reconnect_costs_the_others_one_offer_and_no_gap(
     for watcher in watchers:
         assert watcher.media.mid_of[_buyer_video(watcher).track_id] == old_mids[watcher.name]
         assert _offers(watcher) == offers[watcher.name] + 1, watcher.describe()
+
+    # 3. Another device opens the buyer's link while this one is connected (a take-over):
+    # the first is told why and closed, and the others again get one offer and no gap.
+    offers = {w.name: _offers(w) for w in watchers}
+    third_peer = _buyer_peer(live_server, rows.meeting_id)
+    taken_at = asyncio.get_running_loop().time()
+    fourth = seat("buyer", 660.0)
+    fourth.media.by_source["camera"] = CounterVideoTrack(start=FOURTH)
+    await fourth.join(device="second PC")
+    assert (await third.signal.wait_closed())[0] == 4009
+    for watcher in watchers:
+        await wait_for(
+            lambda w=watcher: _buyer_video(w).counters[-1] >= FOURTH + 30,
+            TIMEOUT,
+            f"{watcher.name} sees the buyer's second device",
+        )
+    await third.media.close()  # the first device's tab is closed only now
+    await _settled(live_server, rows.meeting_id, third_peer)
+    for watcher in watchers:
+        video = _buyer_video(watcher)
+        assert watcher.media.mid_of[video.track_id] == old_mids[watcher.name]
+        assert _offers(watcher) == offers[watcher.name] + 1, watcher.describe()
+        gap = _largest_gap(video.times, taken_at)
+        assert gap < MAX_GAP_S, f"{watcher.name}: the buyer's video stopped for {gap:.2f} s"
