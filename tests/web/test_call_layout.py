@@ -223,7 +223,7 @@ def _meeting_soon(server: Server, mission_id: int) -> str:
             "industry": "electronics",
             "products": ["speakers"],
             "contact_name": "Han Yuna",
-            "languages": ["ko"],
+            "languages": ["ko", "en"],  # shares English with the buyer: no interpreter
         },
     )
     buyer = server.post(
@@ -245,7 +245,6 @@ def _meeting_soon(server: Server, mission_id: int) -> str:
             "buyer_id": buyer["id"],
             "starts_at": starts.isoformat(),
             "ends_at": (starts + timedelta(minutes=30)).isoformat(),
-            "language_pair": "ko-id",
         },
     )
     links = server.post(f"/meetings/{meeting['id']}/links", {"seats": ["company"]})
