@@ -218,4 +218,5 @@ async def test_a_reconnect_costs_the_others_one_offer_and_no_gap(
         assert watcher.media.mid_of[video.track_id] == old_mids[watcher.name]
         assert _offers(watcher) == offers[watcher.name] + 1, watcher.describe()
         gap = _largest_gap(video.times, taken_at)
+        print(f"{watcher.name}: largest gap at the take-over {gap:.3f} s")
         assert gap < MAX_GAP_S, f"{watcher.name}: the buyer's video stopped for {gap:.2f} s"
