@@ -105,6 +105,9 @@ class InterpretationDesk:
         self.floor = FloorMarker()
         self.voice = VoiceActivity(hold=hold)
         self.connected: set[Seat] = set()  # present seats with a live connection
+        # Interpreter seats whose microphone carried voice within the silence hold (the
+        # relay's speaking events): with an open microphone, they count for the alarm.
+        self.sounding: frozenset[str] = frozenset()
         self._duty: dict[str, tuple[Seat, datetime]] = {}
         self._closed = False
 
@@ -260,9 +263,22 @@ class InterpretationDesk:
         self.refresh_silence(at)
 
     def refresh_silence(self, at: datetime) -> None:
-        silent = self.voice.silent_channels(self.state, now=self.seconds(at))
+        now = self.seconds(at)
+        silent = self.voice.silent_channels(self.state, now=now)
         if silent != self.state.silent:
             self.state = dataclasses.replace(self.state, silent=silent)
+        team = {peer_id for desk in self.desks.values() for peer_id in desk.team}
+        self.sounding = frozenset(p for p in team if not self.voice.quiet(p, now=now))
+
+    def alarm(self) -> list[str]:
+        """Channels where two microphones are open and sending voice: one interpreter
+        believes they are on air while the other is. An open microphone that is quiet (a
+        partner listening, a muted client that has not said so yet) does not count."""
+        return sorted(
+            channel
+            for channel, desk in self.desks.items()
+            if len(desk.mics_open & self.sounding) >= 2
+        )
 
     def next_silence_change(self, at: datetime) -> datetime | None:
         when = self.voice.next_change(now=self.seconds(at))
@@ -314,7 +330,7 @@ class InterpretationDesk:
             },
             directions={Seat(p): c for p, c in sorted(self.state.directions.items())},
             floor=_FLOOR_NAMES.get(turn),
-            alarm=sorted(c for c, d in self.desks.items() if d.both_mics_open),
+            alarm=self.alarm(),
             silent=sorted(self.state.silent),
         )
 

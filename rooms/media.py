@@ -49,7 +49,19 @@ class SeatMedia(Protocol):
 class RoomMedia(Protocol):
     """The relay side of one room."""
 
-    async def add_seat(self, seat: Seat, signal: SignalSend, *, observer: bool) -> SeatMedia: ...
+    async def add_seat(
+        self,
+        seat: Seat,
+        signal: SignalSend,
+        *,
+        observer: bool,
+        replaces: SeatMedia | None = None,
+    ) -> SeatMedia:
+        """The media of a seat's new connection. `replaces`: the seat's previous connection's
+        media (a reconnect or a take-over), which the room no longer closes itself: the
+        media layer keeps it feeding the others until the new one takes over, then closes it.
+        """
+        ...
 
     def route_audio(self, routes: AudioRoutes) -> None:
         """Forward to each seat exactly these audio tracks (video is not affected); seats
@@ -82,7 +94,16 @@ class _NoSeatMedia:
 
 
 class _NoRoomMedia:
-    async def add_seat(self, seat: Seat, signal: SignalSend, *, observer: bool) -> SeatMedia:
+    async def add_seat(
+        self,
+        seat: Seat,
+        signal: SignalSend,
+        *,
+        observer: bool,
+        replaces: SeatMedia | None = None,
+    ) -> SeatMedia:
+        if replaces is not None:
+            await replaces.close("replaced")
         return _NoSeatMedia()
 
     def route_audio(self, routes: AudioRoutes) -> None:

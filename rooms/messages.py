@@ -1,4 +1,9 @@
-"""The signalling catalogue: every message on a seat's websocket, as Pydantic models on `type`."""
+"""The signalling catalogue: every message on a seat's websocket, as Pydantic models on `type`.
+
+This module is the contract (docs/signalling.md explains it; rooms/protocol.py publishes it
+as JSON Schema). `PROTOCOL_VERSION` changes with it: the major number when a client written
+for the previous version would misread a message, the minor one when something is added.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +24,17 @@ from pydantic import (
 from rooms.errors import MessageInvalid
 from rooms.seats import Seat
 
+PROTOCOL_VERSION = "2.0"
+
 MediaKind = Literal["audio", "video"]
-# Which of a seat's audio tracks: its microphone, or an interpreter's private line to the
-# partner (back-channel). Video tracks are "camera" (a screen share too).
+# What a track carries. Audio: the seat's microphone ("mic") or an interpreter's private
+# line to the partner ("back_channel"). Video: the camera, or a shared screen published as
+# a track of its own ("screen"; the web client instead shows a screen in its camera track).
 AudioSource = Literal["mic", "back_channel"]
-TrackSource = Literal["mic", "back_channel", "camera"]
+VideoSource = Literal["camera", "screen"]
+TrackSource = Literal["mic", "back_channel", "camera", "screen"]
+# An m-line of an offer as the client sees it: it sends on it, receives on it, or neither.
+LineDirection = Literal["send", "receive", "inactive"]
 InterpretationMode = Literal["consecutive", "simultaneous"]
 FloorTurn = Literal["company", "buyer", "interpreting"]
 HandoverAction = Literal["hand_over", "request", "accept", "decline", "take"]
@@ -33,10 +44,21 @@ Layer = Literal["floor", "channel", "back_channel"]
 Channel = Annotated[str, Field(min_length=1, max_length=16)]
 Phase = Literal["lobby", "live", "closed"]
 PresenceState = Literal["joined", "reconnecting", "left"]
+LeftReason = Literal["", "left", "grace_expired", "room_closed", "server_shutdown"]
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Fields with defaults are always sent: required in the published (serialization) schema.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+    )
+
+
+class MutedState(_Message):
+    """A seat's microphone (`audio`) and camera (`video`): true is off."""
+
+    audio: bool = False
+    video: bool = False
 
 
 def _id() -> Any:
@@ -55,11 +77,17 @@ class _Request(_Message):
 
 
 class Join(_Request):
-    """First message: the seat's token. Answered by a `response` with the room's state."""
+    """First message: the seat's token and its devices' state. Answered by a `response`
+    whose `data` is a `JoinData`."""
 
     type: Literal["join"]
     token: str = Field(min_length=1, max_length=512)
     device: str = Field("", max_length=100, description="Free label shown to the organiser.")
+    muted: MutedState = Field(
+        default_factory=MutedState,
+        description="The seat's microphone and camera as it joins (true: off); both on when "
+        "left out. Sent again on every join: a reconnect states it afresh.",
+    )
 
 
 class Answer(_Message):
@@ -71,7 +99,8 @@ class Answer(_Message):
 
 
 class IceCandidate(_Message):
-    """A trickled ICE candidate (either direction); an empty candidate ends the trickle."""
+    """A candidate the client trickles; an empty candidate ends the trickle. (The server
+    sends none: its offers carry every candidate of the relay.)"""
 
     type: Literal["ice_candidate"]
     candidate: str = Field(max_length=1_000)
@@ -80,21 +109,26 @@ class IceCandidate(_Message):
 
 
 class Publish(_Request):
-    """Ask to send a track of `kind`; the server makes an offer with room for it.
+    """Ask to send a track of `kind` from `source`; the server offers an m-line for it (or
+    offers again the one the seat left unused). Nothing changes if the seat already sends
+    that source.
 
-    `source` "back_channel" (audio, interpreter seats only) is the private line to the
-    partner interpreter, which no other seat receives."""
+    `source`: "mic" (audio) or "camera" (video) when left out; "back_channel" (audio,
+    interpreter seats only) is the private line to the partner interpreter, which no other
+    seat receives; "screen" (video) a shared screen beside the camera."""
 
     type: Literal["publish"]
     kind: MediaKind
-    source: AudioSource = "mic"
+    source: TrackSource | None = None
 
 
 class Unpublish(_Request):
-    """Stop sending the track of `kind`; the others stop receiving it."""
+    """Stop sending the track of `kind` (from `source`, or every one of that kind); the
+    others stop receiving it."""
 
     type: Literal["unpublish"]
     kind: MediaKind
+    source: TrackSource | None = None
 
 
 class Mute(_Request):
@@ -202,7 +236,8 @@ ClientMessage: TypeAlias = Annotated[
     Field(discriminator="type"),
 ]
 # mypy reads an Annotated union alias passed as a value as a UnionType, not a type form.
-_client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)  # type: ignore[arg-type]
+client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)  # type: ignore[arg-type, unused-ignore]
+_client_adapter = client_adapter  # the name tests/security reads
 
 
 def parse_client_message(text: str | bytes) -> ClientMessage:
@@ -214,7 +249,7 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
     if not isinstance(raw, dict):
         raise MessageInvalid("message is not a JSON object")
     try:
-        return _client_adapter.validate_python(raw)
+        return client_adapter.validate_python(raw)
     except ValidationError as exc:
         request_id = raw.get("id")
         if not isinstance(request_id, str | int) or isinstance(request_id, bool):
@@ -233,12 +268,44 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
 # Server -> client ---------------------------------------------------------------------------
 
 
+class JoinData(_Message):
+    """The `data` of the reply to `join`: the seat, the protocol and the room as it is now."""
+
+    seat: Seat
+    meeting_id: int
+    protocol: str = Field(
+        PROTOCOL_VERSION, description="The catalogue's version, major.minor: check the major."
+    )
+    rejoined: bool = Field(
+        description="The seat was already in the room (a reconnect within the grace period, "
+        "or a take-over of another device): its attendance row goes on."
+    )
+    phase: Phase
+    seats: dict[Seat, PresenceState]
+    muted: dict[Seat, MutedState] = Field(
+        description="Every present seat's microphone and camera, this one's included."
+    )
+    speaking: list[Seat]
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ChatSent(_Message):
+    """The `data` of the reply to `chat`."""
+
+    message_id: int
+
+
+class NoData(_Message):
+    """The `data` of every other reply: an empty object."""
+
+
 class Response(_Message):
     """Success reply to the request with the same `id`."""
 
     type: Literal["response"] = "response"
     id: str | int
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: JoinData | ChatSent | NoData = Field(default_factory=NoData)
 
 
 class Error(_Message):
@@ -252,13 +319,25 @@ class Error(_Message):
 
 
 class TrackInfo(_Message):
-    """Which seat and kind an m-line of the offer carries (the client maps mids to tiles)."""
+    """One m-line of an offer, as the client sees it: which way media goes on it, what it
+    carries and whose it is. Every m-line of the SDP is listed, in the SDP's order; a
+    reused m-line (same mid) may carry another track than in the last offer."""
 
-    mid: str | None
-    seat: Seat
+    mid: str
     kind: MediaKind
-    track_id: str
-    source: TrackSource = "mic"
+    direction: LineDirection = Field(
+        description="send: the client sends on it (the server's recvonly); receive: the "
+        "client receives on it (sendonly); inactive: unused for now."
+    )
+    seat: Seat | None = Field(
+        description="Whose media it carries: the client's own seat for `send`, the "
+        "publishing seat for `receive`; null when inactive."
+    )
+    source: TrackSource | None = Field(description="What it carries; null when inactive.")
+    track_id: str | None = Field(
+        description="The relay's id of the track on it (as in `routing`); null for a `send` "
+        "line the client has not sent on yet, and when inactive."
+    )
 
 
 class Offer(_Message):
@@ -267,7 +346,9 @@ class Offer(_Message):
     type: Literal["offer"] = "offer"
     id: str
     sdp: str
-    tracks: list[TrackInfo] = Field(default_factory=list)
+    tracks: list[TrackInfo] = Field(
+        description="Every m-line of `sdp`, in order: re-map mids to tracks on every offer."
+    )
 
 
 class Presence(_Message):
@@ -277,7 +358,10 @@ class Presence(_Message):
     seat: Seat
     state: PresenceState
     at: datetime
-    reason: str = ""
+    reason: LeftReason = Field("", description="Why a seat left; empty otherwise.")
+    muted: MutedState | None = Field(
+        None, description="For `joined`: the seat's microphone and camera as it joined."
+    )
 
 
 class MuteState(_Message):
@@ -333,7 +417,8 @@ class InterpretationState(_Message):
     """The room's interpretation, sent to everyone on join and whenever it changes.
 
     `live`: channel -> the seat holding its microphone; `team`: channel -> its interpreter
-    seats in order of joining; `alarm`: channels where two microphones are open; `silent`:
+    seats in order of joining; `alarm`: channels where two interpreters' microphones are
+    open (not muted) and carrying voice (the relay heard them within the hold); `silent`:
     channels whose voice has been quiet for a while (the fallback raises the floor)."""
 
     type: Literal["interpretation_state"] = "interpretation_state"
@@ -367,11 +452,11 @@ class Routing(_Message):
     feeds: list[RoutingFeed]
 
 
+# No `ice_candidate` from the server: its offers carry every candidate of the relay.
 ServerMessage: TypeAlias = Annotated[
     Response
     | Error
     | Offer
-    | IceCandidate
     | Presence
     | MuteState
     | Speaking
@@ -383,7 +468,7 @@ ServerMessage: TypeAlias = Annotated[
     | Routing,
     Field(discriminator="type"),
 ]
-server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)  # type: ignore[arg-type]
+server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)  # type: ignore[arg-type, unused-ignore]
 
 
 def dump(message: BaseModel) -> dict[str, Any]:

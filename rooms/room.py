@@ -26,6 +26,7 @@ from rooms.errors import (
 from rooms.interpretation import Duty, InterpretationDesk, audio_routes
 from rooms.media import AudioRef, MediaEvents, RoomMedia, SeatMedia
 from rooms.messages import (
+    PROTOCOL_VERSION,
     ActiveSpeaker,
     Answer,
     ChatMessage,
@@ -37,9 +38,12 @@ from rooms.messages import (
     IceCandidate,
     Interpretation,
     Join,
+    JoinData,
     Leave,
+    LeftReason,
     Listen,
     Mute,
+    MutedState,
     MuteState,
     Pause,
     Ping,
@@ -58,6 +62,9 @@ from rooms.messages import (
 from rooms.seats import INTERPRETER_SEATS, PARTICIPANT_SEATS, Seat
 
 logger = logging.getLogger(__name__)
+
+# The sources a track of each kind may come from (`publish`, `unpublish`).
+SOURCES = {"audio": ("mic", "back_channel"), "video": ("camera", "screen")}
 
 
 class SeatState(enum.StrEnum):
@@ -246,14 +253,16 @@ class Room(MediaEvents):
             now = self.clock.now()
             presence = self._seats.get(seat)
             replaced: SeatConnection | None = None
-            if presence is not None and presence.state is not SeatState.LEFT:
+            previous_media: SeatMedia | None = None
+            rejoined = presence is not None and presence.state is not SeatState.LEFT
+            if presence is not None and rejoined:
                 replaced = presence.connection
                 if presence.grace_task is not None:
                     presence.grace_task.cancel()
                     presence.grace_task = None
-                if presence.media is not None:
-                    await presence.media.close("replaced")
-                    presence.media = None
+                # The old connection's media goes on feeding the others until the new one's
+                # tracks take over (the media layer closes it then): no gap for them.
+                previous_media, presence.media = presence.media, None
                 presence.reconnects += 1
                 presence.device = request.device
                 presence.dropped_at = None
@@ -274,6 +283,8 @@ class Room(MediaEvents):
                         meeting_id=self.meeting_id, seat=seat, at=now, device=request.device
                     )
                 )
+            # The join states the devices afresh (a reconnect too): docs/signalling.md.
+            presence.muted = {"audio": request.muted.audio, "video": request.muted.video}
             presence.connection = connection
             if replaced is not None:
                 self._replaced.add(replaced)
@@ -286,12 +297,14 @@ class Room(MediaEvents):
             await self._record_duties(
                 self.interpretation.seat_joined(seat, mic_open=not presence.muted["audio"], at=now)
             )
-            await connection.send(dump(Response(id=request.id, data=self._join_data(seat))))
+            await connection.send(
+                dump(Response(id=request.id, data=self._join_data(seat, rejoined=rejoined)))
+            )
             await self._broadcast_presence(presence, SeatState.JOINED, exclude=seat)
             await self._broadcast(dump(self._room_state()))
             await connection.send(dump(self._slot_timer()))
             presence.media = await self.media.add_seat(
-                seat, presence.send, observer=seat.is_observer
+                seat, connection.send, observer=seat.is_observer, replaces=previous_media
             )
             await self._interpretation_changed(fresh=seat)
         await presence.media.start()
@@ -331,7 +344,9 @@ class Room(MediaEvents):
                 await self._broadcast(dump(self._room_state()))
                 await self._interpretation_changed()
 
-    async def _seat_left(self, presence: SeatPresence, *, at: datetime, reason: str) -> None:
+    async def _seat_left(
+        self, presence: SeatPresence, *, at: datetime, reason: LeftReason
+    ) -> None:
         presence.state = SeatState.LEFT
         presence.speaking = False
         if presence.grace_task is not None and presence.grace_task is not asyncio.current_task():
@@ -365,7 +380,7 @@ class Room(MediaEvents):
             case Join():
                 raise InvalidState("already joined")
             case Answer() | IceCandidate() | Pause() | Resume() | Publish() | Unpublish():
-                if isinstance(message, Publish):
+                if isinstance(message, Publish | Unpublish):
                     self._check_publish(presence.seat, message)
                 if presence.media is None:
                     raise InvalidState("no media connection")
@@ -433,14 +448,19 @@ class Room(MediaEvents):
 
     # -- interpretation -------------------------------------------------------------------------
 
-    def _check_publish(self, seat: Seat, message: Publish) -> None:
+    def _check_publish(self, seat: Seat, message: Publish | Unpublish) -> None:
+        if message.source is not None and message.source not in SOURCES[message.kind]:
+            raise InvalidState(
+                f"a {message.kind} track cannot come from {message.source}",
+                kind=message.kind,
+                source=message.source,
+            )
+        if isinstance(message, Unpublish):
+            return
         if seat.is_observer and message.kind == "video":
             raise PermissionDenied("the organiser's seat is unseen: no video")
-        if message.source == "back_channel":
-            if message.kind != "audio":
-                raise InvalidState("the back-channel carries audio only")
-            if not seat.is_interpreter:
-                raise PermissionDenied("only the interpreters publish the back-channel")
+        if message.source == "back_channel" and not seat.is_interpreter:
+            raise PermissionDenied("only the interpreters publish the back-channel")
 
     async def _interpret(
         self,
@@ -628,7 +648,7 @@ class Room(MediaEvents):
                 await self._record(
                     self.store.meeting_closed(meeting_id=self.meeting_id, outcome=outcome)
                 )
-            reason = "room_closed" if final else "server_shutdown"
+            reason: LeftReason = "room_closed" if final else "server_shutdown"
             for presence in self._seats.values():
                 if presence.state is SeatState.LEFT:
                     continue
@@ -678,17 +698,23 @@ class Room(MediaEvents):
             "interpretation": dump(self.interpretation.notice()),
         }
 
-    def _join_data(self, seat: Seat) -> dict[str, Any]:
-        return {
-            "seat": seat.value,
-            "meeting_id": self.meeting_id,
-            "phase": self.phase,
-            "seats": {s.value: p.state.value for s, p in self._seats.items()},
-            "muted": {s.value: dict(p.muted) for s, p in self._seats.items() if s is not seat},
-            "speaking": sorted(s.value for s, p in self._seats.items() if p.speaking),
-            "starts_at": isoformat(self.info.starts_at),
-            "ends_at": isoformat(self.info.ends_at),
-        }
+    def _join_data(self, seat: Seat, *, rejoined: bool) -> JoinData:
+        return JoinData(
+            seat=seat,
+            meeting_id=self.meeting_id,
+            protocol=PROTOCOL_VERSION,
+            rejoined=rejoined,
+            phase="live" if self.phase == "live" else "lobby",
+            seats={s: p.state.value for s, p in self._seats.items()},
+            muted={
+                s: MutedState(**p.muted)
+                for s, p in self._seats.items()
+                if p.state is not SeatState.LEFT
+            },
+            speaking=sorted((s for s, p in self._seats.items() if p.speaking), key=str),
+            starts_at=self.info.starts_at,
+            ends_at=self.info.ends_at,
+        )
 
     def _room_state(self) -> RoomState:
         return RoomState(
@@ -741,11 +767,14 @@ class Room(MediaEvents):
         state: SeatState,
         *,
         exclude: Seat | None = None,
-        reason: str = "",
+        reason: LeftReason = "",
         at: datetime | None = None,
     ) -> None:
         at = at or self.clock.now()
-        message = Presence(seat=presence.seat, state=state.value, at=at, reason=reason)
+        muted = MutedState(**presence.muted) if state is SeatState.JOINED else None
+        message = Presence(
+            seat=presence.seat, state=state.value, at=at, reason=reason, muted=muted
+        )
         await self._broadcast(dump(message), exclude=exclude)
         self._board(
             "presence",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from .peer import Peer
     from .room import Room
+    from .subscription import Subscription
     from .track import PublishedTrack
 
 
@@ -21,6 +22,7 @@ class CloseReason(enum.Enum):
     SUBSCRIBER_CLOSED = "subscriber_closed"
     UNPUBLISHED = "unpublished"
     UNSUBSCRIBED = "unsubscribed"
+    REPLACED = "replaced"  # a subscription whose m-line now carries the publisher's successor
     ICE_FAILED = "ice_failed"
     CONNECTION_CLOSED = "connection_closed"  # the client's DTLS ended, or ICE consent expired
     SIGNALLING_FAILED = "signalling_failed"
@@ -66,4 +68,10 @@ class RelayListener:
         pass
 
     def on_active_speaker(self, room: Room, peer_id: str | None) -> None:
+        pass
+
+    def on_subscription_switched(
+        self, subscription: Subscription, previous: PublishedTrack
+    ) -> None:
+        """A subscriber's m-line carries `subscription.track` now instead of `previous`."""
         pass

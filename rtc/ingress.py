@@ -56,6 +56,14 @@ class Ingress:
         r._RTCRtpReceiver__jitter_buffer = _NoJitterBuffer()
         r._handle_rtp_packet = self.handle
 
+    def expect_ssrc(self, ssrc: int) -> bool:
+        """The SSRC the answer declared for this m-line (`a=ssrc`): packets of any other
+        media SSRC are foreign from now on. True if it replaced a different one pinned by a
+        first packet that was not this stream's (see `process`)."""
+        changed = self._media_ssrc is not None and self._media_ssrc != ssrc
+        self._media_ssrc = ssrc
+        return changed
+
     @property
     def media_ssrc(self) -> int | None:
         """The publisher's media SSRC (RTX excluded), once a packet arrived."""

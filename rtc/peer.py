@@ -8,7 +8,13 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import (
+    RTCIceCandidate,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+    sdp,
+)
 from aiortc.sdp import candidate_from_sdp
 
 from .codecs import prefer_relay_codecs
@@ -20,6 +26,7 @@ from .ice import announce_address, drop_mdns_candidates, is_mdns_candidate, rtc_
 from .ingress import Ingress, install_fast_path
 from .stats import PeerStats
 from .subscription import Subscription
+from .switch import Switch
 from .track import PublishedTrack
 
 if TYPE_CHECKING:
@@ -71,6 +78,7 @@ class Peer:
         self._pc.on("connectionstatechange", self._on_connection_state_change)
         self._slots: list[_PublishSlot] = []
         self._egresses: list[Egress] = []
+        self._switches: dict[Egress, Switch] = {}  # m-lines taking over a successor track
         self._offer_in_flight = False
         self._negotiating = False
         self._negotiation_needed = False
@@ -106,11 +114,19 @@ class Peer:
         self._check_open()
         if kind not in ("audio", "video"):
             raise RtcError(f"cannot publish a {kind!r} track")
+        for slot in self._slots:
+            if slot.kind == kind and slot.label == label and not slot.pending_close:
+                if slot.track is None:
+                    # Offered before and left unused (or not answered yet): offer it again
+                    # rather than add a second m-line for the same thing.
+                    self._schedule_negotiation()
+                return
         self._slots.append(_PublishSlot(kind=kind, label=label, metadata=metadata))
         self._schedule_negotiation()
 
-    def subscribe(self, track: PublishedTrack) -> Subscription:
-        """Forward `track` to this peer (renegotiates); returns the existing one if any."""
+    def subscribe(self, track: PublishedTrack, *, hold: bool = False) -> Subscription:
+        """Forward `track` to this peer (renegotiates); returns the existing one if any.
+        `hold`: keep the m-line when the track's peer closes (see `Subscription.hold`)."""
         self._check_open()
         if track.closed:
             raise RtcError(f"track {track.id} is closed")
@@ -120,11 +136,54 @@ class Peer:
         if existing is not None:
             return existing
         subscription = Subscription(track, self)
+        subscription.hold = hold
         self.subscriptions[track.id] = subscription
         track._add_subscription(subscription)
         logger.info("room %s: peer %s subscribes to %s", self.room.id, self.id, track.id)
         self._schedule_negotiation()
         return subscription
+
+    def switch_subscription(self, track_id: str, track: PublishedTrack) -> Subscription:
+        """Carry `track` on the m-line that carries `track_id` now: a publisher's new
+        connection taking over from its old one. The m-line keeps its mid; one renegotiation
+        relabels it (msid); the old track goes on being forwarded, or the m-line stays idle
+        if that track is gone, until the new one's first keyframe (first packet for audio),
+        so the subscriber never has neither (rtc/switch.py). Without a subscription to
+        `track_id`, the same as `subscribe`."""
+        self._check_open()
+        old = self.subscriptions.get(track_id)
+        existing = self.subscriptions.get(track.id)
+        if existing is not None:
+            return existing
+        if old is None:
+            return self.subscribe(track)
+        if old.kind != track.kind:
+            raise RtcError(f"cannot switch {old.kind} {track_id} to {track.kind} {track.id}")
+        if track.closed:
+            raise RtcError(f"track {track.id} is closed")
+        egress = old.egress
+        if egress is None or egress.subscription is not old or egress in self._switches:
+            # Not forwarding yet (its offer is still out), or already switching: the new
+            # subscription takes the next free m-line of its kind (the same one, usually).
+            old.close(CloseReason.REPLACED)
+            return self.subscribe(track, hold=old.hold)
+        new = Subscription(track, self)
+        new.hold = old.hold
+        new.paused = old.paused
+        new.egress = egress  # claimed: no other transceiver is made for it
+        self.subscriptions[track.id] = new
+        track._add_subscription(new)
+        switch = Switch(self, egress, old, new)
+        self._switches[egress] = switch
+        sender: Any = egress.sender
+        sender._track_id = track.id
+        sender._stream_id = track.peer.id
+        logger.info(
+            "room %s: peer %s switches %s to %s", self.room.id, self.id, track_id, track.id
+        )
+        switch.start()
+        self._schedule_negotiation()
+        return new
 
     def unsubscribe(self, track_id: str) -> None:
         subscription = self.subscriptions.get(track_id)
@@ -208,6 +267,9 @@ class Peer:
             await self._pc.close()
         except Exception:  # a half-set-up connection may fail to close; nothing to keep
             logger.exception("room %s: peer %s: closing the connection", self.room.id, self.id)
+        for switch in list(self._switches.values()):
+            switch.cancel()
+        self._switches.clear()
         self._egresses.clear()
         self._slots.clear()
         self._fast_ingresses.clear()
@@ -257,12 +319,18 @@ class Peer:
                 return
             self._apply_changes()
             offer = await self._pc.createOffer()
+            # What each m-line carries, as the offer's directions were written (aiortc's
+            # createOffer does not suspend): setLocalDescription below may wait for ICE
+            # gathering, and a subscription that ends meanwhile must not change the words
+            # sent with this SDP.
+            lines = self._describe_lines()
             await self._pc.setLocalDescription(offer)
             sdp = announce_address(self._pc.localDescription.sdp, self._config.announced_address)
             self._offer_in_flight = True
             self._negotiating = False
             logger.debug("room %s: peer %s: offer sent", self.room.id, self.id)
-            await self._sink.send({"type": "offer", "sdp": sdp, "mids": self._describe_mids()})
+            mids = {str(t.mid): info for t, info in lines if t.mid is not None}
+            await self._sink.send({"type": "offer", "sdp": sdp, "mids": mids})
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -290,36 +358,48 @@ class Peer:
                 sender._track_id = subscription.track.id
                 sender._stream_id = subscription.track.peer.id
 
-    def _describe_mids(self) -> dict[str, dict[str, Any]]:
-        """What each m-line of the offer carries, for the client to label its streams (a
-        reused transceiver keeps its MID but may carry another track)."""
-        mids: dict[str, dict[str, Any]] = {}
+    def _describe_lines(self) -> list[tuple[RTCRtpTransceiver, dict[str, Any]]]:
+        """What each m-line carries, for the client to label its streams (a reused
+        transceiver keeps its MID but may carry another track)."""
+        lines: list[tuple[RTCRtpTransceiver, dict[str, Any]]] = []
         for slot in self._slots:
-            if slot.transceiver is not None and slot.transceiver.mid is not None:
-                mids[slot.transceiver.mid] = {
-                    "direction": "publish",
-                    "kind": slot.kind,
-                    "label": slot.label,
-                    "track_id": slot.track.id if slot.track else None,
-                }
-        for egress in self._egresses:
-            subscription = egress.pending or egress.subscription
-            mid = egress.transceiver.mid
-            if mid is None:
+            if slot.transceiver is None:
                 continue
+            if slot.pending_close:
+                lines.append((slot.transceiver, {"direction": "inactive", "kind": slot.kind}))
+                continue
+            lines.append(
+                (
+                    slot.transceiver,
+                    {
+                        "direction": "publish",
+                        "kind": slot.kind,
+                        "label": slot.label,
+                        "track_id": slot.track.id if slot.track else None,
+                    },
+                )
+            )
+        for egress in self._egresses:
+            switch = self._switches.get(egress)
+            subscription = switch.new if switch else egress.pending or egress.subscription
             if subscription is None:
-                mids[mid] = {"direction": "inactive", "kind": egress.kind}
-            else:
-                track = subscription.track
-                mids[mid] = {
-                    "direction": "subscribe",
-                    "kind": track.kind,
-                    "track_id": track.id,
-                    "peer_id": track.peer.id,
-                    "label": track.label,
-                    "metadata": track.metadata,
-                }
-        return mids
+                lines.append((egress.transceiver, {"direction": "inactive", "kind": egress.kind}))
+                continue
+            track = subscription.track
+            lines.append(
+                (
+                    egress.transceiver,
+                    {
+                        "direction": "subscribe",
+                        "kind": track.kind,
+                        "track_id": track.id,
+                        "peer_id": track.peer.id,
+                        "label": track.label,
+                        "metadata": track.metadata,
+                    },
+                )
+            )
+        return lines
 
     def _take_egress(self, kind: str) -> Egress:
         for egress in self._egresses:
@@ -333,6 +413,7 @@ class Peer:
         return egress
 
     def _after_answer(self) -> None:
+        self._expect_ssrcs()
         for slot in self._slots:
             t = slot.transceiver
             if (
@@ -368,6 +449,35 @@ class Peer:
             egress.bind(subscription)
             subscription.track._start_forwarding(subscription, egress)
 
+    def _expect_ssrcs(self) -> None:
+        """Tell each publish slot's ingress the SSRC the answer declares for it. Until the
+        relay has applied an answer, aiortc routes an unknown SSRC by payload type to the one
+        receiver of that type: the first packets of a second audio track (a back-channel)
+        sent meanwhile reach the microphone's receiver, which must not take them for its own.
+        """
+        declared: dict[str, int] = {}
+        try:
+            answer = sdp.SessionDescription.parse(self._pc.remoteDescription.sdp)
+        except Exception:  # the answer was accepted by aiortc: this is not expected
+            logger.exception("room %s: peer %s: reading the answer's SSRCs", self.room.id, self.id)
+            return
+        for media in answer.media:
+            if media.rtp.muxId and media.ssrc:
+                declared[media.rtp.muxId] = media.ssrc[0].ssrc
+        for slot in self._slots:
+            t = slot.transceiver
+            ssrc = declared.get(str(t.mid)) if t is not None else None
+            if slot.ingress is None or ssrc is None:
+                continue
+            if slot.ingress.expect_ssrc(ssrc) and slot.track is not None:
+                logger.warning(
+                    "room %s: peer %s: %s had taken another stream's packets",
+                    self.room.id,
+                    self.id,
+                    slot.track.id,
+                )
+                slot.track._restart_forwarding()
+
     # --- children closing ----------------------------------------------------------------
 
     def _subscription_closed(self, subscription: Subscription) -> None:
@@ -376,6 +486,25 @@ class Peer:
         egress = subscription.egress
         if egress is None:
             return
+        switch = self._switches.get(egress)
+        if switch is not None and switch.new is subscription:
+            # The successor went away before it took over: the m-line stays the old one's.
+            switch.cancel()
+            del self._switches[egress]
+            old: Any = switch.old
+            if not old.closed:
+                sender: Any = egress.sender
+                sender._track_id = old.track.id
+                sender._stream_id = old.track.peer.id
+                self._schedule_negotiation()  # say so: the last offer named the new track
+                return
+            subscription = old
+        elif switch is not None and switch.old is subscription:
+            # The old track stopped before the new one's keyframe: the m-line stays, idle,
+            # for the new subscription the switch binds then.
+            if egress.subscription is subscription:
+                egress.unbind()
+            return
         if egress.subscription is subscription:
             egress.unbind()
         if egress.pending is subscription:
@@ -383,6 +512,11 @@ class Peer:
         if not self.closed:
             egress.transceiver.direction = "inactive"
             self._schedule_negotiation()
+
+    def _switch_done(self, switch: Switch) -> None:
+        if self._switches.get(switch.egress) is switch:
+            del self._switches[switch.egress]
+        self.room._emit("on_subscription_switched", switch.new, switch.old.track, peer=self)
 
     def _track_closed(self, track: PublishedTrack, reason: CloseReason) -> None:
         self.tracks.pop(track.id, None)

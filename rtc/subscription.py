@@ -26,6 +26,10 @@ class Subscription:
     video off); resuming video waits for a keyframe and asks the publisher for one.
     `drop` is a test hook: a predicate on the outgoing sequence number that discards the
     packet after it entered the retransmission history (simulated loss on the last hop).
+
+    `hold`: when the publishing peer closes (not an unpublish), the subscription stays open
+    and keeps its m-line, idle (`orphaned`), for the caller to switch to the publisher's
+    successor (`Peer.switch_subscription`) or to close; without it, it closes with the track.
     """
 
     def __init__(self, track: PublishedTrack, peer: Peer) -> None:
@@ -34,6 +38,7 @@ class Subscription:
         self.id = f"{peer.id}<-{track.id}"
         self.kind = track.kind
         self.paused = False
+        self.hold = False
         self.drop: DropPredicate | None = None
         self.egress: Egress | None = None
         self.closed = False
@@ -47,6 +52,11 @@ class Subscription:
     def active(self) -> bool:
         """True once negotiated and bound: packets flow (unless paused)."""
         return not self.closed and self.egress is not None and self.egress.subscription is self
+
+    @property
+    def orphaned(self) -> bool:
+        """Open and holding its m-line, but its track is gone (see `hold`)."""
+        return not self.closed and self.track.closed
 
     def pause(self) -> None:
         self.paused = True
@@ -69,8 +79,12 @@ class Subscription:
         self.track._remove_subscription(self)
         self.peer._subscription_closed(self)
 
-    def _publisher_closed(self) -> None:
-        """Parent path: the published track went away."""
+    def _publisher_closed(self, reason: CloseReason = CloseReason.PUBLISHER_CLOSED) -> None:
+        """Parent path: the published track went away. A held, forwarding subscription
+        stays (orphaned) when the track went with its peer."""
+        if self.hold and reason is CloseReason.PUBLISHER_CLOSED and self.active:
+            logger.debug("subscription %s held after its publisher closed", self.id)
+            return
         self.close(CloseReason.PUBLISHER_CLOSED)
 
     def _subscriber_closed(self) -> None:

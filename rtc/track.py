@@ -14,6 +14,7 @@ from .config import RelayConfig
 from .events import CloseReason
 from .ingress import AnyRtpPacket, Ingress
 from .stats import TrackStats
+from .switch import Switch
 
 if TYPE_CHECKING:
     from .egress import Egress
@@ -50,7 +51,9 @@ class PublishedTrack:
         self.level_dbov = SILENCE_DBOV
         self._config = config
         self._ingress = ingress
-        self._egresses: tuple[Egress, ...] = ()
+        # Where each packet goes: the subscribers' egresses, and a switch in place of an
+        # egress that is still taking over from an earlier track (see rtc/switch.py).
+        self._egresses: tuple[Egress | Switch, ...] = ()
         self._last_keyframe_request = -1e9
         self._deferred_keyframe_request: asyncio.TimerHandle | None = None
         self._last_remb_sent = -1e9
@@ -165,6 +168,23 @@ class PublishedTrack:
         if subscription.peer.connection_state == "connected":
             self.request_keyframe()  # otherwise when it connects: Peer asks then
 
+    def _restart_forwarding(self) -> None:
+        """Every subscriber re-anchors its numbering at the next packet (the stream's
+        numbers changed under it)."""
+        for egress in self._egresses:
+            if not isinstance(egress, Switch):
+                egress.restart()
+
+    def _add_forwarder(self, switch: Switch) -> None:
+        if switch not in self._egresses:
+            self._egresses = self._egresses + (switch,)
+
+    def _replace_forwarder(self, switch: Switch, egress: Egress) -> None:
+        self._egresses = tuple(egress if e is switch else e for e in self._egresses)
+
+    def _remove_forwarder(self, switch: Switch) -> None:
+        self._egresses = tuple(e for e in self._egresses if e is not switch)
+
     def _remove_subscription(self, subscription: Subscription) -> None:
         if self.subscriptions.get(subscription.peer.id) is subscription:
             del self.subscriptions[subscription.peer.id]
@@ -183,7 +203,7 @@ class PublishedTrack:
         self._ingress.on_packet = None
         logger.info("track %s of peer %s closed (%s)", self.id, self.peer.id, reason.value)
         for subscription in list(self.subscriptions.values()):
-            subscription._publisher_closed()
+            subscription._publisher_closed(reason)
         self._egresses = ()
         if self._deferred_keyframe_request is not None:
             self._deferred_keyframe_request.cancel()

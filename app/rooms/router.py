@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from app import sse
 from app.audit.service import record, user_actor
@@ -42,6 +42,8 @@ from app.settings import Settings
 from app.turn import ice_servers_for_seat, seat_id
 from rooms.errors import LinkInvalid, NoCapacity, RoomClosed
 from rooms.links import LinkSigner
+from rooms.messages import PROTOCOL_VERSION
+from rooms.protocol import Side, json_schema
 from rooms.seats import Seat
 
 router = APIRouter(tags=["rooms"])
@@ -240,6 +242,23 @@ async def join_details(
             settings, seat_id=seat_id(meeting.id, claims.seat.value), now=clock.now()
         ),
         link_expires_at=claims.expires_at,
+        protocol=PROTOCOL_VERSION,
+    )
+
+
+@router.get(
+    "/signalling/schema/{side}",
+    summary="JSON Schema of the seat websocket's messages: `server` (what it sends), `client`",
+    response_description="A JSON Schema (2020-12) document; `x-protocol` is the version.",
+    responses={200: {"content": {"application/schema+json": {}}}},
+)
+async def signalling_schema(side: Side) -> JSONResponse:
+    """Generated from the message catalogue (rooms/messages.py); docs/signalling.md explains
+    every message. Public: it says nothing about any meeting."""
+    return JSONResponse(
+        json_schema(side),
+        media_type="application/schema+json",
+        headers={"Cache-Control": "public, max-age=300"},
     )
 
 

@@ -67,6 +67,10 @@ class JoinDetails(BaseModel):
     )
     ice_servers: list[IceServer]
     link_expires_at: datetime
+    protocol: str = Field(
+        description="The websocket's message catalogue version (major.minor); its JSON Schema "
+        "is at /api/v1/signalling/schema/server and /client."
+    )
 
 
 class ExtendRequest(StrictModel):

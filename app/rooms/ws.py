@@ -69,8 +69,8 @@ class WebSocketSeat:
         self._writer = asyncio.create_task(self._write(), name=f"ws-{meeting_id}-writer")
 
     async def send(self, message: dict[str, Any]) -> None:
-        if self._closing:
-            return
+        if self._closing or self._writer.done():
+            return  # gone: nothing more is queued for a socket nobody writes to
         if self._outbox.full():
             # A client that stops reading must not hold the room's memory: drop it.
             logger.warning("meeting %s seat %s: outbox full, closing", self.meeting_id, self.seat)
@@ -126,6 +126,11 @@ class WebSocketSeat:
                     continue
                 if self.websocket.application_state is WebSocketState.CONNECTED:
                     await self.websocket.send_json(item)
+                    # Let the transport report a lost connection before the next frame: a
+                    # failed write only schedules `connection_lost`, and a queue drained
+                    # without yielding went on writing into the dead socket (asyncio logs
+                    # "socket.send() raised exception." for every write after the fifth).
+                    await asyncio.sleep(0)
         except Exception as exc:  # a broken socket ends only this writer
             logger.info("meeting %s seat %s: send failed: %s", self.meeting_id, self.seat, exc)
             self._closing = True

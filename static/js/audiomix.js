@@ -65,6 +65,20 @@ export class AudioMix {
     return element;
   }
 
+  /** The same received track under a new id (its m-line was relabelled): it keeps playing,
+   *  and takes the gain the routing gives the new id. False if `from` was not playing. */
+  rekey(from, to, { seat, source } = {}) {
+    const entry = this.tracks.get(from);
+    if (!entry) return false;
+    this.tracks.delete(from);
+    Object.assign(entry, { seat: seat ?? entry.seat, source: source ?? entry.source });
+    entry.element.dataset.trackId = to;
+    entry.element.dataset.seat = entry.seat;
+    this.tracks.set(to, entry);
+    this.route(to, entry, false);
+    return true;
+  }
+
   remove(trackId) {
     const entry = this.tracks.get(trackId);
     if (!entry) return;
@@ -81,8 +95,20 @@ export class AudioMix {
     for (const [trackId, entry] of this.tracks) this.route(trackId, entry, false);
   }
 
+  /** The routing's feed for a track: by its id, or (a `routing` may name a reconnecting seat's
+   *  new track before the offer that relabels our m-line) by the same seat and source. */
+  feedFor(trackId, entry) {
+    if (!this.feeds) return undefined;
+    const feed = this.feeds.get(trackId);
+    if (feed) return feed;
+    const known = new Set(this.tracks.keys());
+    return [...this.feeds.values()].find(
+      (f) => f.seat === entry.seat && f.source === entry.source && !known.has(f.track_id),
+    );
+  }
+
   route(trackId, entry, fresh) {
-    const feed = this.feeds?.get(trackId);
+    const feed = this.feedFor(trackId, entry);
     let layer = entry.layer;
     let level;
     if (feed) {

@@ -1,6 +1,7 @@
 // One seat's call: the seat websocket (docs/signalling.md) and the RTCPeerConnection it drives.
-// The server makes every offer; this client answers, attaches its camera and microphone to the
-// upload transceivers the server created, trickles ICE, and rejoins by itself after a drop.
+// The server makes every offer; this client answers, sends each source on the m-line the offer
+// names for it, maps every received m-line to a seat by its mid anew on every offer, trickles
+// ICE, and rejoins by itself after a drop (keeping the old connection sending meanwhile).
 
 // 1013: every node is full now; 4015: the room lives on another node (docs/signalling.md).
 const RETRYABLE_CLOSE = new Set([1000, 1001, 1005, 1006, 1011, 1012, 1013, 4014, 4015, 4000]);
@@ -13,6 +14,12 @@ const FATAL_CLOSE = {
 const PING_EVERY_MS = 5000;
 const PING_TIMEOUT_MS = 15000; // three pings unanswered: a busy relay is not a lost link
 const ICE_DISCONNECTED_GRACE_MS = 4000;
+// After a rejoin, the old peer connection goes on sending until the new one is connected and a
+// little longer: the relay switches the others to the new tracks at their first keyframe.
+const OLD_PEER_AFTER_CONNECTED_MS = 3000;
+const OLD_PEER_AT_MOST_MS = 15000;
+// Drops after which the old peer connection cannot still be sending.
+const MEDIA_LOST = /^(offline|ice failed|ice disconnected|closed 4014)$/;
 
 /** mid -> direction of each m-section of an SDP. */
 export function sdpDirections(sdp) {
@@ -52,11 +59,16 @@ export class CallSession extends EventTarget {
     this.nextId = 1;
     this.state = "idle"; // idle | connecting | connected | reconnecting | ended
     this.attempt = 0;
-    this.remote = new Map(); // mid -> {seat, kind, track}
-    this.muted = { audio: false, video: false };
+    this.remote = new Map(); // mid -> {seat, kind, track, trackId, source}
+    // The microphone and camera as the user set them; sent with every join (explicit state).
+    this.muted = { audio: !this.audioTrack, video: !this.cameraTrack };
+    if (this.seat === "organiser") this.muted = { audio: true, video: true }; // listens first
+    this.speaking = false; // the organiser chose to speak
+    this.oldPc = null; // the previous connection, still sending while the new one comes up
+    this.oldPcTimer = null;
     this.screenTrack = null;
-    this.published = new Set(); // upload slots in use: "audio", "video", "back_channel"
-    this.uploads = new Map(); // mid of each upload slot -> "mic" | "camera" | "back_channel"
+    this.published = new Set(); // sources we send or asked to: mic, camera, back_channel
+    this.uploads = new Map(); // mid of each send line -> its source (mic, camera, back_channel)
     this.backChannelTrack = null; // the partner line's push-to-talk track, once started
     this.listenChoice = null; // the last `listen` sent, sent again after a rejoin
     this.lastPong = 0;
@@ -101,7 +113,7 @@ export class CallSession extends EventTarget {
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.lastPong = Date.now();
-      this.request("join", { token: this.token, device: this.device })
+      this.request("join", { token: this.token, device: this.device, muted: { ...this.muted } })
         .then((data) => this.joined(data))
         .catch(() => {});
     });
@@ -126,12 +138,11 @@ export class CallSession extends EventTarget {
     this.state = "connected";
     this.attempt = 0;
     this.published.clear();
+    this.protocol = data.protocol;
     this.emit("joined", data);
-    // Tell the others how our microphone and camera are (they may have changed while away).
-    for (const kind of ["audio", "video"]) {
-      if (this.muted[kind]) this.request("mute", { kind, muted: true }).catch(() => {});
-    }
-    // The server forgot what this seat chose to listen to when it left: say it again.
+    // The join said how our microphone and camera are. A new connection is off the air and
+    // listens to the floor: an organiser who was speaking, and a listener's choice, say so again.
+    if (this.speaking) this.request("publish", { kind: "audio" }).catch(() => {});
     if (this.listenChoice) this.request("listen", this.listenChoice).catch(() => {});
   }
 
@@ -162,7 +173,9 @@ export class CallSession extends EventTarget {
     const ws = this.ws;
     this.ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(4000, "client reconnecting");
-    this.closePeer();
+    // Only the signalling went: our media may still reach the others, so the old connection
+    // goes on sending until the new one is up (docs/signalling.md, Reconnection).
+    this.closePeer({ keepSending: !MEDIA_LOST.test(why) && this.pc?.connectionState === "connected" });
     if (!wasReconnecting) this.emit("reconnecting", { why });
     this.scheduleReconnect();
   }
@@ -238,8 +251,9 @@ export class CallSession extends EventTarget {
   }
 
   newPeer() {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
     pc.addEventListener("icecandidate", (event) => {
+      if (pc !== this.pc) return; // an old connection's candidates are not the new one's
       const c = event.candidate;
       this.send({
         type: "ice_candidate",
@@ -252,6 +266,10 @@ export class CallSession extends EventTarget {
       if (pc !== this.pc) return;
       this.emit("connection", { state: pc.connectionState });
       clearTimeout(this.iceTimer);
+      if (pc.connectionState === "connected" && this.oldPc) {
+        clearTimeout(this.oldPcTimer);
+        this.oldPcTimer = setTimeout(() => this.closeOldPeer(), OLD_PEER_AFTER_CONNECTED_MS);
+      }
       if (pc.connectionState === "failed") this.dropped("ice failed");
       if (pc.connectionState === "disconnected") {
         this.iceTimer = setTimeout(() => {
@@ -262,9 +280,15 @@ export class CallSession extends EventTarget {
     return pc;
   }
 
-  closePeer() {
+  closePeer({ keepSending = false } = {}) {
     if (this.pc) {
-      this.pc.close();
+      if (keepSending) {
+        this.closeOldPeer(); // at most one old connection
+        this.oldPc = this.pc;
+        this.oldPcTimer = setTimeout(() => this.closeOldPeer(), OLD_PEER_AT_MOST_MS);
+      } else {
+        this.pc.close();
+      }
       this.pc = null;
     }
     this.uploads.clear();
@@ -272,66 +296,88 @@ export class CallSession extends EventTarget {
     this.remote.clear();
   }
 
+  closeOldPeer() {
+    clearTimeout(this.oldPcTimer);
+    this.oldPc?.close();
+    this.oldPc = null;
+  }
+
   localTrack(kind, source = kind === "audio" ? "mic" : "camera") {
     if (source === "back_channel") return this.backChannelTrack;
     if (kind === "audio") return this.audioTrack;
+    // The organiser's seat is unseen; a `screen` line carries the shared screen.
+    if (this.seat === "organiser") return null;
+    if (source === "screen") return this.screenTrack;
     return this.screenTrack || this.cameraTrack;
   }
 
-  /** What an upload slot carries: the offer says so (`source`) when it lists our own m-lines;
-   *  otherwise the first audio slot is the microphone and a second one the partner line. */
-  uploadSource(mid, kind, info) {
-    if (kind === "video") return "camera";
-    if (info?.source) return info.source;
-    const known = this.uploads.get(mid);
-    if (known) return known;
-    const taken = new Set(this.uploads.values());
-    return taken.has("mic") ? "back_channel" : "mic";
+  /** The offer's line for each mid; an offer of another server (no `tracks`) is read from the
+   *  SDP: a recvonly line is ours to send on, the first audio one the microphone. */
+  offerLines(offer) {
+    if (Array.isArray(offer.tracks) && offer.tracks.length) {
+      return new Map(offer.tracks.map((line) => [line.mid, line]));
+    }
+    const lines = new Map();
+    let audio = 0;
+    for (const [mid, direction] of Object.entries(sdpDirections(offer.sdp))) {
+      if (direction !== "recvonly") continue;
+      const kind = this.pc.getTransceivers().find((t) => t.mid === mid)?.receiver.track.kind;
+      const source = kind === "video" ? "camera" : audio++ ? "back_channel" : "mic";
+      lines.set(mid, { mid, kind, direction: "send", seat: this.seat, source, track_id: null });
+    }
+    return lines;
   }
 
   async answerOffer(offer) {
     if (!this.pc) this.pc = this.newPeer();
     const pc = this.pc;
     await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
-    const directions = sdpDirections(offer.sdp);
-    const tracks = new Map((offer.tracks || []).map((info) => [info.mid, info]));
+    const lines = this.offerLines(offer);
+    // Every offer re-maps every mid: a reused m-line may carry another seat's track now.
     for (const transceiver of pc.getTransceivers()) {
       const mid = transceiver.mid;
       if (mid === null || transceiver.stopped) continue;
-      const info = tracks.get(mid);
-      const kind = transceiver.receiver.track.kind;
-      const upload = directions[mid] === "recvonly" || (info && info.seat === this.seat);
-      if (upload) {
-        const source = this.uploadSource(mid, kind, info);
-        this.uploads.set(mid, source);
-        // The organiser's seat is unseen: its video slot stays unused.
-        const track = this.seat === "organiser" && kind === "video" ? null : this.localTrack(kind, source);
+      const line = lines.get(mid);
+      if (line?.direction === "send") {
+        this.uploads.set(mid, line.source);
+        const track = this.localTrack(line.kind, line.source);
         if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
         transceiver.direction = track ? "sendonly" : "inactive";
-        if (track) this.published.add(source === "back_channel" ? source : kind);
-      } else if (info && !this.remote.has(mid)) {
-        const remote = {
-          seat: info.seat, kind: info.kind, track: transceiver.receiver.track,
-          trackId: info.track_id, source: info.source || "mic",
-        };
-        this.remote.set(mid, remote);
-        this.emit("remote-track", { mid, ...remote });
+        if (track) this.published.add(line.source);
+        continue;
       }
-    }
-    for (const [mid, info] of [...this.remote]) {
-      if (!tracks.has(mid) || directions[mid] === "inactive") {
+      if (this.uploads.has(mid)) {
+        // A send line the server has closed (we unpublished it): nothing goes out on it.
+        this.uploads.delete(mid);
+        if (transceiver.sender.track) await transceiver.sender.replaceTrack(null);
+        transceiver.direction = "inactive";
+      }
+      const before = this.remote.get(mid);
+      if (line?.direction === "receive") {
+        const now = {
+          seat: line.seat, kind: line.kind, track: transceiver.receiver.track,
+          trackId: line.track_id, source: line.source,
+        };
+        this.remote.set(mid, now);
+        if (!before) this.emit("remote-track", { mid, ...now });
+        else if (before.trackId !== now.trackId || before.seat !== now.seat || before.source !== now.source) {
+          this.emit("remote-track-changed", { mid, before, ...now });
+        }
+      } else if (before) {
         this.remote.delete(mid);
-        this.emit("remote-track-ended", { mid, ...info });
+        this.emit("remote-track-ended", { mid, ...before });
       }
     }
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     this.send({ type: "answer", id: offer.id, sdp: pc.localDescription.sdp });
-    // A kind we have but the server gave no slot for: ask for one (it offers again).
-    for (const kind of ["audio", "video"]) {
-      if (this.localTrack(kind) && !this.published.has(kind) && this.seat !== "organiser") {
-        this.published.add(kind);
-        this.request("publish", { kind }).catch(() => this.published.delete(kind));
+    // A microphone or camera we have but the server offered no line for: ask for one.
+    const sending = new Set([...lines.values()].filter((l) => l.direction === "send").map((l) => l.source));
+    for (const [kind, source] of [["audio", "mic"], ["video", "camera"]]) {
+      if (this.localTrack(kind, source) && !sending.has(source) && !this.published.has(source)) {
+        if (this.seat === "organiser" && !this.speaking) continue;
+        this.published.add(source);
+        this.request("publish", { kind, source }).catch(() => this.published.delete(source));
       }
     }
     this.publishBackChannel();
@@ -352,7 +398,26 @@ export class CallSession extends EventTarget {
     this.muted[kind] = muted;
     const track = kind === "audio" ? this.audioTrack : this.cameraTrack;
     if (track) track.enabled = !muted;
-    this.request("mute", { kind, muted }).catch(() => {});
+    if (this.state === "connected") this.request("mute", { kind, muted }).catch(() => {});
+  }
+
+  /** The organiser speaks: a microphone now (no device check on the way in), the server asked
+   *  to forward it (`publish` audio, which offers the microphone line again), unmuted. */
+  async speak(openMicrophone) {
+    if (!this.audioTrack) {
+      const stream = await openMicrophone();
+      for (const track of stream.getAudioTracks()) this.stream.addTrack(track);
+    }
+    this.speaking = true;
+    this.setMuted("audio", false);
+    await this.request("publish", { kind: "audio" });
+  }
+
+  /** Back to listening only: muted, and the server forwards nothing of ours. */
+  async stopSpeaking() {
+    this.speaking = false;
+    this.setMuted("audio", true);
+    await this.request("unpublish", { kind: "audio" }).catch(() => {});
   }
 
   videoSender() {
@@ -442,6 +507,7 @@ export class CallSession extends EventTarget {
     this.ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
     this.closePeer();
+    this.closeOldPeer();
     this.screenTrack?.stop();
     this.backChannelTrack?.stop();
     this.emit("ended", { reason });

@@ -1,6 +1,6 @@
 // The call page: tiles with labels, self view, controls, chat, slot timer, speaking and quality.
 import { countryName, formatClock, formatTime, t } from "./i18n.js";
-import { levelMeter, savedChoice } from "./devices.js";
+import { levelMeter, openMicrophone, savedChoice } from "./devices.js";
 import { AudioMix } from "./audiomix.js";
 import { InterpretationView } from "./interpretation.js";
 
@@ -31,7 +31,8 @@ export class CallView {
     this.session = session;
     this.details = details;
     this.tiles = new Map(); // seat -> element
-    this.endsAt = null;
+    this.endsAt = null; // local clock, corrected by the server's seconds_left
+    this.startsAt = null;
     this.warned = false;
     this.timers = [];
     this.stopSelfMeter = null;
@@ -70,6 +71,7 @@ export class CallView {
     this.interpretation.start();
     s.addEventListener("remote-track", (e) => this.attach(e.detail));
     s.addEventListener("remote-track-ended", (e) => this.detach(e.detail));
+    s.addEventListener("remote-track-changed", (e) => this.remap(e.detail));
     s.addEventListener("mute_state", (e) => this.muteState(e.detail));
     s.addEventListener("presence", (e) => this.presence(e.detail));
     s.addEventListener("room_state", (e) => this.roomState(e.detail));
@@ -126,7 +128,16 @@ export class CallView {
     tile.querySelector("video").setAttribute("aria-label", label.name);
     this.$("#tiles").append(tile);
     this.tiles.set(seat, tile);
+    this.layoutTiles();
     return tile;
+  }
+
+  /** Columns for the tiles so they fill the stage without scrolling (styles use --cols). */
+  layoutTiles() {
+    const count = this.tiles.size;
+    const columns = count <= 1 ? 1 : count <= 4 ? 2 : 3;
+    this.$("#tiles").style.setProperty("--cols", String(columns));
+    this.$("#tiles").dataset.count = String(count);
   }
 
   attach({ seat, kind, track, trackId, source, mid }) {
@@ -141,6 +152,21 @@ export class CallView {
     video.srcObject = new MediaStream([track]);
     video.play().catch(() => {});
     tile.dataset.video = "on";
+  }
+
+  /** The same m-line carries another track now (a seat reconnected, a handover): the audio
+   *  keeps playing under its new id, a video moves to the seat it belongs to now. */
+  remap({ mid, before, seat, kind, track, trackId, source }) {
+    if (kind === "audio") {
+      if (!this.mix.rekey(before.trackId || `mid-${mid}`, trackId || `mid-${mid}`, { seat, source })) {
+        this.attach({ seat, kind, track, trackId, source, mid });
+      }
+      return;
+    }
+    if (before.seat !== seat) {
+      this.detach({ mid, ...before });
+      this.attach({ seat, kind, track, trackId, source, mid });
+    }
   }
 
   detach({ seat, kind, trackId, mid }) {
@@ -164,9 +190,12 @@ export class CallView {
     }
   }
 
-  presence({ seat, state }) {
+  presence({ seat, state, muted }) {
     const tile = this.tiles.get(seat);
     if (!tile) return;
+    if (state === "joined" && muted) {
+      for (const [kind, off] of Object.entries(muted)) this.muteState({ seat, kind, muted: off });
+    }
     tile.dataset.presence = state;
     const conn = tile.querySelector(".conn");
     const name = this.label(seat).name;
@@ -191,7 +220,10 @@ export class CallView {
     for (const [seat, kinds] of Object.entries(data.muted || {})) {
       for (const [kind, muted] of Object.entries(kinds)) this.muteState({ seat, kind, muted });
     }
-    if (data.ends_at && !this.endsAt) this.endsAt = Date.parse(data.ends_at);
+    if (data.ends_at && !this.endsAt) {
+      this.endsAt = Date.parse(data.ends_at);
+      this.startsAt = Date.parse(data.starts_at);
+    }
   }
 
   speaking(seat, on) {
@@ -223,8 +255,10 @@ export class CallView {
     this.pollQuality();
   }
 
-  slotTimer({ seconds_left, warning, ends_at }) {
+  slotTimer({ seconds_left, warning, ends_at, starts_at }) {
+    // On this machine's clock, corrected by what the server says is left.
     this.endsAt = Date.now() + seconds_left * 1000;
+    this.startsAt = this.endsAt - (Date.parse(ends_at) - Date.parse(starts_at));
     this.endsAtServer = ends_at;
     if (warning) this.showWarning();
     this.tick();
@@ -241,10 +275,19 @@ export class CallView {
 
   tick() {
     if (!this.endsAt) return;
-    const left = (this.endsAt - Date.now()) / 1000;
-    this.$("#slot-timer-value").textContent = formatClock(left);
-    this.$("#slot-timer").setAttribute("aria-label", t("call.time_left_long", { clock: formatClock(left) }));
-    if (!this.warned && left <= 120 && left > 0) this.showWarning();
+    const now = Date.now();
+    // Before the slot (the room opens early): how long until it starts, not what is left.
+    const early = this.startsAt !== null && now < this.startsAt;
+    const seconds = ((early ? this.startsAt : this.endsAt) - now) / 1000;
+    const timer = this.$("#slot-timer");
+    timer.dataset.phase = early ? "before" : "during";
+    timer.querySelector(".label").textContent = t(early ? "call.starts_in" : "call.time_left");
+    this.$("#slot-timer-value").textContent = formatClock(seconds);
+    timer.setAttribute(
+      "aria-label",
+      t(early ? "call.starts_in_long" : "call.time_left_long", { clock: formatClock(seconds) }),
+    );
+    if (!early && !this.warned && seconds <= 120 && seconds > 0) this.showWarning();
   }
 
   async pollQuality() {
@@ -306,15 +349,30 @@ export class CallView {
       button.querySelector(".text").textContent = t(textKey);
     };
     if (s.seat === "organiser") {
-      s.setMuted("audio", true);
-      setButton(mic, true, "call.unmute");
+      // Listening only until the organiser chooses to speak: the microphone is opened then.
+      setButton(mic, true, "call.speak");
       camera.hidden = true;
       share.hidden = true;
+    } else {
+      setButton(mic, s.muted.audio, s.muted.audio ? "call.unmute" : "call.mute");
+      setButton(camera, s.muted.video, s.muted.video ? "call.camera_on" : "call.camera_off");
+      if (!s.audioTrack) mic.disabled = true;
     }
-    if (!s.audioTrack) mic.disabled = true;
     if (!s.cameraTrack) camera.disabled = true;
     if (!navigator.mediaDevices.getDisplayMedia) share.hidden = true;
-    mic.addEventListener("click", () => {
+    mic.addEventListener("click", async () => {
+      if (s.seat === "organiser") {
+        mic.disabled = true;
+        try {
+          if (s.speaking) await s.stopSpeaking();
+          else await s.speak(() => openMicrophone());
+        } catch (error) {
+          console.warn("microphone", error);
+        }
+        mic.disabled = false;
+        setButton(mic, !s.speaking, s.speaking ? "call.speak_stop" : "call.speak");
+        return;
+      }
       const muted = !s.muted.audio;
       s.setMuted("audio", muted);
       setButton(mic, muted, muted ? "call.unmute" : "call.mute");

@@ -32,6 +32,14 @@ export async function openLocalMedia(choice = savedChoice()) {
   }
 }
 
+/** The microphone alone (the organiser, who joins listening and may speak later). */
+export function openMicrophone(choice = savedChoice()) {
+  const audio = choice.microphone
+    ? { deviceId: { ideal: choice.microphone }, echoCancellation: true, noiseSuppression: true }
+    : { echoCancellation: true, noiseSuppression: true };
+  return navigator.mediaDevices.getUserMedia({ audio });
+}
+
 /** An RMS level meter on an audio track; calls `onLevel(0..1)` each animation frame. */
 export function levelMeter(track, onLevel) {
   const context = new AudioContext();

@@ -18,6 +18,8 @@ function show(id) {
     heading.focus({ preventScroll: true });
   }
   root.dataset.step = id.replace("step-", "");
+  // The call is one screen (1366x768 and up): nothing scrolls but its own panels.
+  document.body.classList.toggle("in-call", id === "step-call");
 }
 
 function problem(code) {
@@ -113,7 +115,9 @@ function lobbyStep() {
     clearInterval(state.lobbyTimer);
     callStep();
   };
-  document.getElementById("lobby-devices").onclick = () => {
+  const devices = document.getElementById("lobby-devices");
+  devices.hidden = d.seat === "organiser"; // listens without devices (see organiserStep)
+  devices.onclick = () => {
     clearInterval(state.lobbyTimer);
     state.stream?.getTracks().forEach((track) => track.stop());
     state.stream = null;
@@ -176,8 +180,20 @@ async function main() {
     return;
   }
   document.title = `${state.details.company.name} ↔ ${state.details.buyer.name} · ${document.title}`;
-  if (root.dataset.langChosen === "1") devicesStep();
+  if (state.details.seat === "organiser") organiserStep();
+  else if (root.dataset.langChosen === "1") devicesStep();
   else languageStep();
+}
+
+/** "Listen in" from the board: the organiser's seat goes straight into the call, unseen and
+ *  muted, in the console's language and with no device check (a microphone is asked for
+ *  only if the organiser chooses to speak). Before the room opens: the lobby. */
+function organiserStep() {
+  state.stream = null;
+  const now = Date.now();
+  const d = state.details;
+  if (now >= Date.parse(d.opens_at) && now < Date.parse(d.ends_at)) callStep();
+  else lobbyStep();
 }
 
 window.addEventListener("pagehide", () => {

@@ -38,6 +38,7 @@ class ReceivedVideo:
     psnrs: list[float] = field(default_factory=list)
     corrupt: int = 0
     first_frame_at: float | None = None
+    times: list[float] = field(default_factory=list)  # time.monotonic() of each decoded frame
 
     @property
     def frames(self) -> int:
@@ -71,9 +72,11 @@ class LoopbackClient:
     `connect(handle_answer)` wires the answers back (e.g. to `rtc.Peer.handle_answer`).
 
     `publish` tracks are attached, in order by kind, to the m-lines the server offers to
-    receive; by default a counter video and a tone. `ignore_remb` keeps the publisher's
-    bitrate (and so its keyframes) fixed, as keyframe tests need. `decode=False` only
-    counts the packets of each received track (`packets`), for cheap extra seats.
+    receive; by default a counter video and a tone. `by_source` tracks go instead to the
+    m-lines the offer names with that source (`answer(sdp, sources)`). `ignore_remb` keeps
+    the publisher's bitrate (and so its keyframes) fixed, as keyframe tests need.
+    `decode=False` only counts the packets of each received track (`packets`), for cheap
+    extra seats. `bundle_policy`: max-bundle unless a test says otherwise (docs/rtc.md).
     """
 
     def __init__(
@@ -85,22 +88,25 @@ class LoopbackClient:
         ignore_remb: bool = True,
         measure_psnr: bool = True,
         decode: bool = True,
+        by_source: dict[str, MediaStreamTrack] | None = None,
+        bundle_policy: RTCBundlePolicy = RTCBundlePolicy.MAX_BUNDLE,
     ) -> None:
         self.name = name
         if publish is None:
-            publish = [ToneAudioTrack(tone_hz), CounterVideoTrack()]
+            publish = [] if by_source else [ToneAudioTrack(tone_hz), CounterVideoTrack()]
         self.unpublished: list[MediaStreamTrack] = list(publish)
+        self.by_source: dict[str, MediaStreamTrack] = dict(by_source or {})
         self.ignore_remb = ignore_remb
         self.measure_psnr = measure_psnr
         self.decode = decode
         self.packets: dict[str, int] = {}  # per received track id, when not decoding
-        # max-bundle: with aiortc's default ("balanced") a second m-line of a kind in one
-        # offer keeps a transport that BUNDLE then stops, and its track never flows.
-        self.pc = RTCPeerConnection(
-            RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
-        )
+        # max-bundle by default: with aiortc's "balanced" policy a second video m-line created
+        # by the same offer as the first keeps a transport that BUNDLE then stops, and its
+        # track never flows (the seat signalling's offers never do that: docs/rtc.md).
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=bundle_policy))
         self.video: dict[str, ReceivedVideo] = {}
         self.audio: dict[str, ReceivedAudio] = {}
+        self.mid_of: dict[str, str | None] = {}  # received track id -> the mid it came on
         self.offers = 0
         self.created_at = time.monotonic()
         self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -122,22 +128,32 @@ class LoopbackClient:
         while True:
             message = await self._inbox.get()
             if message.get("type") == "offer":
-                answer = await self.answer(message["sdp"])
+                answer = await self.answer(message["sdp"], message.get("sources"))
                 await handle_answer(answer)
 
-    async def answer(self, offer_sdp: str) -> str:
+    async def answer(self, offer_sdp: str, sources: dict[str, str] | None = None) -> str:
+        """Answer an offer; `sources` (mid -> source of the lines to send on) picks the
+        `by_source` track for each such line."""
         self.offers += 1
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         for transceiver in self.pc.getTransceivers():
             if transceiver._offerDirection in ("sendonly", "sendrecv") and (
                 transceiver.sender.track is None
             ):
-                self._attach(transceiver)
+                self._attach(transceiver, (sources or {}).get(str(transceiver.mid)))
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         return str(self.pc.localDescription.sdp)
 
-    def _attach(self, transceiver: RTCRtpTransceiver) -> None:
+    def _attach(self, transceiver: RTCRtpTransceiver, source: str | None = None) -> None:
+        if source is not None and source in self.by_source:
+            track = self.by_source.pop(source)
+            self._published.append(track)
+            transceiver.sender.replaceTrack(track)
+            transceiver.direction = "sendonly"
+            if self.ignore_remb:
+                _ignore_remb(transceiver)
+            return
         for track in self.unpublished:
             if track.kind == transceiver.kind:
                 self.unpublished.remove(track)
@@ -151,6 +167,9 @@ class LoopbackClient:
     # --- receiving -----------------------------------------------------------------------
 
     def _on_track(self, track: MediaStreamTrack) -> None:
+        self.mid_of[track.id] = next(
+            (t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None
+        )
         if not self.decode:
             self._count_packets(track)
             return
@@ -171,8 +190,10 @@ class LoopbackClient:
                 if counter is None:
                     video.corrupt += 1
                     continue
+                now = time.monotonic()
                 if video.first_frame_at is None:
-                    video.first_frame_at = time.monotonic()
+                    video.first_frame_at = now
+                video.times.append(now)
                 video.counters.append(counter)
                 if self.measure_psnr:
                     video.psnrs.append(frame_psnr(luma, counter))
@@ -215,7 +236,7 @@ class LoopbackClient:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.pc.close()
-        for track in self._published + self.unpublished:
+        for track in self._published + self.unpublished + list(self.by_source.values()):
             track.stop()
 
 

@@ -56,13 +56,14 @@ class CounterVideoTrack(MediaStreamTrack):
     def __init__(self, *, start: int = 0) -> None:
         super().__init__()
         self.counter = start
+        self._first = start
         self._start: float | None = None
 
     async def recv(self) -> av.VideoFrame:
         if self._start is None:
             self._start = time.monotonic()
         index = self.counter
-        wait = self._start + index / FPS - time.monotonic()
+        wait = self._start + (index - self._first) / FPS - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
         frame = make_frame(index)

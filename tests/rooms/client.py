@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+from aiortc import RTCBundlePolicy
 from aiortc.mediastreams import MediaStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -37,19 +38,29 @@ class SeatClient:
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self.on_message: Callable[[Message], Any] | None = None
+        # Called with every message received, before it is kept (e.g. a schema check), and
+        # with every message sent as a dict.
+        self.watchers: list[Callable[[Message], None]] = []
+        self.sent_watchers: list[Callable[[Message], None]] = []
 
     async def connect(self) -> SeatClient:
         self._ws = await connect(self.url, max_size=None, open_timeout=5, close_timeout=2)
         self._reader = asyncio.create_task(self._read())
         return self
 
-    async def join(self, device: str = "") -> Message:
-        response = await self.request("join", token=self.token, device=device)
+    async def join(self, device: str = "", muted: dict[str, bool] | None = None) -> Message:
+        fields: dict[str, Any] = {"token": self.token, "device": device}
+        if muted is not None:
+            fields["muted"] = muted
+        response = await self.request("join", **fields)
         assert response["type"] == "response", response
         return response
 
     async def send(self, message: Message | str | bytes) -> None:
         assert self._ws is not None
+        if isinstance(message, dict):
+            for watcher in self.sent_watchers:
+                watcher(message)
         await self._ws.send(message if isinstance(message, str | bytes) else json.dumps(message))
 
     async def request(self, type: str, *, within: float = 10.0, **fields: Any) -> Message:
@@ -127,6 +138,8 @@ class SeatClient:
         try:
             async for raw in self._ws:
                 message = json.loads(raw)
+                for watcher in self.watchers:
+                    watcher(message)
                 if self.on_message is not None:
                     self.on_message(message)
                 async with self._changed:
@@ -144,7 +157,11 @@ class SeatClient:
 
 class MediaSeat:
     """A seat with media: the signalling client plus a loopback aiortc peer (tests.media)
-    that publishes a counter video and a tone and decodes what the relay forwards."""
+    that publishes a counter video and a tone and decodes what the relay forwards.
+
+    It reads each offer's m-line list as docs/signalling.md says: it sends each source on
+    the line the offer names for it, and maps every received track to a seat by its mid,
+    anew on every offer (a reused m-line may carry another seat's track)."""
 
     def __init__(
         self,
@@ -157,38 +174,62 @@ class MediaSeat:
         publish: bool = True,
         back_channel_hz: float | None = None,
         video: bool = True,
+        screen: bool = False,
+        bundle_policy: RTCBundlePolicy = RTCBundlePolicy.MAX_BUNDLE,
+        mic: MediaStreamTrack | None = None,
+        decode: bool = True,
     ) -> None:
         self.name = name
         self.signal = SeatClient(ws_url, meeting_id, token, name=name)
-        tracks: list[MediaStreamTrack] | None = None
-        if not publish:
-            tracks = []
-        elif back_channel_hz is not None or not video:
-            # Audio only (no video to decode anywhere), and a second audio track for the
-            # slot a later `publish` (back-channel) offers.
-            tracks = [ToneAudioTrack(tone_hz)]
+        sources: dict[str, MediaStreamTrack] = {}
+        if publish:
+            sources["mic"] = mic or ToneAudioTrack(tone_hz)
             if video:
-                tracks.append(CounterVideoTrack())
-            if back_channel_hz is not None:
-                tracks.append(ToneAudioTrack(back_channel_hz))
-        self.media = LoopbackClient(name, tone_hz=tone_hz, publish=tracks, measure_psnr=False)
+                sources["camera"] = CounterVideoTrack()
+            if screen:  # for the `screen` line a later `publish` offers
+                sources["screen"] = CounterVideoTrack(start=50_000)
+            if back_channel_hz is not None:  # for the back-channel line `publish` offers
+                sources["back_channel"] = ToneAudioTrack(back_channel_hz)
+        self.media = LoopbackClient(
+            name,
+            tone_hz=tone_hz,
+            publish=[],
+            by_source=sources,
+            measure_psnr=False,
+            bundle_policy=bundle_policy,
+            decode=decode,
+        )
         self.track_seats: dict[str, str] = {}  # relay track id -> the seat that publishes it
+        self.lines: dict[str, Message] = {}  # mid -> its line in the latest offer
         self._offer_ids: deque[str] = deque()
         self.signal.on_message = self._on_message
 
-    async def join(self, device: str = "") -> Message:
+    async def join(self, device: str = "", muted: dict[str, bool] | None = None) -> Message:
         await self.signal.connect()
         self.media.connect(self._answer)
-        return await self.signal.join(device)
+        return await self.signal.join(device, muted)
 
     def _on_message(self, message: Message) -> None:
         if message["type"] != "offer":
             return
         self._offer_ids.append(message["id"])
-        for track in message["tracks"]:
-            self.track_seats[track["track_id"]] = track["seat"]
+        sources = {}
+        for line in message["tracks"]:
+            self.lines[line["mid"]] = line
+            if line["direction"] == "receive":
+                self.track_seats[line["track_id"]] = line["seat"]
+            elif line["direction"] == "send":
+                sources[line["mid"]] = line["source"]
         # Answered in order by the loopback client's answer loop.
-        asyncio.ensure_future(self.media.send({"type": "offer", "sdp": message["sdp"]}))
+        offer = {"type": "offer", "sdp": message["sdp"], "sources": sources}
+        asyncio.ensure_future(self.media.send(offer))
+
+    def seat_of(self, received_track_id: str) -> str | None:
+        """The seat whose track comes on the m-line of this received track, now."""
+        line = self.lines.get(str(self.media.mid_of.get(received_track_id)))
+        if line is not None:
+            return str(line["seat"]) if line["direction"] == "receive" else None
+        return self.track_seats.get(received_track_id)
 
     async def _answer(self, sdp: str) -> None:
         offer_id = self._offer_ids.popleft()
@@ -196,10 +237,10 @@ class MediaSeat:
             await self.signal.send({"type": "answer", "id": offer_id, "sdp": sdp})
 
     def video_from(self, seat: str) -> list[ReceivedVideo]:
-        return [v for tid, v in self.media.video.items() if self.track_seats.get(tid) == seat]
+        return [v for tid, v in self.media.video.items() if self.seat_of(tid) == seat]
 
     def audio_from(self, seat: str) -> list[ReceivedAudio]:
-        return [a for tid, a in self.media.audio.items() if self.track_seats.get(tid) == seat]
+        return [a for tid, a in self.media.audio.items() if self.seat_of(tid) == seat]
 
     def frames_from(self, seat: str) -> int:
         return sum(video.frames for video in self.video_from(seat))
@@ -243,12 +284,11 @@ class MediaSeat:
     def describe(self) -> str:
         """What this seat receives, for failure messages."""
         video = {
-            self.track_seats.get(t, t): f"{v.frames} ({v.corrupt} unreadable)"
+            self.seat_of(t) or t: f"{v.frames} ({v.corrupt} unreadable)"
             for t, v in self.media.video.items()
         }
         audio = {
-            self.track_seats.get(t, t): self.heard_from(self.track_seats.get(t, ""))
-            for t in self.media.audio
+            self.seat_of(t) or t: self.heard_from(self.seat_of(t) or "") for t in self.media.audio
         }
         return f"{self.name}: video frames {video}, audio Hz {audio}, offers {self.media.offers}"
 

@@ -12,8 +12,8 @@ from typing import Any
 from rooms.board import BoardBus
 from rooms.clock import ManualClock
 from rooms.errors import RoomError
-from rooms.media import AudioRoutes, MediaEvents, MediaRequest, SignalSend
-from rooms.messages import Join, Publish, Unpublish, parse_client_message
+from rooms.media import AudioRoutes, MediaEvents, MediaRequest, SeatMedia, SignalSend
+from rooms.messages import Join, MutedState, Publish, Unpublish, parse_client_message
 from rooms.room import CloseOutcome, MeetingInfo, Room, RoomPolicy
 from rooms.seats import Seat
 
@@ -102,7 +102,7 @@ class _FakeSeatMedia:
 
     async def handle(self, request: MediaRequest) -> dict[str, Any]:
         if isinstance(request, Publish) and request.kind == "audio":
-            self.room.published.add((self.seat, request.source))
+            self.room.published.add((self.seat, request.source or "mic"))
             self.room.events.media_tracks_changed()  # as the relay does once it flows
         if isinstance(request, Unpublish) and request.kind == "audio":
             self.room.published.discard((self.seat, "mic"))
@@ -125,7 +125,16 @@ class FakeRoomMedia:
         self.routes: AudioRoutes = {}
         self.published: set[tuple[Seat, str]] = set()
 
-    async def add_seat(self, seat: Seat, signal: SignalSend, *, observer: bool) -> _FakeSeatMedia:
+    async def add_seat(
+        self,
+        seat: Seat,
+        signal: SignalSend,
+        *,
+        observer: bool,
+        replaces: SeatMedia | None = None,
+    ) -> _FakeSeatMedia:
+        if replaces is not None:
+            await replaces.close("replaced")
         if not observer:
             self.published.add((seat, "mic"))
         return _FakeSeatMedia(self, seat)
@@ -190,11 +199,12 @@ class RoomHarness:
         assert self.media is not None
         return self.media
 
-    async def join(self, *seats: Seat) -> None:
+    async def join(self, *seats: Seat, muted: dict[str, bool] | None = None) -> None:
         for seat in seats:
             connection = FakeConnection(seat)
             self.connections[seat] = connection
-            await self.room.join(seat, connection, Join(type="join", id=1, token="t"))
+            request = Join(type="join", id=1, token="t", muted=MutedState(**(muted or {})))
+            await self.room.join(seat, connection, request)
 
     async def request(self, seat: Seat, type_: str, **fields: Any) -> dict[str, Any]:
         """The response data, or raises the RoomError the edge would send as `error`."""

@@ -17,7 +17,18 @@ from rooms import errors
 from rooms.clock import AcceleratedClock, ManualClock
 from rooms.errors import LinkExpired, LinkInvalid, LinkWrongMeeting, MessageInvalid
 from rooms.links import LinkClaims, LinkSigner
-from rooms.messages import ClientMessage, Join, ServerMessage, parse_client_message
+from rooms.messages import (
+    ChatSent,
+    ClientMessage,
+    Join,
+    JoinData,
+    MutedState,
+    RoutingFeed,
+    ServerMessage,
+    TrackInfo,
+    _Request,
+    parse_client_message,
+)
 from rooms.seats import Seat
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "signalling.md"
@@ -75,6 +86,38 @@ def test_the_docs_show_every_message_and_every_close_code() -> None:
         assert f'"type": "{message_type}"' in docs, message_type
     table = set(re.findall(r"^\| (\d{4}) \|", docs, re.MULTILINE))
     assert {str(code) for code in CLOSE_CODES.values()} | {"1000", "1011"} == table
+
+
+def _sections(docs: str) -> dict[str, str]:
+    """Message name -> the text of the docs section(s) whose `###` heading names it."""
+    sections: dict[str, str] = {}
+    for block in re.split(r"^### ", docs, flags=re.MULTILINE)[1:]:
+        heading = block.split("\n", 1)[0]
+        for name in re.findall(r"`(\w+)`", heading):
+            sections[name] = sections.get(name, "") + block
+    return sections
+
+
+def test_the_docs_describe_every_field_of_every_message() -> None:
+    """docs/signalling.md is the contract: each message's section names each of its fields,
+    and the models a message carries are described where it is."""
+    docs = DOCS.read_text()
+    sections = _sections(docs)
+    # A request's `id` is described once, under Conventions.
+    assert "**Requests** (client → server) carry an `id`" in docs
+    for union in (ClientMessage, ServerMessage):
+        for model in typing.get_args(typing.get_args(union)[0]):
+            name = model.model_fields["type"].annotation.__args__[0]
+            for field in model.model_fields:
+                if field == "type" or (field == "id" and issubclass(model, _Request)):
+                    continue
+                assert f"`{field}`" in sections[name], f"{name}.{field}"
+    carried = {"join": (JoinData, MutedState), "offer": (TrackInfo,), "routing": (RoutingFeed,),
+               "chat": (ChatSent,)}  # fmt: skip
+    for name, models in carried.items():
+        for model in models:
+            for field in model.model_fields:
+                assert f"`{field}`" in sections[name], f"{name}: {model.__name__}.{field}"
 
 
 def test_every_fatal_error_has_one_close_code_and_link_errors_are_403() -> None:

@@ -46,16 +46,54 @@ async def test_consecutive_everyone_hears_everyone_and_all_see_who_is_live(
     assert state["live"] == {"en": "interpreter", "ko": "interpreter"}  # first in is live
     assert state["team"] == {"en": ["interpreter", "partner"], "ko": ["interpreter", "partner"]}
     assert state["requested_by"] == {"en": None, "ko": None}
-    # Both joined with their microphones open: the alarm is up until the partner mutes.
-    assert state["alarm"] == ["en", "ko"]
+    # Both joined with their microphones open, but an open microphone alone is no alarm:
+    # only two open microphones both carrying voice are.
+    assert state["alarm"] == []
+    await _speaks(h, INT, True)
+    assert h.state(B)["alarm"] == []
+    await _speaks(h, P, True)
+    assert h.state(B)["alarm"] == ["en", "ko"]
+    # The partner mutes: the alarm is off at once, though their voice goes on.
     await h.request(P, "mute", kind="audio", muted=True)
     assert h.state(B)["alarm"] == []
+    # Open again and speaking: on; the partner falls quiet: off once the hold has passed.
+    await h.request(P, "mute", kind="audio", muted=False)
+    assert h.state(B)["alarm"] == ["en", "ko"]
+    await _speaks(h, P, False)
+    assert h.state(B)["alarm"] == ["en", "ko"]  # a pause between words is not quiet yet
+    await h.clock.advance(timedelta(seconds=2))
+    await _settled(h.room)
+    assert h.state(B)["alarm"] == []
+    await _speaks(h, INT, False)
 
     everyone = {"company.mic", "buyer.mic", "interpreter.mic", "partner.mic"}
     for seat in (C, B, INT, P):
         own = f"{seat.value}.mic"
         assert h.feeds(seat) == {t: ("floor", None, 1.0) for t in everyone - {own}}
         assert h.fake_media.receives(seat) == everyone - {own}
+
+
+async def test_the_join_states_the_microphone_and_the_alarm_needs_voice_on_both(
+    harness: RoomHarness,
+) -> None:
+    """A partner who joins with the microphone off is seen so by everyone at once, and
+    speaking into a muted microphone raises no alarm; opening it while both speak does."""
+    h = harness
+    await h.join(C, INT)
+    await h.join(P, muted={"audio": True, "video": False})
+    joined = h.connections[C].of_type("presence")[-1]
+    assert (joined["seat"], joined["muted"]) == ("partner", {"audio": True, "video": False})
+    assert h.connections[P].last("response")["data"]["muted"]["partner"]["audio"] is True
+    await _speaks(h, INT, True)
+    await _speaks(h, P, True)
+    assert h.state(C)["alarm"] == []
+    await h.request(P, "mute", kind="audio", muted=False)
+    assert h.state(C)["alarm"] == ["en", "ko"]
+    # A reconnect states the devices afresh: back muted, no alarm.
+    await h.room.disconnected(h.connections[P])
+    await h.join(P, muted={"audio": True})
+    await _speaks(h, P, True)
+    assert h.state(C)["alarm"] == []
 
 
 async def test_simultaneous_listener_gets_the_channel_and_a_quiet_floor(

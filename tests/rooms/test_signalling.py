@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import socket
+import struct
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
 from app.meetings.models import MeetingStatus
+from app.rooms.ws import WebSocketSeat
 from rooms.links import LinkClaims, LinkSigner
 from rooms.seats import Seat
 from tests.rooms.client import SeatClient
@@ -427,3 +431,35 @@ async def test_shutdown_closes_every_seat_and_keeps_the_meeting_live(
         )
     assert len(log) == 2
     assert all(row.left_at is not None and row.left_reason == "server_shutdown" for row in log)
+
+
+async def test_a_lost_connection_is_not_written_to(
+    live_server: LiveServer, seats: list[SeatClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The company's TCP connection is reset while the server has a burst of messages for it:
+    the seat's writer stops at the first failed write instead of writing every queued
+    message into the dead socket (asyncio's "socket.send() raised exception." each time)."""
+    caplog.set_level(logging.WARNING, logger="asyncio")
+    rows = await create_meeting(live_server, interpreter=False)
+    links = await issue_links(live_server, rows.meeting_id)
+    company = await _client(live_server, seats, rows.meeting_id, links["company"], "company")
+    buyer = await _client(live_server, seats, rows.meeting_id, links["buyer"], "buyer")
+    await company.join()
+    await buyer.join()
+    room = live_server.app.state.rooms.get(rows.meeting_id)
+    connection = room._seats[Seat.COMPANY].connection
+    assert isinstance(connection, WebSocketSeat)
+
+    # A reset (RST), as when a network path dies, and at once fifty messages for the seat.
+    sock = company._ws.transport.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    company._ws.transport.abort()
+    for number in range(50):
+        chat = {"type": "chat", "message_id": number, "seat": "buyer", "text": "Hello " * 20,
+                "at": "2026-11-23T02:05:03Z", "to": "room"}  # fmt: skip
+        await connection.send(chat)
+
+    await wait_until(lambda: connection._writer.done(), what="the seat's writer to stop")
+    await buyer.wait_for(lambda m: m["type"] == "presence" and m["state"] == "reconnecting")
+    spam = [r for r in caplog.records if "socket.send() raised exception" in r.getMessage()]
+    assert spam == []

@@ -330,6 +330,10 @@ def _routes(day: date) -> dict[tuple[str, str], Row]:
             Rule.WRITE, 204, params={"seat": "buyer"}
         ),
         ("POST", "/api/v1/join"): Row(Rule.JOIN, 200, "join"),
+        # The signalling catalogue's JSON Schema: public, about no meeting.
+        ("GET", "/api/v1/signalling/schema/{side}"): Row(
+            Rule.PUBLIC, 200, params={"side": "server"}
+        ),
         ("GET", "/api/v1/meetings/{meeting_id}/attendance"): Row(Rule.READ, 200),
         ("POST", "/api/v1/meetings/{meeting_id}/room/extend"): Row(Rule.WRITE, 200, {"minutes": 5}),
         # No room is open in this world: the route's own 404 says so once authorized.

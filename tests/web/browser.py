@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import struct
+import wave
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,9 +71,15 @@ class Console:
 
 
 def launch(
-    playwright: Playwright, profile: Path, *, locale: str = "en-GB", **options: Any
+    playwright: Playwright,
+    profile: Path,
+    *,
+    locale: str = "en-GB",
+    extra_args: Sequence[str] = (),
+    **options: Any,
 ) -> tuple[BrowserContext, Console]:
-    """A persistent context whose profile keeps WebRTC off every interface but the relay's."""
+    """A persistent context whose profile keeps WebRTC off every interface but the relay's.
+    `extra_args`: more Chromium switches (e.g. `tone_microphone`'s)."""
     (profile / "Default").mkdir(parents=True, exist_ok=True)
     preferences = {"webrtc": {"ip_handling_policy": "default_public_interface_only"}}
     (profile / "Default" / "Preferences").write_text(json.dumps(preferences))
@@ -77,7 +87,7 @@ def launch(
         str(profile),
         executable_path=CHROMIUM,
         headless=True,
-        args=ARGS,
+        args=[*ARGS, *extra_args],
         locale=locale,
         viewport={"width": 1366, "height": 900},
         permissions=["camera", "microphone", "clipboard-read", "clipboard-write"],
@@ -88,3 +98,20 @@ def launch(
         console.watch(page)
     context.on("page", console.watch)
     return context, console
+
+
+def tone_microphone(folder: Path, hz: float, *, seconds: float = 2.0) -> list[str]:
+    """Chromium switches whose fake microphone plays a steady tone (looped) instead of the
+    default short beeps, which the relay's voice detection does not count as speech."""
+    path = folder / f"tone-{int(hz)}.wav"
+    rate = 48_000
+    samples = (
+        int(0.3 * 32767 * math.sin(2 * math.pi * hz * i / rate)) for i in range(int(rate * seconds))
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join(struct.pack("<h", s) for s in samples))
+    return [f"--use-file-for-fake-audio-capture={path}"]

@@ -53,10 +53,9 @@ class ToneSeat:
         self.tone = ToneAudioTrack(tone_hz, amplitude)
 
         async def make() -> MediaSeat:
-            seat = MediaSeat(ws_url, meeting_id, token, name=name, tone_hz=tone_hz)
-            seat.media.unpublished = [self.tone]
-            seat.media.decode = False
-            return seat
+            return MediaSeat(
+                ws_url, meeting_id, token, name=name, video=False, mic=self.tone, decode=False
+            )
 
         self.seat = peers.run(make())
 

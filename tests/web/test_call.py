@@ -329,17 +329,17 @@ def test_three_seats_consult(
         assert float(amended["mou_amount"]) == 250000
         assert float(amended["onsite_contract_amount"]) == 10000
 
-        # One click on the board to listen in: the organiser's seat, unseen and muted,
-        # receives the buyer's and the interpreter's media.
+        # One click on the board to listen in: the organiser's seat, unseen and muted, with
+        # no device check on the way, receives the buyer's and the interpreter's media.
         board.bring_to_front()
         with organiser_context.expect_page() as opened:
             board.click(f'#board button.listen[data-meeting="{meeting_id}"]')
         listener = Seat("organiser", organiser_context, organiser_console, opened.value)
-        expect(listener.page.locator("#step-devices")).to_be_visible()
-        listener.page.click("#devices-continue")
-        listener.page.click("#lobby-join")
-        expect(listener.page.locator("#btn-mic")).to_have_attribute("aria-pressed", "true")
-        expect(listener.page.locator("#btn-mic")).to_be_enabled()
+        expect(listener.page.locator("#step-call")).to_be_visible()
+        expect(listener.page.locator("#step-devices")).to_be_hidden()
+        mic = listener.page.locator("#btn-mic")
+        expect(mic).to_have_attribute("aria-pressed", "true")
+        expect(mic).to_be_enabled()
         expect(listener.page.locator("#btn-camera")).to_be_hidden()
         growing(listener, ["buyer:video", "interpreter:video"], "frames")
         growing(listener, ["buyer:audio", "interpreter:audio"], "samples")
@@ -347,6 +347,12 @@ def test_three_seats_consult(
             "data-state", "joined"
         )
         listener.page.screenshot(path=str(screenshots / "call-organiser.png"))
+        # The organiser chooses to speak: a microphone only then, and the buyer hears it.
+        mic.click()
+        expect(mic).to_have_attribute("aria-pressed", "false")
+        growing(buyer, ["organiser:audio"], "samples")
+        mic.click()
+        expect(mic).to_have_attribute("aria-pressed", "true")
 
         # Only the buyer's connection dropped, and only when its network went away.
         drops = {name: seat.page.evaluate("window.tbCall.drops") for name, seat in seats.items()}

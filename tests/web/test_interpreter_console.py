@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from tests.waiting import wait_until
-from tests.web.browser import Console, launch
+from tests.web.browser import Console, launch, tone_microphone
 from tests.web.conftest import Server, seed_mission
 from tests.web.peers import ToneSeat, peer_loop
 from tests.web.seats import join_call
@@ -75,8 +75,11 @@ def test_interpreter_console(
         )
         try:
             company.join()
-            for seat, lang in (("interpreter", "ko"), ("partner", "en")):
-                context, console = launch(playwright, tmp_path / seat)
+            for seat, lang, hz in (("interpreter", "ko", 880.0), ("partner", "en", 990.0)):
+                # A steady voice on each microphone: the alarm counts open microphones that
+                # carry voice, and Chromium's default fake microphone only beeps.
+                voice = tone_microphone(tmp_path / "audio", hz)
+                context, console = launch(playwright, tmp_path / seat, extra_args=voice)
                 contexts.append(context)
                 consoles.append(console)
                 page = context.new_page()
@@ -99,8 +102,8 @@ def test_interpreter_console(
                 expect(badge).to_have_attribute("data-state", "joined")
             board.close()
 
-            # Both fake microphones are open on both channels: the alarm, for both. The
-            # partner closes theirs and it goes.
+            # Both microphones are open and carry voice, on both channels: the alarm, for
+            # both. The partner closes theirs and it goes.
             for page in pages.values():
                 expect(page.locator("#interp-alarm")).to_be_visible()
                 expect(page.locator("#interp-alarm")).to_contain_text("ID")
