@@ -30,6 +30,7 @@ PacketHandler = Callable[[AnyRtpPacket, float], None]
 
 NACK_HISTORY = 128  # sequence numbers tracked for NACKs (aiortc's RTP_HISTORY_SIZE)
 _RTX_SEQUENCE = struct.Struct("!H")
+_ROUTE_FIELDS = struct.Struct("!xB6xL")  # marker|payload type, SSRC
 
 
 class NackTracker:
@@ -95,6 +96,7 @@ class Ingress:
         # aiortc makes a NACK generator for video only; ours does the same work cheaper
         self._nack = NackTracker() if r._RTCRtpReceiver__nack_generator is not None else None
         self._codec_kinds: dict[int, tuple[Any, bool]] = {}  # payload type -> (codec, is RTX)
+        self.audio = r._RTCRtpReceiver__kind == "audio"  # only audio's level is parsed
         # REMB upstream is the minimum of the subscribers' (see PublishedTrack), not aiortc's
         # own estimate of the publisher's link.
         r._RTCRtpReceiver__remote_bitrate_estimator = None
@@ -154,10 +156,16 @@ class Ingress:
         `now` is its arrival (Unix seconds)."""
         if not self.receiver._enabled:
             return
-        known = self._codec(packet.payload_type)
-        if known is None:
+        payload_type = packet.payload_type
+        codec = self._codecs.get(payload_type)
+        if codec is None:
             return
-        codec, rtx = known
+        known = self._codec_kinds.get(payload_type)
+        if known is None or known[0] is not codec:
+            known = self._codec(payload_type)
+            if known is None:
+                return
+        rtx = known[1]
         ssrc = packet.ssrc
         if not rtx:
             # One media stream per receiver. aiortc's router pins an SSRC it does not know to
@@ -250,23 +258,42 @@ def install_fast_path(dtls_transport: Any, ingresses: dict[int, Ingress]) -> boo
         return False
     # the closure holds `session`, so its libsrtp context outlives any use of it here
     context = srtp.session_pointer(session)
-    unprotect = srtp.unprotect
+    scratch, length, cdata = srtp.scratch, srtp.length_cell, srtp.cdata
+    srtp_unprotect, srtp_ok, scratch_size = srtp.lib_unprotect, srtp.OK, srtp.SCRATCH_SIZE
+    ssrc_table, payload_type_table = router.ssrc_table, router.payload_type_table
     route = router.route_rtp
+    no_receivers: frozenset[Any] = frozenset()
     clock = time.time
+    unpack_route = _ROUTE_FIELDS.unpack_from
 
     def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
-        if len(data) > 12 and 127 < data[0] < 192 and not 192 <= data[1] <= 208:
-            plain = unprotect(context, data)
-            if plain is None:
+        size = len(data)
+        if 12 < size <= scratch_size and 127 < data[0] < 192 and not 192 <= data[1] <= 208:
+            # srtp.unprotect, inline
+            scratch[0:size] = data
+            length[0] = size
+            if srtp_unprotect(context, cdata, length) != srtp_ok:
                 return
+            plain = scratch[0 : length[0]]
+            # aiortc's RtpRouter.route_rtp: the SSRC's receiver if it takes the payload type
+            second, ssrc = unpack_route(plain)
+            receiver = ssrc_table.get(ssrc)
+            if receiver is None or receiver not in payload_type_table.get(
+                second & 0x7F, no_receivers
+            ):
+                try:
+                    receiver = route(parse_rtp(plain, None))
+                except ValueError:
+                    return
+                if receiver is None:
+                    return
+            ingress = ingresses.get(id(receiver))
             try:
-                packet = parse_rtp(plain, extension_ids.audio_level)
+                packet = parse_rtp(
+                    plain, extension_ids.audio_level if ingress is None or ingress.audio else None
+                )
             except ValueError:
                 return
-            receiver = route(packet)
-            if receiver is None:
-                return
-            ingress = ingresses.get(id(receiver))
             if ingress is not None:
                 ingress.process(packet, clock())
             else:

@@ -10,7 +10,6 @@ The sessions themselves are aiortc's (`RTCDtlsTransport._tx_srtp` / `_rx_srtp`).
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 import pylibsrtp
@@ -28,9 +27,8 @@ scratch: Any = ffi.buffer(_cdata)  # writable: slice assignment and struct.pack_
 _protect = lib.srtp_protect
 _unprotect = lib.srtp_unprotect
 _OK = lib.srtp_err_status_ok
-
-_HEADER_REWRITE = struct.Struct("!BHLL")  # marker|payload type, sequence, timestamp, SSRC
-pack_header = _HEADER_REWRITE.pack_into
+# for callers that inline `unprotect` (the ingress fast path)
+cdata, length_cell, lib_unprotect, OK = _cdata, _length, _unprotect, _OK
 
 
 def session_pointer(session: pylibsrtp.Session) -> Any:
