@@ -261,7 +261,7 @@ class JanusSession:
         self._transactions = itertools.count(1)
 
     async def _post(self, path: str, message: dict[str, Any]) -> dict[str, Any]:
-        message = {**message, "transaction": f"t{next(self._transactions)}"}
+        message = {"transaction": f"t{next(self._transactions)}", **message}
         reply = await self.http.post(f"{self.url}{path}", json=message)
         answer: dict[str, Any] = reply.json()
         if answer.get("janus") == "error":
@@ -279,9 +279,15 @@ class JanusSession:
         return handle
 
     async def message(
-        self, handle: int, body: dict[str, Any], jsep: dict[str, Any] | None = None
+        self,
+        handle: int,
+        body: dict[str, Any],
+        jsep: dict[str, Any] | None = None,
+        transaction: str | None = None,
     ) -> dict[str, Any]:
         message: dict[str, Any] = {"janus": "message", "body": body}
+        if transaction is not None:
+            message["transaction"] = transaction
         if jsep is not None:
             message["jsep"] = jsep
         return await self._post(f"/{self.session_id}/{handle}", message)
@@ -292,14 +298,16 @@ class JanusSession:
         body: dict[str, Any],
         jsep: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """An asynchronous plugin request: its "event" (plugin data and any JSEP)."""
-        answer = await self.message(handle, body, jsep)
+        """An asynchronous plugin request: its "event" (plugin data and any JSEP), told
+        apart from notifications (another publisher joined...) by its transaction."""
+        transaction = f"t{next(self._transactions)}"
+        answer = await self.message(handle, body, jsep, transaction)
         if answer.get("janus") != "ack":
             return answer
         queue = self._events[handle]
         while True:
             event = await asyncio.wait_for(queue.get(), EVENT_TIMEOUT_S)
-            if event.get("janus") == "event":
+            if event.get("janus") == "event" and event.get("transaction") == transaction:
                 return event
 
     async def _poll(self) -> None:

@@ -6,8 +6,9 @@ timestamp, MID, abs-send-time), SRTP-protected with the DTLS transport's session
 straight to the nominated ICE pair's socket (see `Egress._connected_send`). The sender's
 `_handle_rtcp_packet` is replaced: NACK -> RTX from a short history, PLI/FIR -> keyframe
 request upstream, REMB -> kept for the publisher's minimum; receiver reports still reach
-aiortc's own handler for the round-trip time. Sender reports stay coherent because the
-sender's counters and NTP/RTP timestamps are updated with every forwarded packet.
+aiortc's own handler for the round-trip time. Sender reports (`rtc.rtcp`, one compound
+packet per connection) carry the counts and the (NTP, RTP) time of the last forwarded
+packet.
 
 Per packet and subscriber the work is a patch of a shared template (`HeaderWriter`, built
 once per packet for every subscriber with the same extension layout) in the process's
@@ -39,7 +40,7 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from . import srtp
+from . import rtcp, srtp
 from .rtp import (
     NTP_EPOCH_OFFSET,
     TEMPLATE_PATCH,
@@ -61,6 +62,10 @@ _scratch = srtp.scratch
 _patch = TEMPLATE_PATCH.pack_into
 _protect_scratch = srtp.protect_scratch
 _MAX_PACKET = srtp.MAX_PACKET
+
+
+def _never_closing() -> bool:
+    return False
 
 
 def _ignore_connection_error(task: asyncio.Future[None]) -> None:
@@ -110,6 +115,7 @@ class Egress:
         self._srtp_session: Any = None  # kept so its libsrtp context stays alive
         self._srtp_context: Any = None
         self._sendto: Callable[[bytes, Any], None] | None = None
+        self._is_closing: Callable[[], bool] = _never_closing  # the UDP transport's
         self._addr: Any = None
         self._layout: object = None
         self._mid_raw = b""
@@ -132,6 +138,8 @@ class Egress:
         self._octets = 0
         self._aiortc_rtcp = self._sender._handle_rtcp_packet
         setattr(self._sender, "_handle_rtcp_packet", self._handle_rtcp)  # noqa: B010
+        # its SRs go out with the connection's other reports (rtc.rtcp), started by aiortc
+        setattr(self._sender, "_run_rtcp", self._run_rtcp)  # noqa: B010
 
     @property
     def configured(self) -> bool:
@@ -220,7 +228,8 @@ class Egress:
             pair = dtls.transport._connection._nominated.get(1)
             session = dtls._tx_srtp
             context = srtp.session_pointer(session)
-            sendto = pair.protocol.transport.sendto
+            udp = pair.protocol.transport
+            sendto, is_closing = udp.sendto, udp.is_closing
             addr = pair.remote_addr
         except (AttributeError, TypeError):
             logger.warning("egress %s: no direct send path, using aiortc's", self.sender._ssrc)
@@ -240,7 +249,7 @@ class Egress:
                 sendto(protected, addr)
 
         self._srtp_session, self._srtp_context = session, context
-        self._sendto, self._addr = sendto, addr
+        self._sendto, self._addr, self._is_closing = sendto, addr, is_closing
         self._direct = True  # forward() and _retransmit() use the pieces above directly
         self._send = send
         return send
@@ -251,8 +260,9 @@ class Egress:
         sub = self.subscription
         if sub is None or sub.paused:
             return
-        if self._send is None or self._dtls._state is not _DTLS_CONNECTED:
-            if self._connected_send() is None:
+        if self._send is None or self._dtls._state is not _DTLS_CONNECTED or self._is_closing():
+            # (the ICE socket can close, consent expired, before DTLS says so)
+            if self._connected_send() is None or self._is_closing():
                 if self.kind == "video":
                     self.restart()  # a keyframe now would be lost: asked for on connecting
                 return
@@ -319,11 +329,14 @@ class Egress:
         self._octets += len(payload)
         stats.packets_out += 1
         stats.bytes_out += len(payload)
-        s = self._sender
-        s._RTCRtpSender__ntp_timestamp = ntp
-        s._RTCRtpSender__rtp_timestamp = ts
-        s._RTCRtpSender__packet_count = self._packets
-        s._RTCRtpSender__octet_count = self._octets
+
+    async def _run_rtcp(self) -> None:
+        await rtcp.sender_membership(self._sender, self._sender_report)
+
+    def _sender_report(self, now: float) -> tuple[bytes, int, bytes | None]:
+        return rtcp.sender_report(
+            self._sender, self._last_ntp, self._last_ts, self._packets, self._octets, now
+        )
 
     def _retransmit(self, seq: int) -> None:
         entry = self._history[seq & self._mask]

@@ -19,7 +19,7 @@ from aiortc import RTCRtpReceiver
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket
 
-from . import srtp
+from . import rtcp, srtp
 from .rtp import FastPacket, parse_rtp
 
 logger = logging.getLogger(__name__)
@@ -102,6 +102,8 @@ class Ingress:
         r._RTCRtpReceiver__remote_bitrate_estimator = None
         r._RTCRtpReceiver__jitter_buffer = _NoJitterBuffer()
         r._handle_rtp_packet = self.handle
+        # its RRs go out with the connection's other reports (rtc.rtcp), started by aiortc
+        r._run_rtcp = lambda: rtcp.receiver_membership(receiver)
 
     def expect_ssrc(self, ssrc: int) -> bool:
         """The SSRC the answer declared for this m-line (`a=ssrc`): packets of any other

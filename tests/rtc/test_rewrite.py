@@ -19,7 +19,7 @@ from aiortc.rtcrtpparameters import (
     RTCRtpParameters,
 )
 from aiortc.rtcrtpreceiver import NackGenerator
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from aiortc.rtp import HeaderExtensionsMap, RtcpPacket, RtcpSrPacket, RtpPacket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -158,9 +158,14 @@ async def test_forwarded_video_parses_back_per_subscriber(mids: tuple[str, str])
             assert {p.extensions.mid for p in parsed} == {mid}
             assert {p.extensions.abs_send_time for p in parsed} == {(ntp >> 14) & 0xFFFFFF}
             assert subscriber.stats.packets_out == 3
-            sender: Any = egress.sender
-            assert sender._RTCRtpSender__packet_count == 3
-            assert sender._RTCRtpSender__rtp_timestamp == parsed[-1].timestamp
+            # its sender report: the counts and the (NTP, RTP) time of the last packet
+            data, ssrc, _ = egress._sender_report(1.0)
+            (report,) = RtcpPacket.parse(data)
+            assert isinstance(report, RtcpSrPacket) and report.ssrc == ssrc
+            info = report.sender_info
+            assert (info.packet_count, info.rtp_timestamp) == (3, parsed[-1].timestamp)
+            assert info.ntp_timestamp == ntp
+            assert info.octet_count == sum(len(p.payload) for p in packets)
         # the two subscribers' SSRCs and numbering are their own
         assert made[0][0].sender._ssrc != made[1][0].sender._ssrc
     finally:
@@ -250,3 +255,51 @@ def test_nack_tracker_agrees_with_aiortc(steps: list[int]) -> None:
         assert ours.add(seq) == theirs.add(packet)
         assert ours.missing == theirs.missing
         assert ours.max_seq == theirs.max_seq
+
+
+async def test_one_compound_report_per_connection() -> None:
+    """The relay's senders' SRs and its receiver's RR go out as one compound packet: the
+    reports first, then one SDES with each sender's CNAME."""
+    from aiortc.rtcrtpreceiver import StreamStatistics
+    from aiortc.rtp import RtcpRrPacket, RtcpSdesPacket
+
+    from rtc.rtcp import Reporter, sender_report
+
+    pc = RTCPeerConnection()
+    try:
+        senders = [
+            pc.addTransceiver(IdleTrack(kind), direction="sendonly").sender
+            for kind in ("audio", "video")
+        ]
+        receiver: Any = pc.addTransceiver("video", direction="recvonly").receiver
+        for n, sender in enumerate(senders):
+            setattr(sender, "_RTCRtpSender__cname", f"relay-{n}")  # noqa: B010
+        receiver._RTCRtpReceiver__rtcp_ssrc = 4242
+        stream = StreamStatistics(90000)
+        for seq in (65534, 65535, 1):  # one lost, across the wrap
+            stream.add(RtpPacket(sequence_number=seq, timestamp=seq))
+        receiver._RTCRtpReceiver__remote_streams[777] = stream
+        reporter = Reporter(pc.getTransceivers()[0].sender.transport)
+        for n, sender in enumerate(senders):
+            reporter.add_sender(
+                lambda now, s=sender, n=n: sender_report(s, n << 32, 90 * n, 10 + n, 99, now)
+            )
+        reporter.add_receiver(receiver)
+        packets = RtcpPacket.parse(reporter.compound(2.0))
+        kinds = [RtcpSrPacket, RtcpSrPacket, RtcpRrPacket, RtcpSdesPacket]
+        assert [type(p) for p in packets] == kinds
+        assert [p.ssrc for p in packets[:2]] == [s._ssrc for s in senders]
+        assert [p.sender_info.packet_count for p in packets[:2]] == [10, 11]
+        (block,) = packets[2].reports
+        assert (packets[2].ssrc, block.ssrc) == (4242, 777)
+        assert block.highest_sequence == (1 << 16) + 1  # extended: one wrap
+        assert block.packets_lost == 1
+        assert [(c.ssrc, c.items) for c in packets[3].chunks] == [
+            (s._ssrc, [(1, f"relay-{n}".encode())]) for n, s in enumerate(senders)
+        ]
+        reporter.remove_receiver(receiver)
+        while reporter._senders:
+            reporter.remove_sender(reporter._senders[0])
+        assert reporter._task is None
+    finally:
+        await pc.close()
