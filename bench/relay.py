@@ -9,8 +9,10 @@ the relay runs in its own process and only ITS CPU time is measured. Scenarios:
      clock, load peers' stalls included); a late joiner's first decoded frame;
   2. forwarding, N concurrent 3-seat rooms (all publish, all-to-all): rooms per core;
   3. aiortc MediaRelay, 1 publisher -> 2 subscribers: CPU per 1000 sent packets.
-Ends with one line of key=value figures; exits non-zero only if the ratio measured in this
-run is below 10.
+With `--against janus`, the relay and Debian's Janus (VideoRoom) side by side in the same
+shapes, alternated (bench/relay_shapes.py), all inside a loopback-only network namespace.
+Ends with one line of key=value figures; exits non-zero only on a ratio measured in this
+run: MediaRelay's below 10, or ours / Janus's above 1.
 """
 
 from __future__ import annotations
@@ -182,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeats", type=int, default=3, help="alternated rounds per shape")
     parser.add_argument(
-        "--shape-window", type=float, default=10.0, help="seconds measured per side-by-side run"
+        "--shape-window", type=float, default=20.0, help="seconds measured per side-by-side run"
     )
     parser.add_argument(
         "--side-by-side-only",
