@@ -103,9 +103,10 @@ class PublishedTrack:
             self._hold_timer.cancel()
             self._hold_timer = None
         ntp = ntp_from_unix(now)  # one clock read for the whole frame
-        egresses = self._egresses
         for packet in self._held:
-            for egress in egresses:
+            # read per packet: a switch (rtc/switch.py) hands its place to the egress at
+            # a keyframe's first packet, and the egress must get the rest of that frame
+            for egress in self._egresses:
                 egress.forward(packet, ntp)
         self._held.clear()
 
