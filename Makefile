@@ -34,9 +34,10 @@ $(STAMP): pyproject.toml scripts/requirements.py
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	touch $(STAMP)
 
-# Debian packages the tests need: Chromium for the browser tests, CJK fonts for Korean pages, coturn for the TURN tests, faketime to start the service at other hours.
+# Debian packages the tests need: Chromium for the browser tests, CJK fonts for Korean pages, coturn for the TURN tests, faketime to start the service at other hours,
+# janus for bench.relay --against janus (its service is never started).
 sysdeps:
-	@scripts/apt-install chromium fonts-noto-cjk fonts-noto-color-emoji coturn faketime
+	@scripts/apt-install chromium fonts-noto-cjk fonts-noto-color-emoji coturn faketime janus
 
 # PostgreSQL and Redis on loopback, started when they are installed but down.
 services:

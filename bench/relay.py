@@ -9,99 +9,32 @@ the relay runs in its own process and only ITS CPU time is measured. Scenarios:
      clock, load peers' stalls included); a late joiner's first decoded frame;
   2. forwarding, N concurrent 3-seat rooms (all publish, all-to-all): rooms per core;
   3. aiortc MediaRelay, 1 publisher -> 2 subscribers: CPU per 1000 sent packets.
-Ends with one line of key=value figures; exits non-zero only if the ratio measured in this
-run is below 10.
+With `--against janus`, the relay and Debian's Janus (VideoRoom) side by side in the same
+shapes, alternated (bench/relay_shapes.py), all inside a loopback-only network namespace.
+Ends with one line of key=value figures; exits non-zero only on a ratio measured in this
+run: MediaRelay's below 10, or ours / Janus's above 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing
-import socket
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
-
-from . import relay_peers, relay_server
+from .relay_janus import janus_binary, janus_version
 from .relay_media import cached, load, packets_per_second
+from .relay_netns import INSIDE_FLAG, reexec_in_namespace, set_up_inside
 from .relay_peers import SeatSpec
+from .relay_processes import PeersProcess, RelayProcess, wait_until
+from .relay_shapes import ShapeResult, load_average, print_table, shapes, side_by_side
 
 RATIO_TARGET = 10.0
+JANUS_RATIO_TARGET = 1.0  # ours / Janus: at most this
 LATENCY_WINDOW_S = 10.0
 nan = float("nan")
-ctx = multiprocessing.get_context("spawn")
-
-
-class RelayProcess:
-    def __init__(self, mode: str) -> None:
-        self.stop = ctx.Event()
-        receive, send = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=relay_server.run, args=(mode, send, self.stop))
-        self.process.start()
-        if not receive.poll(60):
-            raise RuntimeError("relay process did not start")
-        self.port: int = receive.recv()
-        self.ps = psutil.Process(self.process.pid)
-
-    def cpu_s(self) -> float:
-        times = self.ps.cpu_times()
-        return float(times.user + times.system)
-
-    def system_s(self) -> float:
-        return float(self.ps.cpu_times().system)
-
-    def stats(self) -> dict[str, Any]:
-        return self.ask({"type": "stats"})
-
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
-            sock.sendall(json.dumps(request).encode() + b"\n")
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        result: dict[str, Any] = json.loads(data)
-        return result
-
-    def close(self) -> None:
-        self.stop.set()
-        self.process.join(30)
-        if self.process.is_alive():
-            self.process.kill()
-
-
-class PeersProcess:
-    def __init__(self, port: int, media: str, specs: list[SeatSpec]) -> None:
-        self.stop = ctx.Event()
-        self.results = ctx.Queue()
-        self.process = ctx.Process(
-            target=relay_peers.run, args=(port, media, specs, self.stop, self.results)
-        )
-        self.process.start()
-
-    def finish(self) -> list[dict[str, Any]]:
-        self.stop.set()
-        results: list[dict[str, Any]] = self.results.get(timeout=60)
-        self.process.join(30)
-        if self.process.is_alive():
-            self.process.kill()
-        return results
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def all_flowing(relay: RelayProcess, rooms: list[str], tracks: int, seats: int) -> bool:
@@ -229,6 +162,7 @@ def rooms_scenario(media: str, rooms: int, window: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--window", type=float, default=20.0, help="seconds measured, 1->2 scenarios"
@@ -237,12 +171,94 @@ def main(argv: list[str] | None = None) -> int:
         "--rooms-window", type=float, default=10.0, help="seconds measured, rooms scenario"
     )
     parser.add_argument("--rooms", type=int, default=4, help="concurrent 3-seat rooms")
+    parser.add_argument(
+        "--against",
+        choices=["janus"],
+        help="also run Janus (Debian's janus, VideoRoom) side by side in the same shapes",
+    )
+    all_shapes = [s.key for s in shapes(0)]
+    parser.add_argument(
+        "--shapes",
+        default=",".join(all_shapes),
+        help=f"side-by-side shapes to run, of {','.join(all_shapes)}",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="alternated rounds per shape")
+    parser.add_argument(
+        "--shape-window", type=float, default=20.0, help="seconds measured per side-by-side run"
+    )
+    parser.add_argument(
+        "--side-by-side-only",
+        action="store_true",
+        help="skip the relay-only scenarios and MediaRelay (for development)",
+    )
+    parser.add_argument(INSIDE_FLAG, action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    keys = [k for k in args.shapes.split(",") if k]
+    unknown = set(keys) - set(all_shapes)
+    if unknown:
+        parser.error(f"unknown shapes: {', '.join(sorted(unknown))}")
+
+    janus_missing: str | None = None
+    if args.against == "janus":
+        if janus_binary() is None:
+            janus_missing = "janus is not installed (Debian package `janus`; `make sysdeps`)"
+        elif not args.in_loopback_namespace:
+            # Janus must see loopback only: the whole benchmark moves into a network
+            # namespace of its own (this call returns only if it cannot).
+            janus_missing = reexec_in_namespace(argv)
+        else:
+            janus_missing = set_up_inside()
+    if janus_missing:
+        print(f"Janus: not measured: {janus_missing}", flush=True)
 
     started = time.monotonic()
+    load_start = load_average()
     media = str(cached())
-    print(f"media ready ({time.monotonic() - started:.1f} s)", flush=True)
+    print(f"media ready ({time.monotonic() - started:.1f} s); load {load_start:.2f}", flush=True)
 
+    classic: dict[str, str] = {}
+    ok = True
+    if not args.side_by_side_only:
+        classic, ok = relay_only_and_mediarelay(media, args)
+
+    ratios: dict[str, str] = {}
+    if args.against == "janus":
+        if janus_missing:
+            ratios = {f"ratio_vs_janus_{k}": "nan" for k in keys} | {"janus": "missing"}
+        else:
+            media_for = {s.bitrate: media for s in shapes(args.rooms)}
+            media_for |= {b: str(cached(bitrate=b)) for b in media_for if b != 500_000}
+            print(
+                f"side by side with Janus {janus_version()} (VideoRoom over HTTP on loopback, "
+                f"in a network namespace of its own), {args.repeats} alternated rounds of "
+                f"{args.shape_window:.0f} s",
+                flush=True,
+            )
+            results = side_by_side(media_for, args.rooms, keys, args.repeats, args.shape_window)
+            print_table(results)
+            ratios = janus_ratios(results)
+            # a ratio that could not be measured (nan) fails the run as well
+            ok = ok and all(r.ratio <= JANUS_RATIO_TARGET for r in results)
+            ratios["janus"] = janus_version()
+
+    load_end = load_average()
+    print(f"total {time.monotonic() - started:.0f} s; load {load_start:.2f} -> {load_end:.2f}")
+    figures = classic | ratios | {"load": f"{max(load_start, load_end):.2f}"}
+    print(" ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+    return 0 if ok else 1
+
+
+def janus_ratios(results: list[ShapeResult]) -> dict[str, str]:
+    figures = {}
+    for result in results:
+        figures[f"relay_cpu_s_per_1000_{result.shape.key}"] = f"{result.median('relay'):.4f}"
+        figures[f"janus_cpu_s_per_1000_{result.shape.key}"] = f"{result.median('janus'):.4f}"
+    return {f"ratio_vs_janus_{r.shape.key}": f"{r.ratio:.2f}" for r in results} | figures
+
+
+def relay_only_and_mediarelay(media: str, args: argparse.Namespace) -> tuple[dict[str, str], bool]:
+    """The relay's own scenarios (1 -> 2 with latency and a late joiner; N rooms) and aiortc's
+    MediaRelay on the same media: their key=value figures, and whether the ratio holds."""
     fwd = one_to_two("forwarding", media, args.window, late_joiner=True)
     print(
         f"forwarding 1->2: {fwd['packets']} packets in {args.window:.0f} s, relay CPU "
@@ -279,16 +295,16 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     ratio = decoding["cpu_s_per_1000"] / fwd["cpu_s_per_1000"]
-    print(f"total {time.monotonic() - started:.0f} s", flush=True)
     first_frame = fwd.get("first_frame_s")
-    print(
-        f"fwd_cpu_s_per_1000_pkts={fwd['cpu_s_per_1000']:.4f} "
-        f"mediarelay_cpu_s_per_1000_pkts={decoding['cpu_s_per_1000']:.4f} "
-        f"ratio={ratio:.1f} rooms_per_core={many['rooms_per_core']:.1f} "
-        f"added_latency_p99_ms={added_ms:.2f} "
-        f"first_frame_s={'nan' if first_frame is None else f'{first_frame:.3f}'}"
-    )
-    return 0 if ratio >= RATIO_TARGET else 1
+    figures = {
+        "fwd_cpu_s_per_1000_pkts": f"{fwd['cpu_s_per_1000']:.4f}",
+        "mediarelay_cpu_s_per_1000_pkts": f"{decoding['cpu_s_per_1000']:.4f}",
+        "ratio": f"{ratio:.1f}",
+        "rooms_per_core": f"{many['rooms_per_core']:.1f}",
+        "added_latency_p99_ms": f"{added_ms:.2f}",
+        "first_frame_s": "nan" if first_frame is None else f"{first_frame:.3f}",
+    }
+    return figures, ratio >= RATIO_TARGET
 
 
 if __name__ == "__main__":

@@ -37,22 +37,22 @@ class EncodedMedia:
     audio: list[bytes]  # Opus packets of 20 ms
 
 
-def _vp8_context() -> Any:
+def _vp8_context(bitrate: int) -> Any:
     codec = av.CodecContext.create("libvpx", "w")
     codec.width, codec.height = WIDTH, HEIGHT
-    codec.bit_rate = BITRATE
+    codec.bit_rate = bitrate
     codec.pix_fmt = "yuv420p"
     codec.framerate = fractions.Fraction(FPS, 1)
     codec.time_base = fractions.Fraction(1, FPS)
     codec.gop_size = 3000
     codec.qmin, codec.qmax = 2, 56
     codec.options = {
-        "bufsize": str(BITRATE),
+        "bufsize": str(bitrate),
         "cpu-used": "-6",
         "deadline": "realtime",
         "lag-in-frames": "0",
-        "minrate": str(BITRATE),
-        "maxrate": str(BITRATE),
+        "minrate": str(bitrate),
+        "maxrate": str(bitrate),
         "noise-sensitivity": "4",
         "overshoot-pct": "15",
         "partitions": "0",
@@ -80,8 +80,8 @@ def _picture(index: int) -> av.VideoFrame:
     return frame
 
 
-def encode(seconds: float = 5.0, tone_hz: float = 440.0) -> EncodedMedia:
-    delta, key = _vp8_context(), _vp8_context()
+def encode(seconds: float = 5.0, tone_hz: float = 440.0, bitrate: int = BITRATE) -> EncodedMedia:
+    delta, key = _vp8_context(bitrate), _vp8_context(bitrate)
     video: list[bytes] = []
     keyframes: list[bytes] = []
     for index in range(int(seconds * FPS)):
@@ -110,12 +110,15 @@ def encode(seconds: float = 5.0, tone_hz: float = 440.0) -> EncodedMedia:
     return EncodedMedia(video=video, keyframes=keyframes, audio=audio)
 
 
-def cached(seconds: float = 4.0) -> Path:
+def cached(seconds: float = 4.0, bitrate: int = BITRATE) -> Path:
     """The encoded media in a file, encoded on the first run only (it takes a while)."""
-    path = Path(tempfile.gettempdir()) / f"tradebooth-relay-media-v1-{WIDTH}x{HEIGHT}-{seconds}.pkl"
+    name = f"tradebooth-relay-media-v1-{WIDTH}x{HEIGHT}-{seconds}"
+    if bitrate != BITRATE:
+        name += f"-{bitrate // 1000}k"
+    path = Path(tempfile.gettempdir()) / f"{name}.pkl"
     if not path.exists():
         partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(pickle.dumps(encode(seconds)))
+        partial.write_bytes(pickle.dumps(encode(seconds, bitrate=bitrate)))
         partial.replace(path)
     return path
 

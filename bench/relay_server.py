@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -40,16 +41,17 @@ class LatencyProbe:
         self.lag: list[float] = []
         self.recording = False
         self._task: asyncio.Task[None] | None = None
-        original = Ingress.process
-        probe = self
+        self._original = Ingress.process
 
-        def process(ingress: Ingress, packet: Any) -> None:
-            if not probe.recording:
-                original(ingress, packet)
-                return
+    def _install(self) -> None:
+        """Wrap the ingress while measuring only: the wrapper's own call costs CPU."""
+        original = self._original
+        processing = self.processing
+
+        def process(ingress: Ingress, packet: Any, now: float) -> None:
             start = time.perf_counter()
-            original(ingress, packet)
-            probe.processing.append(time.perf_counter() - start)
+            original(ingress, packet, now)
+            processing.append(time.perf_counter() - start)
 
         Ingress.process = process  # type: ignore[method-assign,assignment]
 
@@ -65,11 +67,13 @@ class LatencyProbe:
         self.processing.clear()
         self.lag.clear()
         self.recording = True
+        self._install()
         # its own wake-ups cost CPU: run only while measuring latency, not CPU
         self._task = asyncio.ensure_future(self.run())
 
     def result(self) -> dict[str, float]:
         self.recording = False
+        Ingress.process = self._original  # type: ignore[method-assign]
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -173,10 +177,10 @@ class DecodingRelay:
         return {"rooms": rooms, "packets_out": packets_out, "packets_in": 0}
 
 
-async def serve(mode: str, ready: Any, stop: Any) -> None:
-    relay: ForwardingRelay | DecodingRelay = (
-        ForwardingRelay() if mode == "forwarding" else DecodingRelay()
-    )
+def connection_handler(
+    relay: ForwardingRelay | DecodingRelay,
+) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    """The signalling server's connection handler: a seat's join, or a stats/latency ask."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -199,7 +203,14 @@ async def serve(mode: str, ready: Any, stop: Any) -> None:
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return handle
+
+
+async def serve(mode: str, ready: Any, stop: Any) -> None:
+    relay: ForwardingRelay | DecodingRelay = (
+        ForwardingRelay() if mode == "forwarding" else DecodingRelay()
+    )
+    server = await asyncio.start_server(connection_handler(relay), "127.0.0.1", 0)
     ready.send(server.sockets[0].getsockname()[1])
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, stop.wait)
@@ -208,7 +219,18 @@ async def serve(mode: str, ready: Any, stop: Any) -> None:
         await relay.registry.close()
 
 
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """The event loop the service runs on: uvicorn's "auto" picks uvloop when it is
+    installed (uvicorn[standard] installs it), so the relay is measured on it too."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop  # type: ignore[no-any-return]
+
+
 def run(mode: str, ready: Any, stop: Any) -> None:
     """Process entry point: serve until `stop` (a multiprocessing Event) is set."""
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(serve(mode, ready, stop))
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(serve(mode, ready, stop))

@@ -32,6 +32,12 @@ RECEIVER_ATTRIBUTES = (
     "_RTCRtpReceiver__remote_bitrate_estimator",
     "_RTCRtpReceiver__jitter_buffer",
     "_RTCRtpReceiver__rtcp_ssrc",
+    "_RTCRtpReceiver__kind",
+    "_RTCRtpReceiver__lsr",
+    "_RTCRtpReceiver__lsr_time",
+    "_RTCRtpReceiver__rtcp_started",
+    "_RTCRtpReceiver__rtcp_exited",
+    "_run_rtcp",
 )
 SENDER_ATTRIBUTES = (
     "_ssrc",
@@ -44,6 +50,13 @@ SENDER_ATTRIBUTES = (
     "_RTCRtpSender__octet_count",
     "_RTCRtpSender__packet_count",
     "_RTCRtpSender__rtt",
+    "_RTCRtpSender__lsr",
+    "_RTCRtpSender__lsr_time",
+    "_RTCRtpSender__cname",
+    "_RTCRtpSender__rtcp_started",
+    "_RTCRtpSender__rtcp_exited",
+    "_run_rtcp",
+    "_send_rtcp",
 )
 TRANSCEIVER_ATTRIBUTES = ("_codecs", "_headerExtensions", "_offerDirection")
 

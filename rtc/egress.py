@@ -6,8 +6,13 @@ timestamp, MID, abs-send-time), SRTP-protected with the DTLS transport's session
 straight to the nominated ICE pair's socket (see `Egress._connected_send`). The sender's
 `_handle_rtcp_packet` is replaced: NACK -> RTX from a short history, PLI/FIR -> keyframe
 request upstream, REMB -> kept for the publisher's minimum; receiver reports still reach
-aiortc's own handler for the round-trip time. Sender reports stay coherent because the
-sender's counters and NTP/RTP timestamps are updated with every forwarded packet.
+aiortc's own handler for the round-trip time. Sender reports (`rtc.rtcp`, one compound
+packet per connection) carry the counts and the (NTP, RTP) time of the last forwarded
+packet.
+
+Per packet and subscriber the work is a patch of a shared template (`HeaderWriter`, built
+once per packet for every subscriber with the same extension layout) in the process's
+SRTP scratch buffer, libsrtp's protect in place, and one `sendto` (`rtc.srtp`).
 """
 
 from __future__ import annotations
@@ -35,15 +40,32 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from .rtp import NTP_EPOCH_OFFSET, HeaderWriter, is_vp8_keyframe_start, ntp_now, rtx_payload
+from . import rtcp, srtp
+from .rtp import (
+    NTP_EPOCH_OFFSET,
+    TEMPLATE_PATCH,
+    HeaderWriter,
+    is_vp8_keyframe_start,
+    ntp_now,
+    rtx_payload,
+)
 
 if TYPE_CHECKING:
     from .ingress import AnyRtpPacket
     from .subscription import Subscription
 
+
 logger = logging.getLogger(__name__)
 
 _DTLS_CONNECTED = DtlsState.CONNECTED
+_scratch = srtp.scratch
+_patch = TEMPLATE_PATCH.pack_into
+_protect_scratch = srtp.protect_scratch
+_MAX_PACKET = srtp.MAX_PACKET
+
+
+def _never_closing() -> bool:
+    return False
 
 
 def _ignore_connection_error(task: asyncio.Future[None]) -> None:
@@ -51,7 +73,7 @@ def _ignore_connection_error(task: asyncio.Future[None]) -> None:
         logger.warning("egress: sending failed: %r", task.exception())
 
 
-_HistoryEntry = tuple[int, int, int, int, bytes, Any]  # seq, pt, ts, marker, payload, level
+_HistoryEntry = tuple[int, int, int, "AnyRtpPacket"]  # our seq, pt, ts; the packet
 
 
 class IdleTrack(MediaStreamTrack):
@@ -88,7 +110,17 @@ class Egress:
         self._rtx_pt: int | None = None
         self._clock_rate = 90000 if self.kind == "video" else 48000
         self._pt_map: dict[int, int] = {}
-        self._send: Callable[[bytes], None] | None = None
+        self._send: Callable[[bytes], None] | None = None  # protect + send a whole packet
+        self._direct = False  # True: the scratch-buffer path below is set
+        self._srtp_session: Any = None  # kept so its libsrtp context stays alive
+        self._srtp_context: Any = None
+        self._sendto: Callable[[bytes, Any], None] | None = None
+        self._is_closing: Callable[[], bool] = _never_closing  # the UDP transport's
+        self._addr: Any = None
+        self._layout: object = None
+        self._mid_raw = b""
+        self._mid_offset = 0
+        self._mid_end = 0
         self._dtls: Any = transceiver.sender.transport
         size = 1 << max(4, (history_size - 1).bit_length())
         self._mask = size - 1
@@ -106,6 +138,8 @@ class Egress:
         self._octets = 0
         self._aiortc_rtcp = self._sender._handle_rtcp_packet
         setattr(self._sender, "_handle_rtcp_packet", self._handle_rtcp)  # noqa: B010
+        # its SRs go out with the connection's other reports (rtc.rtcp), started by aiortc
+        setattr(self._sender, "_run_rtcp", self._run_rtcp)  # noqa: B010
 
     @property
     def configured(self) -> bool:
@@ -122,7 +156,11 @@ class Egress:
         for codec in codecs:
             if codec.name.lower() == "rtx" and codec.parameters.get("apt") == main.payloadType:
                 self._rtx_pt = codec.payloadType
-        self._writer = HeaderWriter(t.mid, t._headerExtensions)
+        writer = self._writer = HeaderWriter(t.mid, t._headerExtensions)
+        self._layout = writer.layout
+        self._mid_raw = writer.mid_raw
+        self._mid_offset = writer.mid_offset
+        self._mid_end = writer.mid_offset + len(writer.mid_raw)
         self._dtls = self.sender.transport
 
     def bind(self, subscription: Subscription) -> None:
@@ -171,8 +209,9 @@ class Egress:
         self._needs_anchor = False
 
     def _connected_send(self) -> Callable[[bytes], None] | None:
-        """A direct sender (SRTP protect + UDP sendto on the nominated ICE pair), or None if
-        the transport is not connected.
+        """A sender of whole packets (SRTP protect + UDP sendto on the nominated ICE pair),
+        or None if the transport is not connected. Also sets the direct path `forward`
+        uses (libsrtp context, sendto, address).
 
         Skipping aiortc's `_send_rtp` -> ICE transport -> aioice coroutine chain saves four
         awaits per forwarded packet; the pieces are looked up again whenever the DTLS state
@@ -181,15 +220,18 @@ class Egress:
         dtls: Any = self.sender.transport
         if dtls._state is not _DTLS_CONNECTED:
             self._send = None
+            self._direct = False
             return None
         if self._send is not None:
             return self._send
         try:
             pair = dtls.transport._connection._nominated.get(1)
-            protect = dtls._tx_srtp.protect
-            sendto = pair.protocol.transport.sendto
+            session = dtls._tx_srtp
+            context = srtp.session_pointer(session)
+            udp = pair.protocol.transport
+            sendto, is_closing = udp.sendto, udp.is_closing
             addr = pair.remote_addr
-        except AttributeError:
+        except (AttributeError, TypeError):
             logger.warning("egress %s: no direct send path, using aiortc's", self.sender._ssrc)
             slow = self.sender.transport._send_rtp
 
@@ -198,23 +240,29 @@ class Egress:
                 task.add_done_callback(_ignore_connection_error)
 
             self._send = send_slowly
+            self._direct = False
             return send_slowly
 
         def send(data: bytes) -> None:
-            sendto(protect(data), addr)
+            protected = srtp.protect(context, data)
+            if protected is not None:
+                sendto(protected, addr)
 
+        self._srtp_session, self._srtp_context = session, context
+        self._sendto, self._addr, self._is_closing = sendto, addr, is_closing
+        self._direct = True  # forward() and _retransmit() use the pieces above directly
         self._send = send
         return send
 
-    def forward(self, packet: AnyRtpPacket) -> None:
-        """Rewrite one publisher packet for this subscriber and send it (synchronously)."""
+    def forward(self, packet: AnyRtpPacket, ntp: int) -> None:
+        """Rewrite one publisher packet for this subscriber and send it (synchronously).
+        `ntp`: now, as the NTP timestamp written in abs-send-time and sender reports."""
         sub = self.subscription
         if sub is None or sub.paused:
             return
-        send = self._send
-        if send is None or self._dtls._state is not _DTLS_CONNECTED:
-            send = self._connected_send()
-            if send is None:
+        if self._send is None or self._dtls._state is not _DTLS_CONNECTED or self._is_closing():
+            # (the ICE socket can close, consent expired, before DTLS says so)
+            if self._connected_send() is None or self._is_closing():
                 if self.kind == "video":
                     self.restart()  # a keyframe now would be lost: asked for on connecting
                 return
@@ -235,9 +283,9 @@ class Egress:
             if pt is None:
                 return
         payload = packet.payload
-        level = packet.extensions.audio_level
-        self._history[seq & self._mask] = (seq, pt, ts, packet.marker, payload, level)
-        if self._last_seq is None or not (seq - self._last_seq) & 0x8000:
+        self._history[seq & self._mask] = (seq, pt, ts, packet)
+        last_seq = self._last_seq
+        if last_seq is None or not (seq - last_seq) & 0x8000:
             self._last_seq = seq
             self._last_ts = ts
         stats = sub.stats
@@ -245,31 +293,60 @@ class Egress:
         if drop is not None and drop(seq):
             stats.dropped_by_test += 1
             return
-        ntp = ntp_now()
         self._last_ntp = ntp
-        send(
-            self._writer.serialize(  # type: ignore[union-attr]
-                pt, packet.marker, seq, ts, self._ssrc, payload, level, ntp
+        if self._direct:
+            if packet.template_layout is self._layout:
+                template = packet.template
+            else:  # the first subscriber of this layout serialises the packet for all
+                template = self._writer.template(  # type: ignore[union-attr]
+                    payload, packet.audio_level, ntp
+                )
+                packet.template = template
+                packet.template_layout = self._layout
+            length = len(template)
+            if length <= _MAX_PACKET:
+                _scratch[0:length] = template
+                _patch(_scratch, 1, (packet.marker << 7) | pt, seq, ts, self._ssrc)
+                if self._mid_end:
+                    _scratch[self._mid_offset : self._mid_end] = self._mid_raw
+                protected = _protect_scratch(self._srtp_context, length)
+                if protected is not None:
+                    self._sendto(protected, self._addr)  # type: ignore[misc]
+        else:
+            self._send(  # type: ignore[misc]
+                self._writer.serialize(  # type: ignore[union-attr]
+                    pt,
+                    packet.marker,
+                    seq,
+                    ts,
+                    self._ssrc,
+                    payload,
+                    packet.audio_level,
+                    ntp,
+                )
             )
-        )
         self._packets += 1
         self._octets += len(payload)
         stats.packets_out += 1
         stats.bytes_out += len(payload)
-        s = self._sender
-        s._RTCRtpSender__ntp_timestamp = ntp
-        s._RTCRtpSender__rtp_timestamp = ts
-        s._RTCRtpSender__packet_count = self._packets
-        s._RTCRtpSender__octet_count = self._octets
+
+    async def _run_rtcp(self) -> None:
+        await rtcp.sender_membership(self._sender, self._sender_report)
+
+    def _sender_report(self, now: float) -> tuple[bytes, int, bytes | None]:
+        return rtcp.sender_report(
+            self._sender, self._last_ntp, self._last_ts, self._packets, self._octets, now
+        )
 
     def _retransmit(self, seq: int) -> None:
         entry = self._history[seq & self._mask]
         if entry is None or entry[0] != seq or self._writer is None:
             return
-        send = self._connected_send()
-        if send is None:
-            return
-        _, pt, ts, marker, payload, level = entry
+        if self._send is None or self._dtls._state is not _DTLS_CONNECTED:
+            if self._connected_send() is None:
+                return
+        _, pt, ts, packet = entry
+        marker, payload, level = packet.marker, packet.payload, packet.audio_level
         ntp = ntp_now()
         if self._rtx_pt is not None:
             data = self._writer.serialize(
@@ -285,7 +362,12 @@ class Egress:
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
         else:
             data = self._writer.serialize(pt, marker, seq, ts, self._ssrc, payload, level, ntp)
-        send(data)
+        if self._direct:
+            protected = srtp.protect(self._srtp_context, data)
+            if protected is not None:
+                self._sendto(protected, self._addr)  # type: ignore[misc]
+        else:
+            self._send(data)  # type: ignore[misc]
         if self.subscription is not None:
             self.subscription.stats.retransmissions += 1
 

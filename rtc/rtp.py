@@ -5,7 +5,6 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
 
@@ -17,11 +16,17 @@ URI_AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 _HEADER = struct.Struct("!BBHLL")
 _HEADER_WITH_EXTENSION = struct.Struct("!BBHLLHH")
 _SEQUENCE_NUMBER = struct.Struct("!H")
+_EXTENSION_HEADER = struct.Struct("!HH")
 
 
 def ntp_now() -> int:
     """Now as a 64-bit NTP timestamp (cheaper than aiortc.clock's datetime round trip)."""
     return int((time.time() + NTP_EPOCH_OFFSET) * 4294967296.0)
+
+
+def ntp_from_unix(seconds: float) -> int:
+    """A Unix time as a 64-bit NTP timestamp."""
+    return int((seconds + NTP_EPOCH_OFFSET) * 4294967296.0)
 
 
 def is_vp8_keyframe_start(payload: bytes) -> bool:
@@ -51,19 +56,54 @@ class HeaderWriter:
 
     Only the extensions aiortc negotiates are written: MID, abs-send-time (rewritten to the
     relay's send time) and the publisher's audio level (RFC 6464, passed through).
+
+    On the forwarding path a packet is serialised once per *layout* (which extensions, with
+    which ids, and the MID's length: the same for every subscriber of a relay, which makes
+    every offer) into a template shared by all its subscribers; each subscriber then only
+    patches the fields that differ (`TEMPLATE_PATCH`: marker and payload type, sequence
+    number, timestamp, SSRC; then its MID's bytes at `mid_offset`).
     """
 
     def __init__(self, mid: str | None, extensions: Sequence[RTCRtpHeaderExtensionParameters]):
         ids = {ext.uri: ext.id for ext in extensions}
         mid_id = ids.get(URI_MID)
         self._mid_element = b""
+        self.mid_raw = b""
         if mid_id and mid:
-            raw = mid.encode("utf8")
-            self._mid_element = bytes([(mid_id << 4) | (len(raw) - 1)]) + raw
+            self.mid_raw = mid.encode("utf8")
+            self._mid_element = bytes([(mid_id << 4) | (len(self.mid_raw) - 1)]) + self.mid_raw
+        # the MID's value follows the 12-byte header, the 4-byte extension header and its
+        # one-byte element header (it is the first element written)
+        self.mid_offset = 12 + 4 + 1
         ast_id = ids.get(URI_ABS_SEND_TIME)
         self._ast_prefix = ast_id << 4 | 2 if ast_id else 0
         audio_level_id = ids.get(URI_AUDIO_LEVEL)
         self._audio_level_prefix = audio_level_id << 4 if audio_level_id else 0
+        key = (mid_id if self.mid_raw else 0, len(self.mid_raw), ast_id, audio_level_id)
+        self.layout: tuple[int | None, ...] = _LAYOUTS.setdefault(key, key)
+
+    def _extension(self, audio_level: tuple[bool, int] | None, ntp: int) -> bytes:
+        extension = self._mid_element
+        if self._ast_prefix:
+            ast = (ntp >> 14) & 0xFFFFFF
+            extension += bytes((self._ast_prefix, ast >> 16, (ast >> 8) & 0xFF, ast & 0xFF))
+        if self._audio_level_prefix and audio_level is not None:
+            extension += bytes((self._audio_level_prefix, audio_level[1] | (audio_level[0] << 7)))
+        padding = -len(extension) % 4
+        if padding:
+            extension += b"\x00" * padding
+        return extension
+
+    def template(self, payload: bytes, audio_level: tuple[bool, int] | None, ntp: int) -> bytes:
+        """The packet with this layout's extensions and zeroed per-subscriber fields."""
+        extension = self._extension(audio_level, ntp)
+        if not extension:
+            return _HEADER.pack(0x80, 0, 0, 0, 0) + payload
+        return (
+            _HEADER_WITH_EXTENSION.pack(0x90, 0, 0, 0, 0, 0xBEDE, len(extension) >> 2)
+            + extension
+            + payload
+        )
 
     def serialize(
         self,
@@ -76,20 +116,13 @@ class HeaderWriter:
         audio_level: tuple[bool, int] | None,
         ntp: int,
     ) -> bytes:
-        extension = self._mid_element
-        if self._ast_prefix:
-            ast = (ntp >> 14) & 0xFFFFFF
-            extension += bytes((self._ast_prefix, ast >> 16, (ast >> 8) & 0xFF, ast & 0xFF))
-        if self._audio_level_prefix and audio_level is not None:
-            extension += bytes((self._audio_level_prefix, audio_level[1] | (audio_level[0] << 7)))
+        """One whole packet for this subscriber (retransmissions, tests)."""
+        extension = self._extension(audio_level, ntp)
         if not extension:
             return (
                 _HEADER.pack(0x80, (marker << 7) | payload_type, sequence_number, timestamp, ssrc)
                 + payload
             )
-        padding = -len(extension) % 4
-        if padding:
-            extension += b"\x00" * padding
         return (
             _HEADER_WITH_EXTENSION.pack(
                 0x90,
@@ -105,39 +138,38 @@ class HeaderWriter:
         )
 
 
+_LAYOUTS: dict[tuple[int | None, ...], tuple[int | None, ...]] = {}
+TEMPLATE_PATCH = struct.Struct("!BHLL")  # at offset 1: marker|PT, sequence, timestamp, SSRC
+
+
 def rtx_payload(original_sequence_number: int, payload: bytes) -> bytes:
     """An RTX payload (RFC 4588): the original sequence number, then the original payload."""
     return _SEQUENCE_NUMBER.pack(original_sequence_number) + payload
 
 
-class FastExtensions:
-    """The header extensions the relay reads from a publisher: the audio level only."""
-
-    __slots__ = ("abs_send_time", "audio_level", "mid", "transmission_offset")
-
-    def __init__(self) -> None:
-        self.abs_send_time: int | None = None
-        self.audio_level: tuple[bool, int] | None = None
-        self.mid: str | None = None
-        self.transmission_offset: int | None = None
-
-
 class FastPacket:
-    """What `RtpPacket.parse` gives, made cheaply (the fields aiortc's router, statistics
-    and NACK generator read, and those the relay forwards)."""
+    """What `RtpPacket.parse` gives, made cheaply: the fields aiortc's router, statistics
+    and NACK bookkeeping read and those the relay forwards. It is its own `extensions`
+    (only the audio level is read from the wire), and carries the serialised template its
+    subscribers share (`HeaderWriter.template`), made by the first subscriber of a layout."""
 
     __slots__ = (
+        "audio_level",
         "csrc",
-        "extensions",
         "marker",
         "padding_size",
         "payload",
         "payload_type",
         "sequence_number",
         "ssrc",
+        "template",
+        "template_layout",
         "timestamp",
-        "version",
     )
+    version = 2
+    abs_send_time: int | None = None
+    mid: str | None = None
+    transmission_offset: int | None = None
 
     def __init__(
         self,
@@ -147,20 +179,25 @@ class FastPacket:
         timestamp: int,
         ssrc: int,
         payload: bytes,
-        extensions: Any,
-        padding_size: int,
-        csrc: list[int],
+        audio_level: tuple[bool, int] | None = None,
+        padding_size: int = 0,
+        csrc: Sequence[int] = (),
     ) -> None:
-        self.version = 2
         self.marker = marker
         self.payload_type = payload_type
         self.sequence_number = sequence_number
         self.timestamp = timestamp
         self.ssrc = ssrc
         self.payload = payload
-        self.extensions = extensions
+        self.audio_level = audio_level
         self.padding_size = padding_size
         self.csrc = csrc
+        self.template: bytes = b""
+        self.template_layout: object = None
+
+    @property
+    def extensions(self) -> FastPacket:
+        return self
 
 
 def parse_rtp(data: bytes, audio_level_id: int | None) -> FastPacket:
@@ -172,18 +209,18 @@ def parse_rtp(data: bytes, audio_level_id: int | None) -> FastPacket:
     if first >> 6 != 2:
         raise ValueError("not RTP version 2")
     pos = 12
-    csrc: list[int] = []
+    csrc: Sequence[int] = ()
     if first & 0x0F:
         count = first & 0x0F
         if len(data) < pos + 4 * count:
             raise ValueError("RTP packet has truncated CSRC")
-        csrc = list(struct.unpack_from(f"!{count}L", data, pos))
+        csrc = struct.unpack_from(f"!{count}L", data, pos)
         pos += 4 * count
-    extensions = FastExtensions()
+    audio_level: tuple[bool, int] | None = None
     if first & 0x10:
         if len(data) < pos + 4:
             raise ValueError("RTP packet has truncated extension header")
-        profile, words = struct.unpack_from("!HH", data, pos)
+        profile, words = _EXTENSION_HEADER.unpack_from(data, pos)
         pos += 4
         end = pos + 4 * words
         if len(data) < end:
@@ -200,7 +237,7 @@ def parse_rtp(data: bytes, audio_level_id: int | None) -> FastPacket:
                     break
                 if element_id == audio_level_id and i + 1 < end:
                     value = data[i + 1]
-                    extensions.audio_level = (bool(value & 0x80), value & 0x7F)
+                    audio_level = (bool(value & 0x80), value & 0x7F)
                 i += 2 + (element & 0x0F)
         pos = end
     padding_size = 0
@@ -218,7 +255,7 @@ def parse_rtp(data: bytes, audio_level_id: int | None) -> FastPacket:
         timestamp,
         ssrc,
         payload,
-        extensions,
+        audio_level,
         padding_size,
         csrc,
     )

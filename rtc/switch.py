@@ -48,8 +48,9 @@ class Switch:
         self.new.track._add_forwarder(self)
         self.new.track.request_keyframe()
 
-    def forward(self, packet: AnyRtpPacket) -> None:
-        """A packet of the new track: the first keyframe (any packet, for audio) switches."""
+    def forward(self, packet: AnyRtpPacket, ntp: int) -> None:
+        """A packet of the new track: the first keyframe (any packet, for audio) switches.
+        `ntp`: as `Egress.forward`'s."""
         if self.done or self.cancelled:
             return
         seq = packet.sequence_number
@@ -63,7 +64,7 @@ class Switch:
             self.new.track.request_keyframe()  # rate-limited by the track
             return
         self._complete()
-        self.egress.forward(packet)
+        self.egress.forward(packet, ntp)
 
     def _complete(self) -> None:
         self.done = True

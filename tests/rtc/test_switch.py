@@ -67,7 +67,7 @@ class Egress:
     def bind(self, subscription: Any) -> None:
         self.bound = subscription
 
-    def forward(self, packet: Packet) -> None:
+    def forward(self, packet: Packet, ntp: int) -> None:
         self.forwarded.append(packet.sequence_number)
 
 
@@ -100,29 +100,29 @@ def test_video_changes_over_at_the_first_keyframe_start_in_order() -> None:
     switch, old_track, new_track, egress, old, new, peer = _switch("video")
     assert new_track.forwarders == [switch] and new_track.keyframe_requests == 1
     for seq, payload in ((100, DELTA), (101, MIDDLE), (103, DELTA)):
-        switch.forward(Packet(seq, payload))  # type: ignore[arg-type]
+        switch.forward(Packet(seq, payload), 0)  # type: ignore[arg-type]
     assert egress.bound is old and egress.forwarded == [] and not peer.done
     assert new_track.keyframe_requests == 4
     # A keyframe's start that comes late (a retransmission: its frame went by unforwarded).
-    switch.forward(Packet(102, KEYFRAME))  # type: ignore[arg-type]
+    switch.forward(Packet(102, KEYFRAME), 0)  # type: ignore[arg-type]
     assert egress.bound is old and not switch.done
-    switch.forward(Packet(104, KEYFRAME))  # type: ignore[arg-type]
+    switch.forward(Packet(104, KEYFRAME), 0)  # type: ignore[arg-type]
     assert switch.done and egress.bound is new and egress.forwarded == [104]
     assert new_track.forwarders == [egress]  # the egress itself from now on
     assert old_track.removed == [old] and old.egress is None
     assert (old.closed, old.reason) == (True, CloseReason.REPLACED)
     assert peer.done == [switch]
-    switch.forward(Packet(105, DELTA))  # type: ignore[arg-type]
+    switch.forward(Packet(105, DELTA), 0)  # type: ignore[arg-type]
     assert egress.forwarded == [104]  # the egress gets the track's packets directly now
 
 
 def test_audio_changes_over_at_its_first_packet_and_a_cancel_leaves_the_old_one() -> None:
     switch, _, _, egress, old, new, _ = _switch("audio")
-    switch.forward(Packet(7, b"\x01\x02"))  # type: ignore[arg-type]
+    switch.forward(Packet(7, b"\x01\x02"), 0)  # type: ignore[arg-type]
     assert egress.bound is new and egress.forwarded == [7] and old.closed
 
     switch, _, new_track, egress, old, _, peer = _switch("video")
     switch.cancel()
     assert new_track.forwarders == [] and egress.bound is old and not old.closed
-    switch.forward(Packet(1, KEYFRAME))  # type: ignore[arg-type]
+    switch.forward(Packet(1, KEYFRAME), 0)  # type: ignore[arg-type]
     assert egress.bound is old and not peer.done
