@@ -33,10 +33,10 @@ from app.imports.plan import MeetingChange, Plan
 from app.imports.tables import Cell
 from app.meetings.models import AttendanceMark, MarkSource, Meeting, MeetingStatus
 from app.missions.models import Mission
-from app.money.conversion import to_report_units
 from app.money.currencies import from_minor
 from app.outcomes.actors import Actor
 from app.outcomes.models import Outcome, OutcomeVersion
+from app.outcomes.service import report_units
 from app.participants.models import Buyer, Company, Interpreter
 
 logger = logging.getLogger(__name__)
@@ -331,17 +331,11 @@ async def _write_outcomes(
 
 def _report_units(values: Any, conversion: Any) -> dict[str, int | None]:
     """The head row's USD and KRW columns of a version (app/outcomes/service.py's rule)."""
-    units: dict[str, int | None] = {}
-    for prefix, minor in (
-        ("consultation", values.consultation_value_minor),
-        ("expected", values.expected_contract_value_minor),
-        ("onsite", values.onsite_contract_minor),
-        ("mou", values.mou_minor),
-    ):
-        if minor is None:
-            units[f"{prefix}_usd_e6"] = units[f"{prefix}_krw_e4"] = None
-        else:
-            amount = from_minor(minor, values.currency)
-            usd, krw = to_report_units(amount, values.currency, conversion)
-            units[f"{prefix}_usd_e6"], units[f"{prefix}_krw_e4"] = usd, krw
-    return units
+    minors = (
+        values.consultation_value_minor,
+        values.expected_contract_value_minor,
+        values.onsite_contract_minor,
+        values.mou_minor,
+    )
+    amounts = [None if m is None else from_minor(m, values.currency) for m in minors]
+    return report_units(amounts, values.currency, conversion)

@@ -281,21 +281,33 @@ async def close_mission(*, session: AsyncSession, mission_id: int, actor: Actor)
     return mission
 
 
+REPORT_PREFIXES = ("consultation", "expected", "onsite", "mou")
+
+
+def report_units(
+    amounts: Sequence[Decimal | None], currency: str, conversion: Conversion
+) -> dict[str, int | None]:
+    """The head row's USD and KRW columns for a version's four amounts (consultation value,
+    expected contract, on-site contract, MOU, in that order) in `currency`."""
+    units: dict[str, int | None] = {}
+    for prefix, amount in zip(REPORT_PREFIXES, amounts, strict=True):
+        if amount is None:
+            units[f"{prefix}_usd_e6"] = units[f"{prefix}_krw_e4"] = None
+        else:
+            usd, krw = to_report_units(amount, currency, conversion)
+            units[f"{prefix}_usd_e6"], units[f"{prefix}_krw_e4"] = usd, krw
+    return units
+
+
 def _report_units(data: OutcomeIn, conversion: Conversion) -> dict[str, int | None]:
     """The head row's USD and KRW columns for this version's amounts."""
-    values: dict[str, int | None] = {}
-    for prefix, amount in (
-        ("consultation", data.consultation_value),
-        ("expected", data.expected_contract_value),
-        ("onsite", data.onsite_contract_amount),
-        ("mou", data.mou_amount),
-    ):
-        if amount is None:
-            values[f"{prefix}_usd_e6"] = values[f"{prefix}_krw_e4"] = None
-        else:
-            usd, krw = to_report_units(amount, data.currency, conversion)
-            values[f"{prefix}_usd_e6"], values[f"{prefix}_krw_e4"] = usd, krw
-    return values
+    amounts = (
+        data.consultation_value,
+        data.expected_contract_value,
+        data.onsite_contract_amount,
+        data.mou_amount,
+    )
+    return report_units(amounts, data.currency, conversion)
 
 
 def _minor_or_none(amount: Decimal | None, currency: str) -> int | None:
