@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from starlette.routing import Match
 
 from app.auth.service import DEMO_ADMIN_EMAIL, reset_demo_admin
-from app.clock import SYSTEM_CLOCK
+from app.clock import SYSTEM_CLOCK, tolerate_libfaketime
 from app.database import create_engine, create_sessionmaker
 from app.demo import TryNow, ensure_demo_mission, ensure_meeting_open_now
 from app.demo_results import ensure_finished_mission
@@ -165,6 +165,7 @@ def links(app: FastAPI, base_url: str, mission: Mission | None) -> list[tuple[st
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    tolerate_libfaketime()
     settings = with_secret_key(Settings())  # refuses production without a key of its own
     clock = SYSTEM_CLOCK
     logging.basicConfig(

@@ -9,6 +9,8 @@ background jobs it starts (tasks inherit it). Outside any app it is the system c
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -62,3 +64,19 @@ def get_clock(connection: HTTPConnection) -> Clock:
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def tolerate_libfaketime() -> None:
+    """Let the process run under libfaketime, to rehearse a mission day at another hour
+    (`FAKETIME_DONT_FAKE_MONOTONIC=1 faketime '2026-12-08 23:40:00' make run`, or the whole
+    suite): Debian's libfaketime 0.9.10 makes `time.sleep` fail with EINVAL (it mangles the
+    absolute monotonic deadline of clock_nanosleep), and `subprocess.Popen.wait(timeout=...)`
+    sleeps with it. Only then is it replaced, by a relative wait libfaketime leaves alone."""
+    try:
+        time.sleep(0)
+    except OSError:
+        time.sleep = _relative_sleep  # type: ignore[assignment]
+
+
+def _relative_sleep(seconds: float) -> None:
+    select.select([], [], [], max(0.0, seconds))

@@ -11,8 +11,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
-import select
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.models import UserRole
+from app.clock import tolerate_libfaketime
 from app.database import create_engine, create_sessionmaker
 from app.dependencies import get_session
 from app.main import create_app
@@ -34,19 +33,7 @@ from tests import principals
 T = TypeVar("T")
 
 
-def _sleep_that_survives_faketime() -> None:
-    """Run the suite under libfaketime too (`faketime '2026-12-08 23:40:00'` with
-    FAKETIME_DONT_FAKE_MONOTONIC=1, to check it passes at any hour): Debian's libfaketime
-    0.9.10 makes `time.sleep` fail with EINVAL there (it mangles the absolute monotonic
-    deadline of clock_nanosleep), and `subprocess.Popen.wait(timeout=...)` sleeps with it.
-    Only then is it replaced, by a relative wait that libfaketime leaves alone."""
-    try:
-        time.sleep(0)
-    except OSError:
-        time.sleep = lambda seconds: select.select([], [], [], max(0.0, seconds))  # type: ignore[assignment]
-
-
-_sleep_that_survives_faketime()
+tolerate_libfaketime()  # the suite runs under faketime too (README)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRADEBOOTH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +15,8 @@ from app.main import create_app
 from app.settings import Settings
 from rooms.clock import ManualClock
 from tests import factories, principals
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_rows_audit_and_sign_in_follow_the_services_clock(fresh_database_url: str) -> None:
@@ -49,3 +55,29 @@ async def test_rows_audit_and_sign_in_follow_the_services_clock(fresh_database_u
     assert timedelta(0) <= datetime.fromisoformat(event["at"]) - start < timedelta(minutes=1)
     at = datetime.fromisoformat(board.json()["at"].replace("Z", "+00:00"))
     assert timedelta(minutes=20) <= at - start < timedelta(minutes=21)
+
+
+REHEARSAL = """
+import subprocess, sys, time
+from app.clock import tolerate_libfaketime
+tolerate_libfaketime()
+started = time.monotonic()
+time.sleep(0.05)
+child = subprocess.Popen([sys.executable, "-c", "pass"])
+child.wait(timeout=30)
+assert time.monotonic() - started >= 0.05
+print(time.strftime("%Y-%m-%d %H:%M"))
+"""
+
+
+def test_a_process_rehearsing_another_hour_under_faketime_can_sleep_and_wait() -> None:
+    """`python -m app` (and `--nodes`, whose supervisor sleeps and waits on its nodes) run
+    under libfaketime for a rehearsal at another hour: Debian's libfaketime breaks time.sleep,
+    which the service tolerates."""
+    env = os.environ | {"FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC"}
+    done = subprocess.run(
+        ["faketime", "2026-12-08 23:40:00", sys.executable, "-c", REHEARSAL],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2026-12-08 23:40"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 import wave
 from collections.abc import Sequence
@@ -70,6 +71,16 @@ class Console:
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
 
 
+def _browser_environment() -> dict[str, str]:
+    """Chromium's environment: the suite's, without libfaketime (README: the suite at
+    another hour), under which Chromium does not load pages."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("FAKETIME") and not (key == "LD_PRELOAD" and "faketime" in value)
+    }
+
+
 def launch(
     playwright: Playwright,
     profile: Path,
@@ -91,6 +102,7 @@ def launch(
         locale=locale,
         viewport={"width": 1366, "height": 900},
         permissions=["camera", "microphone", "clipboard-read", "clipboard-write"],
+        env=_browser_environment(),
         **options,
     )
     console = Console()
