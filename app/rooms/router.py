@@ -233,6 +233,7 @@ async def join_details(
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
         opens_at=opens_at,
+        now=clock.now(),
         status=meeting.status.value,
         room_open=room_open,
         websocket_url=target,

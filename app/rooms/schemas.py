@@ -56,6 +56,10 @@ class JoinDetails(BaseModel):
     starts_at: datetime
     ends_at: datetime
     opens_at: datetime
+    now: datetime = Field(
+        description="The service's clock when it answered: the lobby counts down to the room by "
+        "it, so a device whose clock is wrong still opens the room on time."
+    )
     status: str
     room_open: bool
     websocket_url: str = Field(

@@ -7,7 +7,9 @@ import { bindOutcomeForm } from "./outcome.js";
 
 const root = document.getElementById("join");
 const steps = [...root.querySelectorAll(".step")];
-const state = { token: null, details: null, devices: null, session: null, view: null, stream: null };
+const state = { token: null, details: null, devices: null, session: null, view: null, stream: null, offset: 0 };
+// The service's clock, not the device's: a laptop set to the wrong hour still sees the room open.
+const now = () => Date.now() + state.offset;
 
 function show(id) {
   for (const step of steps) step.hidden = step.id !== id;
@@ -39,6 +41,7 @@ function readToken() {
 }
 
 async function loadDetails(token) {
+  const sent = Date.now();
   const response = await fetch("/api/v1/join", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -46,6 +49,7 @@ async function loadDetails(token) {
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw Object.assign(new Error(body.detail || response.statusText), { code: body.code || "link_invalid" });
+  if (body.now) state.offset = Date.parse(body.now) - (sent + Date.now()) / 2;
   return body;
 }
 
@@ -91,19 +95,19 @@ function lobbyStep() {
   const join = document.getElementById("lobby-join");
   const countdown = document.getElementById("lobby-countdown");
   const update = () => {
-    const now = Date.now();
+    const at = now();
     const opens = Date.parse(d.opens_at);
     const starts = Date.parse(d.starts_at);
     const ends = Date.parse(d.ends_at);
-    if (now >= ends) {
+    if (at >= ends) {
       countdown.textContent = t("lobby.over");
       join.disabled = true;
-    } else if (now < opens) {
-      countdown.textContent = t("lobby.opens", { when: formatRelative((opens - now) / 1000) });
+    } else if (at < opens) {
+      countdown.textContent = t("lobby.opens", { when: formatRelative((opens - at) / 1000) });
       join.disabled = true;
     } else {
-      countdown.textContent = now < starts
-        ? t("lobby.starts_in", { when: formatRelative((starts - now) / 1000) })
+      countdown.textContent = at < starts
+        ? t("lobby.starts_in", { when: formatRelative((starts - at) / 1000) })
         : t("lobby.started");
       join.disabled = false;
     }
@@ -190,9 +194,9 @@ async function main() {
  *  only if the organiser chooses to speak). Before the room opens: the lobby. */
 function organiserStep() {
   state.stream = null;
-  const now = Date.now();
+  const at = now();
   const d = state.details;
-  if (now >= Date.parse(d.opens_at) && now < Date.parse(d.ends_at)) callStep();
+  if (at >= Date.parse(d.opens_at) && at < Date.parse(d.ends_at)) callStep();
   else lobbyStep();
 }
 
