@@ -71,7 +71,7 @@ class Console:
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
 
 
-def _browser_environment() -> dict[str, str]:
+def browser_environment() -> dict[str, str]:
     """Chromium's environment: the suite's, without libfaketime (README: the suite at
     another hour), under which Chromium does not load pages."""
     return {
@@ -102,7 +102,7 @@ def launch(
         locale=locale,
         viewport={"width": 1366, "height": 900},
         permissions=["camera", "microphone", "clipboard-read", "clipboard-write"],
-        env=_browser_environment(),
+        env=browser_environment(),
         **options,
     )
     console = Console()
