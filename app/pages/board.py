@@ -79,7 +79,7 @@ async def board_page(
         request, "board.html", mission=mission, meetings=meetings,
         parties=await meeting_parties(session, meetings),
         days=sorted(set(schedule.mission_days(mission)) | set(meeting_days)),
-        day=chosen, today=today, view=shown, venues=venues,
+        day=chosen, today=today, view=shown, venues=venues, now=now,
         zones=await mission_zones(session, mission), day_count=sum(
             1 for m in every if start <= m.starts_at < end),
     )

@@ -7,6 +7,8 @@ const table = document.getElementById("board");
 const feed = document.getElementById("board-feed");
 const missionId = table?.dataset.mission;
 const rooms = new Map(); // meeting id -> {phase, seats, endsAt, warning, status}
+// "Late" by the service's clock (the page says its time), not by the console PC's.
+const offset = table?.dataset.now ? Date.parse(table.dataset.now) - Date.now() : 0;
 
 function room(id) {
   const key = Number(id);
@@ -52,7 +54,7 @@ function render(id) {
   if (r.phase === "live") { key = "board.phase.live"; level = "live"; }
   else if (r.phase === "lobby") { key = "board.phase.lobby"; level = "lobby"; }
   else if (r.refused && r.phase !== "closed") { key = "board.refused"; level = "no_show"; }
-  else if (r.phase !== "closed" && row.dataset.status === "scheduled" && Date.now() > starts + 5 * 60000 && present < 2) {
+  else if (r.phase !== "closed" && row.dataset.status === "scheduled" && Date.now() + offset > starts + 5 * 60000 && present < 2) {
     key = "board.no_show_risk";
     level = "no_show";
   }
