@@ -35,6 +35,16 @@ T = TypeVar("T")
 
 tolerate_libfaketime()  # the suite runs under faketime too (README)
 
+
+def without_libfaketime() -> dict[str, str]:
+    """This process's environment without libfaketime, for a child that must not run under
+    it (Chromium does not load pages there) or that starts it afresh."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("FAKETIME") and not (key == "LD_PRELOAD" and "faketime" in value)
+    }
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRADEBOOTH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from app.main import create_app
 from app.settings import Settings
 from rooms.clock import ManualClock
 from tests import factories, principals
+from tests.conftest import without_libfaketime
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,9 +74,10 @@ def test_a_process_rehearsing_another_hour_under_faketime_can_sleep_and_wait() -
     """`python -m app` (and `--nodes`, whose supervisor sleeps and waits on its nodes) run
     under libfaketime for a rehearsal at another hour: Debian's libfaketime breaks time.sleep,
     which the service tolerates."""
-    env = os.environ | {"FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC"}
+    # The suite itself may run under faketime (README): this process starts it afresh.
+    env = without_libfaketime() | {"FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC"}
     done = subprocess.run(
-        ["faketime", "2026-12-08 23:40:00", sys.executable, "-c", REHEARSAL],
+        ["faketime", "-f", "@2026-12-08 23:40:00", sys.executable, "-c", REHEARSAL],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import struct
 import wave
 from collections.abc import Sequence
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Playwright
+
+from tests.conftest import without_libfaketime
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -71,16 +72,6 @@ class Console:
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
 
 
-def browser_environment() -> dict[str, str]:
-    """Chromium's environment: the suite's, without libfaketime (README: the suite at
-    another hour), under which Chromium does not load pages."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("FAKETIME") and not (key == "LD_PRELOAD" and "faketime" in value)
-    }
-
-
 def launch(
     playwright: Playwright,
     profile: Path,
@@ -102,7 +93,7 @@ def launch(
         locale=locale,
         viewport={"width": 1366, "height": 900},
         permissions=["camera", "microphone", "clipboard-read", "clipboard-write"],
-        env=browser_environment(),
+        env=without_libfaketime(),  # Chromium does not load pages under it
         **options,
     )
     console = Console()

@@ -17,7 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright
 
-from tests.web.browser import ARGS, CHROMIUM, Console, browser_environment
+from tests.conftest import without_libfaketime
+from tests.web.browser import ARGS, CHROMIUM, Console
 from tests.web.conftest import ROOT, Server
 
 PASSWORD = "kiosk tests password 2026"
@@ -183,7 +184,7 @@ def launch_kiosk(
         locale=locale,
         viewport={"width": 1366, "height": 900},
         permissions=["camera", "microphone"],
-        env=browser_environment(),
+        env=without_libfaketime(),
     )
     console = Console()
     for page in context.pages:
