@@ -75,7 +75,9 @@ def test_a_process_rehearsing_another_hour_under_faketime_can_sleep_and_wait() -
     under libfaketime for a rehearsal at another hour: Debian's libfaketime breaks time.sleep,
     which the service tolerates."""
     # The suite itself may run under faketime (README): this process starts it afresh.
-    env = without_libfaketime() | {"FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC"}
+    env = without_libfaketime() | {
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_FORCE_MONOTONIC_FIX": "0", "TZ": "UTC"
+    }
     done = subprocess.run(
         ["faketime", "-f", "@2026-12-08 23:40:00", sys.executable, "-c", REHEARSAL],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
