@@ -22,7 +22,7 @@ from app.demo_results import ensure_finished_mission
 from app.main import create_app
 from app.migrations import upgrade
 from app.missions.models import Mission
-from app.nodes import migration_turn, redacted, serve_node, supervise
+from app.nodes import migration_turn, redacted, serve_node, supervise, uvicorn_config
 from app.secret import with_secret_key
 from app.settings import Settings
 from rooms.clock import Clock
@@ -237,20 +237,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         lines = [node_line] if args.front_fd is not None else [*lines, node_line]
     print("\n".join(lines), flush=True)
 
-    # log_config=None: uvicorn's loggers go through the logging configured above.
-    # ws_max_size: a frame far above the signalling limit is refused by the protocol layer
-    # before it is buffered (uvicorn's default is 16 MiB); up to twice the limit, the seat
-    # gets the service's own `message_too_big` notice before its 1009.
     if settings.node_port is not None or args.front_fd is not None:
         serve_node(app, settings, front_fd=args.front_fd)
         return
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        ws_max_size=2 * settings.ws_max_message_bytes,
-    )
+    uvicorn.Server(uvicorn_config(app, settings)).run()
 
 
 if __name__ == "__main__":

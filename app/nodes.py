@@ -98,14 +98,25 @@ def serve_node(app: FastAPI, settings: Settings, *, front_fd: int | None) -> Non
     sockets = [front]
     if settings.node_port is not None and settings.node_port != settings.port:
         sockets.append(listen(settings.host, settings.node_port))
-    config = uvicorn.Config(
+    uvicorn.Server(uvicorn_config(app, settings)).run(sockets=sockets)
+
+
+def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    """How the service is served, on its own or as a node.
+
+    log_config=None: uvicorn's loggers go through the logging `python -m app` configured.
+    ws_max_size: a frame far above the signalling limit is refused by the protocol layer
+    before it is buffered (uvicorn's default is 16 MiB); up to twice the limit, the seat gets
+    the service's own `message_too_big` notice before its 1009. timeout_keep_alive: an idle
+    connection outlives a balancer's (uvicorn's 5 s let a request meet the close)."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_config=None,
         ws_max_size=2 * settings.ws_max_message_bytes,
+        timeout_keep_alive=max(1, round(settings.http_keep_alive_seconds)),
     )
-    uvicorn.Server(config).run(sockets=sockets)
 
 
 def node_environment(settings: Settings, index: int) -> dict[str, str]:

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     ws_join_timeout_seconds: float = Field(
         10, gt=0, description="A seat websocket must send `join` within this time."
     )
+    http_keep_alive_seconds: float = Field(
+        65,
+        gt=0,
+        description="An idle HTTP connection stays open this long. Longer than a load "
+        "balancer's idle timeout (60 s is common), so that no client or balancer reuses a "
+        "connection the service is closing at that moment (uvicorn's own default is 5 s).",
+    )
     ws_max_message_bytes: int = Field(
         65536, ge=1024, description="Largest signalling message accepted (close 1009 above)."
     )
