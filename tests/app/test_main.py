@@ -19,11 +19,14 @@ from app.__main__ import wants_demo
 from app.demo import MISSION as DEMO_MISSION
 from app.demo_results import MISSION as FINISHED_MISSION
 from app.settings import Settings
+from tests.conftest import without_libfaketime
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 # A busy machine answers slowly (a sign-in hashes a password): a wait, not a speed goal.
 HTTP_TIMEOUT = 30
+# Debian's libfaketime, as its `faketime` command preloads it (the loader expands $LIB).
+LIBFAKETIME = "/usr/$LIB/faketime/libfaketime.so.1"
 
 
 def _free_port() -> int:
@@ -59,7 +62,9 @@ def _run_once(
     """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEBOOTH_")}
+    # With fake_now, not the suite's own libfaketime (when it runs under faketime, README).
+    base = dict(os.environ) if fake_now is None else without_libfaketime()
+    env = {k: v for k, v in base.items() if not k.startswith("TRADEBOOTH_")}
     env |= {
         "TRADEBOOTH_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "TRADEBOOTH_HOST": "127.0.0.1",
@@ -70,9 +75,13 @@ def _run_once(
     command = [sys.executable, "-m", "app"]
     if fake_now is not None:
         local = fake_now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+        # libfaketime preloaded into the service itself, as the `faketime` command does; not
+        # through that command, which forks and does not pass our SIGTERM on (the service
+        # outlived the test).
+        env["LD_PRELOAD"] = " ".join(filter(None, [LIBFAKETIME, env.get("LD_PRELOAD")]))
+        env["FAKETIME"] = f"@{local}"
         env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"  # asyncio's timers keep the real pace
         env["FAKETIME_FORCE_MONOTONIC_FIX"] = "0"  # else threads hand the GIL over slowly
-        command = ["faketime", "-f", f"@{local}", *command]
     started = time.monotonic()
     output = tmp_path / f"run-{run}.log"
     with output.open("wb") as log:
@@ -105,6 +114,9 @@ def _run_once(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+    # Stopped means gone: nothing serves its port any more.
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
     return page, output.read_text()
 
 

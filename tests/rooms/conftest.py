@@ -124,10 +124,12 @@ async def _serve(
     # A connection per request: a pooled one may meet uvicorn closing it (keep-alive timeout).
     limits = httpx.Limits(max_keepalive_connections=0)
     # Signed in as an admin: the console's routes (links, board, extend, close) need it.
+    # The server shares this process and its loop with the test's media peers: on a busy
+    # machine an answer may take seconds (a wait, not a speed goal).
     async with app.state.sessionmaker() as session:
         headers = await principals.admin_headers(session, settings)
     async with httpx.AsyncClient(
-        base_url=base_url, timeout=10, limits=limits, headers=headers
+        base_url=base_url, timeout=30, limits=limits, headers=headers
     ) as http:
         live = LiveServer(app, base_url, f"ws://127.0.0.1:{port}", clock, http, server, task)
         yield live

@@ -149,7 +149,7 @@ async def console(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     async with live_server.sessionmaker() as session:
         user = await admin(session)
-    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=30) as client:
         yield client, await sign_in(client, user)
 
 
@@ -234,7 +234,7 @@ async def test_the_board_rings_the_booths_kiosk(
     nobody = await client.post(ring_path, json={}, headers=csrf)
     assert nobody.json() == {"venue_id": day.booth_id, "delivered": 0}
 
-    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=10) as kiosk_client:
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=30) as kiosk_client:
         stream = Feed(kiosk_client, "/api/v1/kiosk/events", kiosk(token))
         board = Feed(client, f"/api/v1/missions/{day.mission_id}/board/events", {})
         try:
