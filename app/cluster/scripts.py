@@ -5,9 +5,10 @@ Keys, under the prefix P:
   `node_dead_after_seconds` unless its heartbeat renews it: a missing record is a dead node.
 - `P:nodes` set: node ids ever seen (dead ones are dropped by the leader).
 - `P:rooms:{id}` set: the meetings placed on node `id` (its load for placement).
-- `P:place:{meeting}` hash {node, boot, at, seen}: where the meeting's room lives, valid while
-  its owner's record lives with the same boot; a lease the owner's heartbeat renews (`seen`),
-  kept a while after the owner died so the node taking it over knows the gap.
+- `P:place:{meeting}` hash {node, boot, at, seen, opened}: where the meeting's room lives,
+  valid while its owner's record lives with the same boot; a lease the owner's heartbeat
+  renews (`seen`), kept a while after the owner died so the node taking it over knows the
+  gap; `opened` once a heartbeat found the room open (it is then held while open only).
 - `P:leader` string: the node that runs the cluster-wide jobs, a lease like the others.
 Times are Redis's own clock (TIME), the same for every node whatever their clocks say.
 """
@@ -76,7 +77,8 @@ return {cur[1], alive(cur[1], cur[2]) and '1' or '0'}
 # ARGV: prefix, node, boot, dead-after ms, lease ms, reservation ms, n, n record fields and
 # values, then the meetings whose room is open on the node.
 # Registers the node, renews the leases of the meetings it holds (open, or placed less than
-# a reservation ago), releases the others, claims open rooms nobody holds (Redis restarted,
+# a reservation ago and not yet opened), releases the others (a room that has closed frees its
+# place at the next beat), claims open rooms nobody holds (Redis restarted,
 # a lease lapsed) and renews or takes the leadership. -> {leader, lost meeting, ...}: rooms
 # open here that another live node now holds (this node was taken for dead): close them.
 HEARTBEAT = (
@@ -100,10 +102,14 @@ local skey = P .. ':rooms:' .. node
 local held, lost = {}, {}
 for _, m in ipairs(redis.call('SMEMBERS', skey)) do
   local pkey = P .. ':place:' .. m
-  local cur = redis.call('HMGET', pkey, 'node', 'boot', 'at')
+  local cur = redis.call('HMGET', pkey, 'node', 'boot', 'at', 'opened')
   if cur[1] ~= node or cur[2] ~= boot then
     redis.call('SREM', skey, m)
-  elseif open[m] or now - tonumber(cur[3]) < reservation then
+  elseif open[m] then
+    redis.call('HSET', pkey, 'seen', now, 'opened', '1')
+    redis.call('PEXPIRE', pkey, lease)
+    held[m] = true
+  elseif not cur[4] and now - tonumber(cur[3]) < reservation then
     redis.call('HSET', pkey, 'seen', now)
     redis.call('PEXPIRE', pkey, lease)
     held[m] = true
@@ -121,7 +127,8 @@ for m, _ in pairs(open) do
     else
       if cur[1] then redis.call('SREM', P .. ':rooms:' .. cur[1], m) end
       redis.call('DEL', pkey)
-      redis.call('HSET', pkey, 'node', node, 'boot', boot, 'at', now, 'seen', now)
+      redis.call('HSET', pkey, 'node', node, 'boot', boot, 'at', now, 'seen', now,
+                 'opened', '1')
       redis.call('PEXPIRE', pkey, lease)
       redis.call('SADD', skey, m)
     end

@@ -124,3 +124,43 @@ async def test_live_events_and_their_watchers_span_the_nodes(nodes: list[RedisCl
     await wait_for(delivered, 10, "the event on the other node")
     b.board_bus.unsubscribe(42, queue)
     await wait_for(lambda: a.board_bus.subscriber_count(42) == 0, 10, "the watcher gone")
+
+
+class OpenRooms:
+    """The rooms a node has open, as its room registry would say (set by the test)."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    def open_meeting_ids(self) -> frozenset[int]:
+        return frozenset(self.ids)
+
+
+async def test_a_room_that_closed_frees_its_place_at_the_next_beat(
+    nodes: list[RedisCluster],
+) -> None:
+    """A meeting placed but not yet open keeps its node's place for the reservation time; once
+    its room has opened and closed (ended early, say), the place is free at once."""
+    a, b = nodes
+    rooms = {"a": OpenRooms(), "b": OpenRooms()}
+    for node in nodes:
+        node.attach(rooms[node.node_id], node.sampler)  # type: ignore[arg-type]
+    placed = [await (a, b)[m % 2].place(m, mission_id=1) for m in range(1, 5)]
+    assert sorted(p.node.id for p in placed) == ["a", "a", "b", "b"]
+    for node in nodes:  # no room open yet: the reservations hold
+        await node.beat()
+    with pytest.raises(NoCapacity):
+        await b.place(5, mission_id=1)
+    for meeting, placement in zip(range(1, 5), placed, strict=True):
+        rooms[placement.node.id].ids.add(meeting)
+    for node in nodes:
+        await node.beat()
+    with pytest.raises(NoCapacity):
+        await b.place(5, mission_id=1)
+
+    ended = next(m for m, p in zip(range(1, 5), placed, strict=True) if p.node.id == "a")
+    rooms["a"].ids.discard(ended)
+    await a.beat()
+    assert await a.locate(ended) is None
+    fifth = await b.place(5, mission_id=1)
+    assert fifth.node.id == "a" and fifth.new
