@@ -12,6 +12,7 @@ from app.cluster import create_cluster
 from app.cluster.load import LoadSampler
 from app.cluster.local import LocalCluster
 from app.cluster.metrics import metrics_registry
+from app.rooms.locks import KeyedLocks
 from app.rooms.service import DatabaseRoomStore
 from app.settings import Settings
 from rooms.clock import Clock
@@ -92,6 +93,7 @@ async def start_rooms(app: FastAPI, settings: Settings) -> RoomRegistry:
     registry.start()
     await cluster.start()
     app.state.rooms = registry
+    app.state.room_openings = KeyedLocks()
     app.state.cluster = cluster
     app.state.metrics = metrics_registry(cluster)
     return registry

@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketState
 from app.cluster.local import LocalCluster
 from app.rooms import service
 from app.rooms.exceptions import INTERNAL_ERROR_CLOSE_CODE, close_code
+from app.rooms.locks import KeyedLocks
 from app.rooms.ratelimit import TokenBucket
 from app.rooms.service import DatabaseRoomStore
 from app.settings import Settings
@@ -229,10 +230,21 @@ async def _room_here(websocket: WebSocket, registry: RoomRegistry, info: Meeting
     """The meeting's room on this node: open here, or placed here now (the cluster's choice).
 
     RoomElsewhere (close 4015, with the room's websocket URL) when it lives on another node;
-    NoCapacity (close 1013) when no node can take it, which the board shows."""
+    NoCapacity (close 1013) when no node can take it, which the board shows. Seats arriving
+    together open the room one after the other: the second finds the room the first opened
+    (after a takeover, the dead room's stays were ended before any new stay began)."""
     room = registry.get(info.meeting_id)
     if room is not None and not room.closed:
         return room
+    openings: KeyedLocks = websocket.app.state.room_openings
+    async with openings.hold(info.meeting_id):
+        room = registry.get(info.meeting_id)
+        if room is not None and not room.closed:
+            return room
+        return await _open_here(websocket, registry, info)
+
+
+async def _open_here(websocket: WebSocket, registry: RoomRegistry, info: MeetingInfo) -> Room:
     registry.check_window(info)  # a meeting that may not open takes no node's capacity
     state = websocket.app.state
     cluster: LocalCluster = state.cluster
