@@ -19,7 +19,7 @@ import logging
 import os
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis.asyncio as redis
@@ -317,7 +317,7 @@ class RedisCluster(LocalCluster):
                     self._lease_ms,
                 ]
             )
-            kind, owner, previous, seen = (_text(part) for part in reply)
+            kind, owner, previous, ago = (_text(part) for part in reply)
             if kind == "placed":
                 found = await self._node_record(owner)
                 if found is not None:
@@ -326,7 +326,9 @@ class RedisCluster(LocalCluster):
             if kind == "new":
                 self.placements[candidate.id] += 1
                 await self.redis.hdel(self._key("refused", mission_id), str(meeting_id))
-                lost_at = datetime.fromtimestamp(int(seen) / 1000, UTC) if seen else None
+                # Last heard `ago` ms before now by Redis's clock, on this node's clock (the
+                # stays it ends were written by the nodes' clocks, which may differ from Redis's).
+                lost_at = self.clock.now() - timedelta(milliseconds=int(ago)) if ago else None
                 logger.info(
                     "meeting %s placed on node %s%s",
                     meeting_id,

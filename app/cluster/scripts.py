@@ -28,7 +28,8 @@ end
 
 # ARGV: prefix, meeting, candidate node, its boot, its max rooms (0: none), lease ms.
 # -> {'placed', owner, '', ''}  the meeting is already held by a live node
-#    {'new', candidate, previous owner or '', previous owner's last renewal (ms) or ''}
+#    {'new', candidate, previous owner or '', ms since the previous owner's last renewal or ''}
+#    (how long ago, by Redis's clock: the node places it on its own, whatever their skew)
 #    {'full', candidate, '', ''} / {'gone', candidate, '', ''}  try the next candidate
 CLAIM = (
     "local P = ARGV[1]\n"
@@ -59,7 +60,9 @@ redis.call('DEL', pkey)
 redis.call('HSET', pkey, 'node', cand, 'boot', cand_boot, 'at', now, 'seen', now)
 redis.call('PEXPIRE', pkey, lease)
 redis.call('SADD', skey, m)
-return {'new', cand, previous, seen}
+local ago = ''
+if seen ~= '' then ago = tostring(math.max(0, now - tonumber(seen))) end
+return {'new', cand, previous, ago}
 """
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 import pytest
 import redis.asyncio as redis
@@ -19,6 +20,16 @@ from tests.live import REDIS_TEST_URL
 from tests.waiting import wait_for
 
 DEAD_AFTER_S = 1.0
+
+
+class SkewedClock(SystemClock):
+    """The wall clock of a machine set `offset` away from the others."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return super().now() + self.offset
 
 
 @pytest.fixture
@@ -83,12 +94,16 @@ async def test_a_dead_nodes_meeting_is_taken_over_knowing_since_when(
     nodes: list[RedisCluster],
 ) -> None:
     a, b = nodes
+    # Node b's machine keeps another time than Redis and node a (a day and nine hours on):
+    # the gap is measured by Redis and told on b's own clock, which wrote b's stays.
+    b.clock = SkewedClock(timedelta(hours=33))
     first = await a.place(5, mission_id=1)
     assert first.node.id == "a" and first.local
     # Node a stops heart-beating (killed: nothing released).
     assert a._heartbeat is not None
     a._heartbeat.cancel()
     a._heartbeat = None
+    stopped = b.clock.now()
     assert (await b.place(5, mission_id=1)).node.id == "a"  # still alive for a while
     async def taken() -> bool:
         return await b.locate(5) is None
@@ -96,7 +111,9 @@ async def test_a_dead_nodes_meeting_is_taken_over_knowing_since_when(
     await wait_for(taken, 5 * DEAD_AFTER_S, "a's record to expire", interval=0.05)
     moved = await b.place(5, mission_id=1)
     assert moved.node.id == "b" and moved.new and moved.taken_over_from == "a"
+    # a was last heard within a heartbeat (0.2 s) before it stopped.
     assert moved.lost_at is not None
+    assert stopped - timedelta(seconds=0.5) <= moved.lost_at <= stopped
 
 
 async def test_a_rate_limit_counts_on_every_node(nodes: list[RedisCluster]) -> None:
