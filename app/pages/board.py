@@ -63,7 +63,9 @@ async def board_page(
     today = schedule.local_day(now, tz)
     chosen = day or schedule.pick_day(mission, meeting_days, today)
     start, end = schedule.day_bounds(chosen, tz)
-    meetings = [m for m in every if start <= m.starts_at < end]
+    # The day's consultations and any that runs into it: one that began before midnight and
+    # runs now is on today's board.
+    meetings = [m for m in every if m.starts_at < end and m.ends_at > start]
     # Hundreds of booths: the compact wall by default; a district mission: the table.
     shown = view or ("compact" if len({m.company_venue_id for m in meetings}) > 40 else "table")
     if shown == "compact":
@@ -81,5 +83,5 @@ async def board_page(
         days=sorted(set(schedule.mission_days(mission)) | set(meeting_days)),
         day=chosen, today=today, view=shown, venues=venues, now=now,
         zones=await mission_zones(session, mission), day_count=sum(
-            1 for m in every if start <= m.starts_at < end),
+            1 for m in every if m.starts_at < end and m.ends_at > start),
     )
