@@ -111,9 +111,10 @@ async def test_a_dead_nodes_meeting_is_taken_over_knowing_since_when(
     await wait_for(taken, 5 * DEAD_AFTER_S, "a's record to expire", interval=0.05)
     moved = await b.place(5, mission_id=1)
     assert moved.node.id == "b" and moved.new and moved.taken_over_from == "a"
-    # a was last heard within a heartbeat (0.2 s) before it stopped.
+    # a was last heard within a heartbeat (0.2 s) before it stopped, or by a beat already on
+    # its way then; told give or take Redis's round trip.
     assert moved.lost_at is not None
-    assert stopped - timedelta(seconds=0.5) <= moved.lost_at <= stopped
+    assert stopped - timedelta(seconds=0.5) <= moved.lost_at <= stopped + timedelta(seconds=0.25)
 
 
 async def test_a_rate_limit_counts_on_every_node(nodes: list[RedisCluster]) -> None:
