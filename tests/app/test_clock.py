@@ -1,13 +1,18 @@
-"""One clock for every "now": a service started on a clock of its own stamps by it alone."""
+"""One clock for every "now": a service started on a clock of its own stamps by it alone, and
+shows the live board's day by it, across a whole day and both midnights (Seoul's and UTC's)."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.main import create_app
@@ -19,12 +24,19 @@ from tests.conftest import without_libfaketime
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@contextlib.asynccontextmanager
+async def served(database_url: str, clock: ManualClock) -> AsyncIterator[tuple[FastAPI, Settings]]:
+    """The app on `clock`, started (its lifespan) on the database at `database_url`."""
+    settings = Settings(environment="test", database_url=database_url, secret_key="c" * 40)
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        yield app, settings
+
+
 async def test_rows_audit_and_sign_in_follow_the_services_clock(fresh_database_url: str) -> None:
     start = datetime(2031, 2, 3, 23, 50, tzinfo=UTC)  # not today: a stamp by the system shows
     clock = ManualClock(start)
-    settings = Settings(environment="test", database_url=fresh_database_url, secret_key="c" * 40)
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
+    async with served(fresh_database_url, clock) as (app, settings):
         async with AsyncSession(app.state.engine, expire_on_commit=False) as session:
             mission = await factories.mission(session)
             who = await principals.user(session)
@@ -55,6 +67,43 @@ async def test_rows_audit_and_sign_in_follow_the_services_clock(fresh_database_u
     assert timedelta(0) <= datetime.fromisoformat(event["at"]) - start < timedelta(minutes=1)
     at = datetime.fromisoformat(board.json()["at"].replace("Z", "+00:00"))
     assert timedelta(minutes=20) <= at - start < timedelta(minutes=21)
+
+
+async def test_whatever_runs_now_is_on_todays_board_at_every_half_hour(
+    fresh_database_url: str,
+) -> None:
+    # From noon in Seoul (03:00 UTC) on the mission's second day, for 24 hours: Seoul's
+    # midnight (15:00 UTC) and UTC's (09:00 in Seoul) included.
+    start = factories.seoul(factories.MISSION_DAY + timedelta(days=1), 12)
+    clock = ManualClock(start)
+    async with served(fresh_database_url, clock) as (app, settings):
+        async with AsyncSession(app.state.engine, expire_on_commit=False) as session:
+            mission = await factories.mission(session)
+            who = await principals.user(session)
+            headers = await principals.headers(session, settings, who)
+            yesterday = await factories.meeting(
+                session, mission_=mission, starts_at=start - timedelta(hours=23)
+            )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as client:
+            for half_hour in range(48):
+                now = start + timedelta(minutes=30 * half_hour)
+                await clock.advance(now - clock.now())
+                async with AsyncSession(app.state.engine, expire_on_commit=False) as session:
+                    running = await factories.meeting(
+                        session, mission_=mission, starts_at=now - timedelta(minutes=20)
+                    )
+                page = await client.get(f"/missions/{mission.id}/board?lang=en")
+                assert page.status_code == 200, page.text
+                listed = {int(m) for m in re.findall(r'<tr class="board-row" data-meeting="(\d+)"',
+                                                    page.text)}
+                seoul_now = now.astimezone(factories.SEOUL)
+                assert running.id in listed, f"at {seoul_now:%H:%M} in Seoul ({now:%H:%M} UTC)"
+                # Today is the mission's day in Seoul, whatever the day in UTC.
+                assert f"?day={seoul_now.date().isoformat()}" in page.text
+                assert yesterday.id not in listed
 
 
 REHEARSAL = """

@@ -25,6 +25,7 @@ from app.participants.models import Buyer, Company, Interpreter
 from app.settings import Settings
 from rooms.clock import ManualClock
 from tests import principals
+from tests.rooms.client import SeatClient
 from tests.waiting import wait_for
 
 START_TIMEOUT = 10.0
@@ -83,6 +84,14 @@ def room_settings(database_url: str, port: int, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture
+async def seats() -> AsyncIterator[list[SeatClient]]:
+    """Signalling clients a test makes (append them), closed at its end."""
+    made: list[SeatClient] = []
+    yield made
+    await asyncio.gather(*(client.close() for client in made), return_exceptions=True)
 
 
 @pytest.fixture

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from rooms.seats import Seat
 from rtc import CloseReason
 from tests.rooms.client import SeatClient
 from tests.rooms.conftest import LiveServer, create_meeting, issue_links
-
-
-@pytest.fixture
-async def seats() -> AsyncIterator[list[SeatClient]]:
-    made: list[SeatClient] = []
-    yield made
-    await asyncio.gather(*(client.close() for client in made), return_exceptions=True)
 
 
 async def _join(

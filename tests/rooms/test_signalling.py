@@ -7,7 +7,6 @@ import json
 import logging
 import socket
 import struct
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -25,15 +24,6 @@ from tests.rooms.conftest import (
     meeting_status,
     wait_until,
 )
-
-
-@pytest.fixture
-async def seats() -> AsyncIterator[list[SeatClient]]:
-    """Clients made by the test, closed at its end."""
-    made: list[SeatClient] = []
-    yield made
-    for client in made:
-        await client.close()
 
 
 async def _client(

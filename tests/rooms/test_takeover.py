@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,14 +20,6 @@ from tests.rooms.client import SeatClient
 from tests.rooms.conftest import LiveServer, create_meeting, issue_links
 
 SEATS = (Seat.COMPANY, Seat.BUYER, Seat.INTERPRETER)
-
-
-@pytest.fixture
-async def seats() -> AsyncIterator[list[SeatClient]]:
-    made: list[SeatClient] = []
-    yield made
-    for client in made:
-        await client.close()
 
 
 async def test_seats_arriving_together_at_a_taken_over_meeting_keep_their_new_stays(
