@@ -27,5 +27,6 @@ class KeyedLocks:
             else:
                 self._locks[key] = (lock, users - 1)
 
-    def __len__(self) -> int:
-        return len(self._locks)
+    def waiting(self, key: Hashable) -> int:
+        """How many wait for `key`'s lock while another holds it."""
+        return max(0, self._locks.get(key, (None, 0))[1] - 1)

@@ -1,7 +1,8 @@
 """A meeting taken over from a node that died: its seats, arriving together at the node that
 takes it, each keep the stay they begin there; only the dead room's stays end, when that
 node was last heard. (tests/cluster/test_failover.py does it with real node processes; here
-the node that died is told by the placement, so that the seats can be timed against it.)"""
+the node that died is told by the placement, and the dead room's stays end only once the
+other seats are at the door, so that they arrive in the same instant every time.)"""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from app.cluster.base import Placement
 from app.rooms.models import Attendance
 from rooms.seats import Seat
 from tests.rooms.client import SeatClient
-from tests.rooms.conftest import LiveServer, create_meeting, issue_links
+from tests.rooms.conftest import LiveServer, create_meeting, issue_links, wait_until
 
 SEATS = (Seat.COMPANY, Seat.BUYER, Seat.INTERPRETER)
 
@@ -49,9 +50,25 @@ async def test_seats_arriving_together_at_a_taken_over_meeting_keep_their_new_st
         taken.set()  # the first seat to arrive takes the meeting over from the dead node
         return dataclasses.replace(placement, taken_over_from="node-gone", lost_at=lost_at)
 
+    async def new_stays() -> int:
+        async with live_server.sessionmaker() as session:
+            found = await session.scalars(
+                select(Attendance.id).where(
+                    Attendance.meeting_id == rows.meeting_id, Attendance.left_at.is_(None)
+                )
+            )
+            return len(set(found) - old_ids)
+
+    async def at_the_door() -> bool:
+        # The other two seats wait for the room the first is opening, or (were they let in
+        # meanwhile) have begun their stays in it.
+        openings = getattr(state, "room_openings", None)
+        waiting = openings.waiting(rows.meeting_id) if openings is not None else 0
+        return waiting == len(SEATS) - 1 or await new_stays() >= len(SEATS) - 1
+
     async def slow_seats_lost(**kwargs: Any) -> None:
-        # The dead room's stays end while the other seats are already at the door.
-        await asyncio.sleep(0.5)
+        # The dead room's stays end once the other seats are at the door.
+        await wait_until(at_the_door, what="the other seats at the door")
         await seats_lost(**kwargs)
 
     monkeypatch.setattr(state.cluster, "place", placed)
