@@ -66,6 +66,7 @@ async def board_page(
     # The day's consultations and any that runs into it: one that began before midnight and
     # runs now is on today's board.
     meetings = [m for m in every if m.starts_at < end and m.ends_at > start]
+    day_count = len(meetings)  # before the compact wall keeps one per booth
     # Hundreds of booths: the compact wall by default; a district mission: the table.
     shown = view or ("compact" if len({m.company_venue_id for m in meetings}) > 40 else "table")
     if shown == "compact":
@@ -82,6 +83,5 @@ async def board_page(
         parties=await meeting_parties(session, meetings),
         days=sorted(set(schedule.mission_days(mission)) | set(meeting_days)),
         day=chosen, today=today, view=shown, venues=venues, now=now,
-        zones=await mission_zones(session, mission), day_count=sum(
-            1 for m in every if m.starts_at < end and m.ends_at > start),
+        zones=await mission_zones(session, mission), day_count=day_count,
     )
